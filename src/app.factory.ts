@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import { AppModule } from './app.module.js';
+import { PinoLogger } from './common/pino-logger.js';
+import type { Settings } from './config/settings.js';
+import { setupOpenApi } from './openapi/openapi.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** A caller's own x-request-id is kept when it is sane; otherwise one is made. */
+function requestId(request: { headers: Record<string, unknown> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Builds the Assay HTTP app exactly as it runs in production; main, the OpenAPI script and
+ * the tests all start here. `module` lets a test or host pass another root module.
+ */
+export async function createApp(
+  settings: Settings,
+  module: DynamicModule = AppModule.forRoot(settings),
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: settings.BODY_LIMIT,
+    genReqId: requestId,
+    logger: {
+      level: settings.LOG_LEVEL,
+      redact: ['req.headers.authorization'],
+    },
+  });
+  // Nest's body parsers are off: Fastify's own JSON parser (with bodyLimit) is the only one,
+  // so any other content type is a 415 rather than a form or a string to trip over.
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  app.useLogger(new PinoLogger(fastify.log));
+
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  setupOpenApi(app);
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { isUUID } from 'class-validator';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { ApiError } from '../common/api-error.js';
+import { JWT_VERIFICATION, type JwtVerification, keyOptions } from './jwt-options.js';
+import type { Principal } from './principal.js';
+
+const refuse = (why: string) => new ApiError('unauthorized', `The token was refused: ${why}.`);
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(@Inject(JWT_VERIFICATION) private readonly verification: JwtVerification) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      ignoreExpiration: false,
+      issuer: verification.issuer,
+      audience: verification.audience,
+      ...keyOptions(verification),
+    });
+  }
+
+  /** Runs after the signature, exp, iss and aud checks; checks the claims Assay relies on. */
+  validate(payload: Record<string, unknown>): Principal {
+    const claim = this.verification.accountClaim;
+    const accountId = payload[claim];
+    const { sub, exp, evaluator_id: evaluatorId } = payload;
+    if (typeof exp !== 'number') throw refuse('it has no exp (expiry) claim');
+    if (typeof sub !== 'string' || sub === '') throw refuse('it has no sub claim');
+    if (typeof accountId !== 'string' || accountId === '' || accountId.length > 200) {
+      throw refuse(`it has no ${claim} claim naming the account`);
+    }
+    if (evaluatorId !== undefined && (typeof evaluatorId !== 'string' || !isUUID(evaluatorId, 'all'))) {
+      throw refuse('its evaluator_id claim is not a UUID');
+    }
+    return { accountId, sub, evaluatorId: evaluatorId ?? null };
+  }
+}

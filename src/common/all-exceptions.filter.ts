@@ -1,0 +1,23 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toErrorResponse } from './error-response.js';
+
+/** The one place where an error becomes a response. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body, headers, internal } = toErrorResponse(exception, String(request.id));
+    if (internal) {
+      this.logger.error(
+        { request_id: request.id, err: internal },
+        `${request.method} ${request.url} failed: ${(internal as Error)?.message ?? String(internal)}`,
+      );
+    }
+    void reply.status(status).headers(headers).send(body);
+  }
+}

@@ -1,0 +1,86 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** The machine-readable codes of Assay's error body, one per kind of failure. */
+export type ErrorCode =
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'invalid_path_parameter'
+  | 'invalid_field_path'
+  | 'invalid_cursor'
+  | 'unauthorized'
+  | 'not_found'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'label_in_use'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'value_out_of_range'
+  | 'invalid_label_definition'
+  | 'label_archived'
+  | 'unknown_output'
+  | 'field_path_not_found'
+  | 'rate_limited'
+  | 'internal_error'
+  | 'database_unavailable';
+
+export function statusOf(code: ErrorCode): HttpStatus {
+  switch (code) {
+    case 'invalid_json':
+    case 'validation_failed':
+    case 'invalid_path_parameter':
+    case 'invalid_field_path':
+    case 'invalid_cursor':
+      return HttpStatus.BAD_REQUEST;
+    case 'unauthorized':
+      return HttpStatus.UNAUTHORIZED;
+    case 'not_found':
+    case 'route_not_found':
+      return HttpStatus.NOT_FOUND;
+    case 'method_not_allowed':
+      return HttpStatus.METHOD_NOT_ALLOWED;
+    case 'conflict':
+    case 'label_in_use':
+      return HttpStatus.CONFLICT;
+    case 'payload_too_large':
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'unsupported_media_type':
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case 'value_out_of_range':
+    case 'invalid_label_definition':
+    case 'label_archived':
+    case 'unknown_output':
+    case 'field_path_not_found':
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case 'rate_limited':
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case 'internal_error':
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    case 'database_unavailable':
+      return HttpStatus.SERVICE_UNAVAILABLE;
+  }
+}
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** An error Assay answers on purpose: a code, a sentence a person can act on, details. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+  }
+
+  get status(): HttpStatus {
+    return statusOf(this.code);
+  }
+
+  static notFound(what: string, id: string): ApiError {
+    return new ApiError('not_found', `${what} ${id} was not found.`);
+  }
+}

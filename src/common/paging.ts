@@ -1,0 +1,95 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { ApiError } from './api-error.js';
+
+export const MAX_PAGE = 1000;
+
+export const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+
+/** `limit` and `cursor`, shared by every list. */
+export class PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: MAX_PAGE, type: 'integer' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'limit must be a whole number from 1 to 1000' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 1000' })
+  @Max(MAX_PAGE, { message: 'limit must be a whole number from 1 to 1000' })
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'Opaque position from the `Link: <…>; rel="next"` header of the previous page.',
+  })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+interface Position {
+  createdAt: Date;
+  id: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Where the next page starts, when more rows remain. */
+  next?: string;
+}
+
+function encodeCursor(row: Position): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Position {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(createdAt.getTime())) {
+      return { createdAt, id };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(
+    'invalid_cursor',
+    'The cursor is not valid; use the one from the Link header of the previous page.',
+  );
+}
+
+/**
+ * Keyset paging, oldest first by (created_at, id): each page starts strictly after the
+ * last row of the one before, so rows written meanwhile never shift or repeat a page.
+ */
+export async function findPage<T extends ObjectLiteral & Position>(
+  qb: SelectQueryBuilder<T>,
+  page: PageQueryDto,
+): Promise<Page<T>> {
+  const alias = qb.alias;
+  const limit = page.limit ?? MAX_PAGE;
+  if (page.cursor !== undefined) {
+    const after = decodeCursor(page.cursor);
+    qb.andWhere(`("${alias}"."created_at", "${alias}"."id") > (:afterAt, :afterId)`, {
+      afterAt: after.createdAt,
+      afterId: after.id,
+    });
+  }
+  const rows = await qb
+    .orderBy(`${alias}.createdAt`, 'ASC')
+    .addOrderBy(`${alias}.id`, 'ASC')
+    .limit(limit + 1)
+    .getMany();
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: encodeCursor(items[items.length - 1]) };
+}
+
+/** Announces the next page as `Link: <url>; rel="next"`, keeping the request's filters. */
+export function linkNextPage(request: FastifyRequest, reply: FastifyReply, next?: string): void {
+  if (!next) return;
+  const url = new URL(request.url, 'http://assay.invalid');
+  url.searchParams.set('cursor', next);
+  reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
+}

@@ -1,0 +1,124 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+
+/** Assay's settings, read from the environment and validated once at start. */
+export class Settings {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: string = 'development';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number from 0 to 65535' })
+  @Min(0, { message: 'must be a whole number from 0 to 65535' })
+  @Max(65535, { message: 'must be a whole number from 0 to 65535' })
+  PORT: number = 3000;
+
+  @IsString()
+  @MinLength(1)
+  HOST: string = '0.0.0.0';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './data';
+
+  @IsOptional()
+  @IsString()
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'must be an http(s) URL' },
+  )
+  JWT_JWKS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  @Matches(/^[A-Za-z0-9_:./-]+$/, { message: 'must be a claim name' })
+  JWT_ACCOUNT_CLAIM: string = 'account_id';
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes from 1024 to 104857600' })
+  @Min(1024, { message: 'must be a whole number of bytes from 1024 to 104857600' })
+  @Max(100 * 1024 * 1024, { message: 'must be a whole number of bytes from 1024 to 104857600' })
+  BODY_LIMIT: number = 1024 * 1024;
+
+  get production(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+}
+
+export class SettingsError extends Error {}
+
+const KEYS: (keyof Settings)[] = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'JWT_SECRET',
+  'JWT_JWKS_URL',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_ACCOUNT_CLAIM',
+  'LOG_LEVEL',
+  'BODY_LIMIT',
+];
+
+/**
+ * Reads the settings from an environment. Empty values count as unset. Throws a
+ * SettingsError naming every bad setting, so that a start with a bad one stops at once.
+ */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const raw: Record<string, string> = {};
+  for (const key of KEYS) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const settings = plainToInstance(Settings, raw, { exposeDefaultValues: true });
+  const problems = validateSync(settings).map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {})[0]} (got "${String(e.value)}")`,
+  );
+  if (settings.JWT_SECRET !== undefined && Buffer.byteLength(settings.JWT_SECRET) < 32) {
+    problems.push('JWT_SECRET: must be at least 32 bytes long');
+  }
+  if (settings.JWT_SECRET && settings.JWT_JWKS_URL) {
+    problems.push('JWT_SECRET and JWT_JWKS_URL: set only one of them');
+  }
+  if (settings.production && !settings.JWT_SECRET && !settings.JWT_JWKS_URL) {
+    problems.push('JWT_SECRET or JWT_JWKS_URL: one is required when NODE_ENV is production');
+  }
+  if (problems.length > 0) {
+    throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  }
+  return settings;
+}

@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+} from 'class-validator';
+import { VALUE_TYPES, type ValueType } from '../evaluation-label.entity.js';
+
+const finite = { allowNaN: false, allowInfinity: false };
+
+export class CreateEvaluationLabelDto {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'helpfulness' })
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1 to 200 characters long' })
+  name!: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, example: 'Did it help?' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+
+  @ApiProperty({ enum: VALUE_TYPES, example: 'continuous' })
+  @IsIn(VALUE_TYPES, { message: `value_type must be one of ${VALUE_TYPES.join(', ')}` })
+  value_type!: ValueType;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 0 })
+  @IsOptional()
+  @IsNumber(finite, { message: 'min_value must be a finite number' })
+  min_value?: number | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 5 })
+  @IsOptional()
+  @IsNumber(finite, { message: 'max_value must be a finite number' })
+  max_value?: number | null;
+
+  @ApiPropertyOptional({ type: [String], nullable: true, example: null })
+  @IsOptional()
+  @IsArray({ message: 'categories must be an array of strings' })
+  @IsString({ each: true, message: 'categories must be an array of strings' })
+  categories?: string[] | null;
+}
+
+export class UpdateEvaluationLabelDto extends PartialType(CreateEvaluationLabelDto) {}
+
+export class ListEvaluationLabelsQueryDto {
+  @ApiPropertyOptional({ description: 'Also list archived labels', default: false })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'include_archived must be true or false' })
+  include_archived?: boolean;
+}

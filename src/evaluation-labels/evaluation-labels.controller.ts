@@ -1,0 +1,95 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags, IntersectionType } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { linkNextPage, PageQueryDto } from '../common/paging.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { ApiErrors, ApiPaged, Authenticated } from '../openapi/decorators.js';
+import {
+  CreateEvaluationLabelDto,
+  ListEvaluationLabelsQueryDto,
+  UpdateEvaluationLabelDto,
+} from './dto/create-evaluation-label.dto.js';
+import { EvaluationLabelDto, toEvaluationLabelDto } from './dto/evaluation-label.dto.js';
+import { EvaluationLabelsService } from './evaluation-labels.service.js';
+
+class ListLabelsQuery extends IntersectionType(PageQueryDto, ListEvaluationLabelsQueryDto) {}
+
+@ApiTags('Evaluation labels')
+@Authenticated()
+@Controller('v1')
+export class EvaluationLabelsController {
+  constructor(private readonly labels: EvaluationLabelsService) {}
+
+  @Post('evaluation-labels')
+  @ApiOperation({
+    summary: 'Define an evaluation label',
+    description:
+      'binary: values 0 or 1. continuous: min_value ≤ value ≤ max_value. categorical and ' +
+      'ordinal: a 0-based index into 2–100 distinct categories (ordinal lowest first).',
+  })
+  @ApiErrors(201, EvaluationLabelDto, 400, 409, 422)
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateEvaluationLabelDto,
+  ): Promise<EvaluationLabelDto> {
+    return toEvaluationLabelDto(await this.labels.create(principal, dto));
+  }
+
+  @Get('evaluation-labels')
+  @ApiOperation({
+    summary: 'List evaluation labels',
+    description: 'Oldest first; archived labels only with include_archived=true.',
+  })
+  @ApiPaged(EvaluationLabelDto)
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListLabelsQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<EvaluationLabelDto[]> {
+    const page = await this.labels.list(principal, query.include_archived ?? false, query);
+    linkNextPage(request, reply, page.next);
+    return page.items.map(toEvaluationLabelDto);
+  }
+
+  @Get('evaluation-label/:id')
+  @ApiOperation({ summary: 'Get an evaluation label', description: 'Archived labels included.' })
+  @ApiErrors(200, EvaluationLabelDto, 400, 404)
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') id: string,
+  ): Promise<EvaluationLabelDto> {
+    return toEvaluationLabelDto(await this.labels.get(principal, id));
+  }
+
+  @Patch('evaluation-label/:id')
+  @ApiOperation({
+    summary: 'Update an evaluation label',
+    description:
+      'name and description may always change; value_type, min_value, max_value and ' +
+      'categories only while no evaluation uses the label (else 409).',
+  })
+  @ApiErrors(200, EvaluationLabelDto, 400, 404, 409, 422)
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') id: string,
+    @Body() dto: UpdateEvaluationLabelDto,
+  ): Promise<EvaluationLabelDto> {
+    return toEvaluationLabelDto(await this.labels.update(principal, id, dto));
+  }
+
+  @Delete('evaluation-label/:id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete an evaluation label',
+    description:
+      'Removes an unused label. A label in use is archived instead: its evaluations stay ' +
+      'readable, new ones are refused with 422.',
+  })
+  @ApiErrors(204, undefined, 400, 404)
+  async remove(@CurrentPrincipal() principal: Principal, @UuidParam('id') id: string): Promise<void> {
+    await this.labels.remove(principal, id);
+  }
+}

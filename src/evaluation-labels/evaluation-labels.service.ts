@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
+import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
+import type {
+  CreateEvaluationLabelDto,
+  UpdateEvaluationLabelDto,
+} from './dto/create-evaluation-label.dto.js';
+import { EvaluationLabelEntity } from './evaluation-label.entity.js';
+import { definitionProblems, type LabelDefinition } from './label-rules.js';
+
+const notFound = (id: string) => ApiError.notFound('Evaluation label', id);
+
+function checkDefinition(def: LabelDefinition): void {
+  const problems = definitionProblems(def);
+  if (problems.length > 0) {
+    throw new ApiError(
+      'invalid_label_definition',
+      `This label definition is not consistent: ${problems.join('; ')}.`,
+      problems.map((message) => ({ field: 'value_type', message })),
+    );
+  }
+}
+
+const sameDefinition = (a: LabelDefinition, b: LabelDefinition) =>
+  a.valueType === b.valueType &&
+  a.minValue === b.minValue &&
+  a.maxValue === b.maxValue &&
+  JSON.stringify(a.categories) === JSON.stringify(b.categories);
+
+/** Runs a write, turning a clash with a live label's name into a 409. */
+async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (sqlState(err) === UNIQUE_VIOLATION) {
+      throw new ApiError(
+        'conflict',
+        `A label named "${name}" already exists; choose another name or archive that label first.`,
+      );
+    }
+    throw err;
+  }
+}
+
+@Injectable()
+export class EvaluationLabelsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(principal: Principal, dto: CreateEvaluationLabelDto): Promise<EvaluationLabelEntity> {
+    const now = new Date();
+    const label = Object.assign(new EvaluationLabelEntity(), {
+      accountId: principal.accountId,
+      id: randomUUID(),
+      name: dto.name,
+      description: dto.description ?? null,
+      valueType: dto.value_type,
+      minValue: dto.min_value ?? null,
+      maxValue: dto.max_value ?? null,
+      categories: dto.categories ?? null,
+      archivedAt: null,
+      createdBy: principal.sub,
+      createdAt: now,
+      updatedAt: null,
+    });
+    checkDefinition(label);
+    await uniqueName(label.name, () => this.db.getRepository(EvaluationLabelEntity).insert(label));
+    return label;
+  }
+
+  list(
+    principal: Principal,
+    includeArchived: boolean,
+    page: PageQueryDto,
+  ): Promise<Page<EvaluationLabelEntity>> {
+    const qb = this.db
+      .getRepository(EvaluationLabelEntity)
+      .createQueryBuilder('label')
+      .where('label.account_id = :accountId', { accountId: principal.accountId });
+    if (!includeArchived) qb.andWhere('label.archived_at IS NULL');
+    return findPage(qb, page);
+  }
+
+  async get(principal: Principal, id: string): Promise<EvaluationLabelEntity> {
+    const label = await this.db
+      .getRepository(EvaluationLabelEntity)
+      .findOneBy({ accountId: principal.accountId, id });
+    if (!label) throw notFound(id);
+    return label;
+  }
+
+  update(
+    principal: Principal,
+    id: string,
+    dto: UpdateEvaluationLabelDto,
+  ): Promise<EvaluationLabelEntity> {
+    for (const field of ['name', 'value_type'] as const) {
+      if (dto[field] === null) {
+        throw new ApiError('validation_failed', `${field} cannot be null; leave it out to keep it.`, [
+          { field, message: `${field} cannot be null` },
+        ]);
+      }
+    }
+    return this.db.transaction(async (tx) => {
+      const label = await this.lock(tx, principal, id, 'pessimistic_write');
+      const next: LabelDefinition = {
+        name: dto.name ?? label.name,
+        valueType: dto.value_type ?? label.valueType,
+        minValue: dto.min_value !== undefined ? dto.min_value : label.minValue,
+        maxValue: dto.max_value !== undefined ? dto.max_value : label.maxValue,
+        categories: dto.categories !== undefined ? dto.categories : label.categories,
+      };
+      if (!sameDefinition(label, next) && (await this.inUse(tx, principal, id))) {
+        throw new ApiError(
+          'label_in_use',
+          `Label "${label.name}" is used by evaluations, so its value_type, min_value, max_value ` +
+            'and categories can no longer change; create a new label instead.',
+        );
+      }
+      checkDefinition(next);
+      Object.assign(label, next, {
+        description: dto.description !== undefined ? dto.description : label.description,
+        updatedAt: new Date(),
+      });
+      await uniqueName(label.name, () => tx.save(label));
+      return label;
+    });
+  }
+
+  /** Deletes an unused label; archives one that evaluations use, so that they stay readable. */
+  async remove(principal: Principal, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const label = await this.lock(tx, principal, id, 'pessimistic_write');
+      if (!(await this.inUse(tx, principal, id))) {
+        await tx.delete(EvaluationLabelEntity, { accountId: principal.accountId, id });
+      } else if (!label.archivedAt) {
+        label.archivedAt = new Date();
+        label.updatedAt = label.archivedAt;
+        await tx.save(label);
+      }
+    });
+  }
+
+  /**
+   * Reads a label inside a transaction, locked: `pessimistic_read` by a writer of
+   * evaluations, `pessimistic_write` by a change of the label, so the two never interleave.
+   */
+  async lock(
+    tx: EntityManager,
+    principal: Principal,
+    id: string,
+    mode: 'pessimistic_read' | 'pessimistic_write',
+  ): Promise<EvaluationLabelEntity> {
+    const label = await tx.findOne(EvaluationLabelEntity, {
+      where: { accountId: principal.accountId, id },
+      lock: { mode },
+    });
+    if (!label) throw notFound(id);
+    return label;
+  }
+
+  private async inUse(tx: EntityManager, principal: Principal, id: string): Promise<boolean> {
+    return tx.exists(EvaluationEntity, {
+      where: { accountId: principal.accountId, evaluationLabelId: id },
+    });
+  }
+}

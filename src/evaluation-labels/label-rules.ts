@@ -1,0 +1,73 @@
+import type { ValueType } from './evaluation-label.entity.js';
+
+/** The part of a label that decides which values fit it. */
+export interface LabelDefinition {
+  name: string;
+  valueType: ValueType;
+  minValue: number | null;
+  maxValue: number | null;
+  categories: string[] | null;
+}
+
+const MIN_CATEGORIES = 2;
+const MAX_CATEGORIES = 100;
+
+/** What is wrong with a label definition; empty when it is consistent. */
+export function definitionProblems(def: LabelDefinition): string[] {
+  const problems: string[] = [];
+  const hasRange = def.minValue !== null || def.maxValue !== null;
+  const hasCategories = def.categories !== null;
+  switch (def.valueType) {
+    case 'binary':
+      if (hasRange) problems.push('a binary label takes no min_value or max_value');
+      if (hasCategories) problems.push('a binary label takes no categories');
+      break;
+    case 'continuous':
+      if (def.minValue === null || def.maxValue === null) {
+        problems.push('a continuous label needs both min_value and max_value');
+      } else if (!(def.minValue < def.maxValue)) {
+        problems.push('min_value must be less than max_value');
+      }
+      if (hasCategories) problems.push('a continuous label takes no categories');
+      break;
+    case 'categorical':
+    case 'ordinal': {
+      if (hasRange) problems.push(`a ${def.valueType} label takes no min_value or max_value`);
+      const categories = def.categories;
+      if (categories === null) {
+        problems.push(`a ${def.valueType} label needs categories`);
+        break;
+      }
+      if (categories.length < MIN_CATEGORIES || categories.length > MAX_CATEGORIES) {
+        problems.push(`categories must hold ${MIN_CATEGORIES} to ${MAX_CATEGORIES} entries`);
+      }
+      if (categories.some((c) => c.trim() === '')) problems.push('categories must not be empty strings');
+      if (new Set(categories).size !== categories.length) problems.push('categories must be distinct');
+      break;
+    }
+  }
+  return problems;
+}
+
+/** Why `value` does not fit the label, or null when it does. */
+export function valueProblem(def: LabelDefinition, value: number): string | null {
+  const label = `Label "${def.name}"`;
+  switch (def.valueType) {
+    case 'binary':
+      return value === 0 || value === 1 ? null : `${label} is binary: value must be 0 or 1, got ${value}.`;
+    case 'continuous': {
+      const { minValue: min, maxValue: max } = def;
+      return min !== null && max !== null && value >= min && value <= max
+        ? null
+        : `${label} is continuous: value must be from ${min} to ${max}, got ${value}.`;
+    }
+    case 'categorical':
+    case 'ordinal': {
+      const count = def.categories?.length ?? 0;
+      return Number.isInteger(value) && value >= 0 && value < count
+        ? null
+        : `${label} is ${def.valueType}: value must be a whole-number index from 0 to ${count - 1} ` +
+            `into its categories (${(def.categories ?? []).map((c) => JSON.stringify(c)).join(', ')}), got ${value}.`;
+    }
+  }
+}

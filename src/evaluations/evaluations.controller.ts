@@ -1,0 +1,133 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { linkNextPage } from '../common/paging.js';
+import { UuidParam } from '../common/uuid-param.js';
+import { ApiErrors, ApiPaged, Authenticated } from '../openapi/decorators.js';
+import {
+  CreateRunEvaluationDto,
+  ListRunEvaluationsQueryDto,
+  UpdateRunEvaluationDto,
+} from './dto/create-run-evaluation.dto.js';
+import { EvaluationChangeDto, toEvaluationChangeDto } from './dto/evaluation-change.dto.js';
+import { RunEvaluationDto, toRunEvaluationDto } from './dto/run-evaluation.dto.js';
+import { EvaluationsService } from './evaluations.service.js';
+
+const RunId = (name: string) =>
+  ApiParam({ name, format: 'uuid', type: String, description: 'The ID of the run' });
+const EvaluationId = () =>
+  ApiParam({
+    name: 'evaluation_id',
+    format: 'uuid',
+    type: String,
+    description: 'The ID of the evaluation',
+  });
+
+@ApiTags('Run evaluations')
+@Authenticated()
+@Controller('v1/run')
+export class EvaluationsController {
+  constructor(private readonly evaluations: EvaluationsService) {}
+
+  @Post(':id/evaluations')
+  @RunId('id')
+  @ApiOperation({
+    summary: 'Create evaluation for a run',
+    description: 'Create a new evaluation for a specific run',
+  })
+  @ApiErrors(201, RunEvaluationDto, 400, 404, 422)
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') runId: string,
+    @Body() dto: CreateRunEvaluationDto,
+  ): Promise<RunEvaluationDto> {
+    return toRunEvaluationDto(await this.evaluations.create(principal, runId, dto));
+  }
+
+  @Get(':id/evaluations')
+  @RunId('id')
+  @ApiOperation({
+    summary: 'List evaluations for a run',
+    description: 'Retrieve all evaluations for a specific run',
+  })
+  @ApiPaged(RunEvaluationDto, 404)
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') runId: string,
+    @Query() query: ListRunEvaluationsQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RunEvaluationDto[]> {
+    const page = await this.evaluations.list(principal, runId, query);
+    linkNextPage(request, reply, page.next);
+    return page.items.map(toRunEvaluationDto);
+  }
+
+  @Get(':run_id/evaluation/:evaluation_id')
+  @RunId('run_id')
+  @EvaluationId()
+  @ApiOperation({ summary: 'Get run evaluation', description: 'Get a specific evaluation for a run' })
+  @ApiErrors(200, RunEvaluationDto, 400, 404)
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('run_id') runId: string,
+    @UuidParam('evaluation_id') id: string,
+  ): Promise<RunEvaluationDto> {
+    return toRunEvaluationDto(await this.evaluations.get(principal, runId, id));
+  }
+
+  @Put(':run_id/evaluation/:evaluation_id')
+  @RunId('run_id')
+  @EvaluationId()
+  @ApiOperation({
+    summary: 'Update run evaluation',
+    description:
+      'Update a specific evaluation for a run. Only `value` changes, and it is required: a body ' +
+      'without it, or with any other field, is refused with 400.',
+  })
+  @ApiErrors(200, RunEvaluationDto, 400, 404, 422)
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('run_id') runId: string,
+    @UuidParam('evaluation_id') id: string,
+    @Body() dto: UpdateRunEvaluationDto,
+  ): Promise<RunEvaluationDto> {
+    return toRunEvaluationDto(await this.evaluations.update(principal, runId, id, dto.value));
+  }
+
+  @Delete(':run_id/evaluation/:evaluation_id')
+  @HttpCode(204)
+  @RunId('run_id')
+  @EvaluationId()
+  @ApiOperation({
+    summary: 'Delete run evaluation',
+    description: 'Deletes the evaluation; its history keeps a record of the delete.',
+  })
+  @ApiErrors(204, undefined, 400, 404)
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('run_id') runId: string,
+    @UuidParam('evaluation_id') id: string,
+  ): Promise<void> {
+    await this.evaluations.remove(principal, runId, id);
+  }
+
+  @Get(':run_id/evaluation/:evaluation_id/history')
+  @RunId('run_id')
+  @EvaluationId()
+  @ApiOperation({
+    summary: 'History of a run evaluation',
+    description: 'Every create, update and delete of the evaluation, oldest first.',
+  })
+  @ApiErrors(200, [EvaluationChangeDto], 400, 404)
+  async history(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('run_id') runId: string,
+    @UuidParam('evaluation_id') id: string,
+  ): Promise<EvaluationChangeDto[]> {
+    const changes = await this.evaluations.history(principal, runId, id);
+    return changes.map(toEvaluationChangeDto);
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { EvaluationLabelsModule } from '../evaluation-labels/evaluation-labels.module.js';
+import { EvaluationsController } from './evaluations.controller.js';
+import { EvaluationsService } from './evaluations.service.js';
+
+@Module({
+  imports: [EvaluationLabelsModule],
+  controllers: [EvaluationsController],
+  providers: [EvaluationsService],
+  exports: [EvaluationsService],
+})
+export class EvaluationsModule {}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { JSONPathQuery } from 'json-p3';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { findPage, type Page } from '../common/paging.js';
+import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
+import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
+import { valueProblem } from '../evaluation-labels/label-rules.js';
+import { RunEntity } from '../runs/run.entity.js';
+import type {
+  CreateRunEvaluationDto,
+  ListRunEvaluationsQueryDto,
+} from './dto/create-run-evaluation.dto.js';
+import { EvaluationChangeEntity } from './evaluation-change.entity.js';
+import { recordChange } from './evaluation-history.js';
+import { EvaluationEntity } from './evaluation.entity.js';
+import { compileFieldPath, selectsSomething } from './field-path.js';
+
+const evaluationNotFound = (id: string) => ApiError.notFound('Evaluation', id);
+
+function checkValue(label: EvaluationLabelEntity, value: number): void {
+  const problem = valueProblem(label, value);
+  if (problem) {
+    throw new ApiError('value_out_of_range', problem, [{ field: 'value', message: problem }]);
+  }
+}
+
+/** The output_name and field_path rules, checked against what the run recorded. */
+function checkTarget(
+  run: RunEntity,
+  dto: CreateRunEvaluationDto,
+  fieldPath: JSONPathQuery | null,
+): void {
+  const outputs = run.outputs;
+  if (outputs === null) return; // nothing recorded yet: nothing to check against
+  let target: unknown = outputs;
+  if (dto.output_name !== undefined && dto.output_name !== null) {
+    if (!Object.hasOwn(outputs, dto.output_name)) {
+      const names = Object.keys(outputs);
+      throw new ApiError(
+        'unknown_output',
+        `Run ${run.id} has no output named "${dto.output_name}"; its outputs are: ` +
+          `${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}.`,
+        [{ field: 'output_name', message: 'not an output of the run' }],
+      );
+    }
+    target = outputs[dto.output_name];
+  }
+  if (fieldPath) {
+    if (!selectsSomething(fieldPath, target)) {
+      throw new ApiError(
+        'field_path_not_found',
+        `field_path "${dto.field_path}" selects nothing in ` +
+          `${dto.output_name ? `output "${dto.output_name}"` : 'the outputs'} of run ${run.id}.`,
+        [{ field: 'field_path', message: 'selects no node' }],
+      );
+    }
+  }
+}
+
+@Injectable()
+export class EvaluationsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly labels: EvaluationLabelsService,
+  ) {}
+
+  create(
+    principal: Principal,
+    runId: string,
+    dto: CreateRunEvaluationDto,
+  ): Promise<EvaluationEntity> {
+    // Syntax first: a bad path is a 400 whatever the run holds.
+    const fieldPath = dto.field_path != null ? compileFieldPath(dto.field_path) : null;
+    return this.db.transaction(async (tx) => {
+      // Shared locks: the run and label cannot change or vanish until this commits.
+      const run = await this.lockRun(tx, principal, runId);
+      const label = await this.labels.lock(tx, principal, dto.evaluation_label_id, 'pessimistic_read');
+      if (label.archivedAt) {
+        throw new ApiError(
+          'label_archived',
+          `Label "${label.name}" is archived and takes no new evaluations; use a live label.`,
+          [{ field: 'evaluation_label_id', message: 'the label is archived' }],
+        );
+      }
+      checkValue(label, dto.value);
+      checkTarget(run, dto, fieldPath);
+      const now = new Date();
+      const evaluation = Object.assign(new EvaluationEntity(), {
+        id: randomUUID(),
+        accountId: principal.accountId,
+        runId,
+        evaluationLabelId: label.id,
+        outputName: dto.output_name ?? null,
+        fieldPath: dto.field_path ?? null,
+        value: dto.value,
+        createdBy: principal.evaluatorId ? null : principal.sub,
+        createdByEvaluatorId: principal.evaluatorId,
+        createdAt: now,
+        updatedBy: null,
+        updatedAt: now,
+      });
+      // Relations are declared only for their foreign keys; TypeORM's insert typing trips on them.
+      await tx.insert(EvaluationEntity, evaluation as QueryDeepPartialEntity<EvaluationEntity>);
+      await recordChange(tx, principal, evaluation, 'create', null, evaluation.value);
+      return evaluation;
+    });
+  }
+
+  async list(
+    principal: Principal,
+    runId: string,
+    query: ListRunEvaluationsQueryDto,
+  ): Promise<Page<EvaluationEntity>> {
+    await this.assertRun(principal, runId);
+    const qb = this.db
+      .getRepository(EvaluationEntity)
+      .createQueryBuilder('evaluation')
+      .where('evaluation.account_id = :accountId AND evaluation.run_id = :runId', {
+        accountId: principal.accountId,
+        runId,
+      });
+    const filters = {
+      evaluation_label_id: query.evaluation_label_id?.toLowerCase(),
+      output_name: query.output_name,
+      created_by: query.created_by,
+      created_by_evaluator_id: query.created_by_evaluator_id?.toLowerCase(),
+    };
+    for (const [column, value] of Object.entries(filters)) {
+      if (value !== undefined) qb.andWhere(`evaluation.${column} = :${column}`, { [column]: value });
+    }
+    return findPage(qb, query);
+  }
+
+  async get(principal: Principal, runId: string, id: string): Promise<EvaluationEntity> {
+    const evaluation = await this.db
+      .getRepository(EvaluationEntity)
+      .findOneBy({ accountId: principal.accountId, runId, id });
+    if (!evaluation) throw evaluationNotFound(id);
+    return evaluation;
+  }
+
+  update(principal: Principal, runId: string, id: string, value: number): Promise<EvaluationEntity> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
+      const evaluation = await tx.findOne(EvaluationEntity, {
+        where: { accountId: principal.accountId, runId, id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!evaluation) throw evaluationNotFound(id);
+      const label = await this.labels.lock(
+        tx,
+        principal,
+        evaluation.evaluationLabelId,
+        'pessimistic_read',
+      );
+      checkValue(label, value);
+      const oldValue = evaluation.value;
+      Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
+      await tx.update(
+        EvaluationEntity,
+        { id },
+        { value, updatedBy: evaluation.updatedBy, updatedAt: evaluation.updatedAt },
+      );
+      await recordChange(tx, principal, evaluation, 'update', oldValue, value);
+      return evaluation;
+    });
+  }
+
+  async remove(principal: Principal, runId: string, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const evaluation = await tx.findOne(EvaluationEntity, {
+        where: { accountId: principal.accountId, runId, id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!evaluation) throw evaluationNotFound(id);
+      await tx.delete(EvaluationEntity, { id });
+      await recordChange(tx, principal, evaluation, 'delete', evaluation.value, null);
+    });
+  }
+
+  async history(principal: Principal, runId: string, id: string): Promise<EvaluationChangeEntity[]> {
+    await this.get(principal, runId, id);
+    return this.db.getRepository(EvaluationChangeEntity).find({
+      where: { accountId: principal.accountId, evaluationId: id },
+      order: { seq: 'ASC' },
+    });
+  }
+
+  private async assertRun(principal: Principal, runId: string): Promise<void> {
+    const exists = await this.db
+      .getRepository(RunEntity)
+      .existsBy({ accountId: principal.accountId, id: runId });
+    if (!exists) throw ApiError.notFound('Run', runId);
+  }
+
+  private async lockRun(tx: EntityManager, principal: Principal, runId: string): Promise<RunEntity> {
+    const run = await tx.findOne(RunEntity, {
+      where: { accountId: principal.accountId, id: runId },
+      lock: { mode: 'pessimistic_read' },
+    });
+    if (!run) throw ApiError.notFound('Run', runId);
+    return run;
+  }
+}

@@ -1,0 +1,57 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ErrorBodyDto } from './error-body.dto.js';
+
+export const BEARER = 'BearerAuth';
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable: well-formed, but it breaks a rule',
+};
+
+/** Every route of a controller needs a bearer JWT; documented here, enforced by the global guard. */
+export const Authenticated = (): ClassDecorator =>
+  applyDecorators(
+    ApiBearerAuth(BEARER),
+    ApiResponse({ status: 401, description: ERROR_DESCRIPTIONS[401], type: ErrorBodyDto }),
+  );
+
+/** The success answer of an operation and each error answer it can give, with the error schema. */
+export function ApiErrors(
+  status: number,
+  type: Type | [Type] | undefined,
+  ...errors: number[]
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiResponse({ status, type, description: status === 204 ? 'No Content' : 'OK' }),
+    ...errors.map((e) =>
+      ApiResponse({ status: e, description: ERROR_DESCRIPTIONS[e], type: ErrorBodyDto }),
+    ),
+  );
+}
+
+/** A list answer: a bare array, paged by limit/cursor and a Link header. */
+export function ApiPaged(type: Type, ...errors: number[]): MethodDecorator {
+  return applyDecorators(
+    ApiResponse({
+      status: 200,
+      type: [type],
+      description: 'A bare array, oldest first',
+      headers: {
+        Link: {
+          description: 'When more rows remain: `<url of the next page>; rel="next"`',
+          schema: { type: 'string' },
+        },
+      },
+    }),
+    ...[400, ...errors].map((e) =>
+      ApiResponse({ status: e, description: ERROR_DESCRIPTIONS[e], type: ErrorBodyDto }),
+    ),
+  );
+}
+

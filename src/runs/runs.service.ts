@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
+import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { recordRunDeletion } from '../evaluations/evaluation-history.js';
+import type { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
+import { RunEntity } from './run.entity.js';
+
+const notFound = (id: string) => ApiError.notFound('Run', id);
+
+/** Copies the fields a request sent (null included) onto a run; absent ones stay. */
+function assignFields(run: RunEntity, dto: UpdateRunDto): void {
+  if (dto.name !== undefined) run.name = dto.name;
+  if (dto.workflow !== undefined) run.workflow = dto.workflow;
+  if (dto.status !== undefined) run.status = dto.status;
+  if (dto.inputs !== undefined) run.inputs = dto.inputs;
+  if (dto.outputs !== undefined) run.outputs = dto.outputs;
+  if (dto.metadata !== undefined) run.metadata = dto.metadata;
+  if (dto.completed_at !== undefined) {
+    run.completedAt = dto.completed_at === null ? null : new Date(dto.completed_at);
+  }
+}
+
+@Injectable()
+export class RunsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(principal: Principal, dto: CreateRunDto): Promise<RunEntity> {
+    const run = Object.assign(new RunEntity(), {
+      accountId: principal.accountId,
+      id: dto.id?.toLowerCase() ?? randomUUID(),
+      name: null,
+      workflow: null,
+      status: null,
+      inputs: null,
+      outputs: null,
+      metadata: null,
+      createdBy: principal.sub,
+      createdAt: new Date(),
+      updatedAt: null,
+      completedAt: null,
+    });
+    assignFields(run, dto);
+    try {
+      await this.db.getRepository(RunEntity).insert(run);
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION) {
+        throw new ApiError('conflict', `A run with id ${run.id} already exists; choose another id.`);
+      }
+      throw err;
+    }
+    return run;
+  }
+
+  list(principal: Principal, page: PageQueryDto): Promise<Page<RunEntity>> {
+    const qb = this.db
+      .getRepository(RunEntity)
+      .createQueryBuilder('run')
+      .where('run.account_id = :accountId', { accountId: principal.accountId });
+    return findPage(qb, page);
+  }
+
+  async get(principal: Principal, id: string): Promise<RunEntity> {
+    const run = await this.db
+      .getRepository(RunEntity)
+      .findOneBy({ accountId: principal.accountId, id });
+    if (!run) throw notFound(id);
+    return run;
+  }
+
+  update(principal: Principal, id: string, dto: UpdateRunDto): Promise<RunEntity> {
+    return this.db.transaction(async (tx) => {
+      const run = await tx.findOne(RunEntity, {
+        where: { accountId: principal.accountId, id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!run) throw notFound(id);
+      assignFields(run, dto);
+      run.updatedAt = new Date();
+      await tx.save(run);
+      return run;
+    });
+  }
+
+  /** Deletes a run with its evaluations, leaving a delete record in each one's history. */
+  async remove(principal: Principal, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const run = await tx.findOne(RunEntity, {
+        where: { accountId: principal.accountId, id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!run) throw notFound(id);
+      await recordRunDeletion(tx, principal, id);
+      await tx.delete(RunEntity, { accountId: principal.accountId, id });
+    });
+  }
+}
