@@ -49,5 +49,7 @@ export async function createApp(
   setupOpenApi(app);
   app.enableShutdownHooks();
   await app.init();
+  // Fastify finalises its routes on ready(); a server handed to supertest is never listen()ed.
+  await fastify.ready();
   return app;
 }

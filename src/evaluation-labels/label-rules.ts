@@ -9,6 +9,8 @@ export interface LabelDefinition {
   categories: string[] | null;
 }
 
+const article = (type: ValueType) => (type === 'ordinal' ? `an ${type}` : `a ${type}`);
+
 const MIN_CATEGORIES = 2;
 const MAX_CATEGORIES = 100;
 
@@ -32,10 +34,10 @@ export function definitionProblems(def: LabelDefinition): string[] {
       break;
     case 'categorical':
     case 'ordinal': {
-      if (hasRange) problems.push(`a ${def.valueType} label takes no min_value or max_value`);
+      if (hasRange) problems.push(`${article(def.valueType)} label takes no min_value or max_value`);
       const categories = def.categories;
       if (categories === null) {
-        problems.push(`a ${def.valueType} label needs categories`);
+        problems.push(`${article(def.valueType)} label needs categories`);
         break;
       }
       if (categories.length < MIN_CATEGORIES || categories.length > MAX_CATEGORIES) {
