@@ -16,7 +16,7 @@ function reason(info: unknown): string {
   }
   if (/signature/i.test(message)) return 'The token was refused: its signature is not valid.';
   if (/algorithm/i.test(message)) return 'The token was refused: its algorithm is not accepted.';
-  if (/malformed|unexpected token|jwt must be/i.test(message)) {
+  if (/malformed|invalid token|unexpected token|jwt must be/i.test(message)) {
     return 'The token was refused: it is not a well-formed JWT.';
   }
   if (/audience|issuer/i.test(message)) return `The token was refused: ${message}.`;
