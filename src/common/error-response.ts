@@ -81,14 +81,16 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   let message: string;
   let details: ErrorDetail[] | undefined;
   let internal: unknown;
-  const fastifyCode = (err as { code?: unknown } | null)?.code;
+  // Nest wraps Fastify's own client errors in an HttpException; their code says more.
+  const cause = err instanceof HttpException ? err.cause : err;
+  const fastifyCode = (cause as { code?: unknown } | null)?.code;
 
   if (err instanceof ApiError) {
     [code, message, details] = [err.code, err.message, err.details];
-  } else if (err instanceof HttpException) {
-    [code, message, details] = fromHttpException(err);
   } else if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     [code, message] = FASTIFY_CODES[fastifyCode];
+  } else if (err instanceof HttpException) {
+    [code, message, details] = fromHttpException(err);
   } else if (isDatabaseUnavailable(err) || isDatabaseUnavailable((err as QueryFailedError)?.driverError)) {
     code = 'database_unavailable';
     message = 'The database is unreachable; try again shortly.';

@@ -1,4 +1,9 @@
-import { applyDecorators, type ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  type ArgumentMetadata,
+  applyDecorators,
+  type ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsUUID, ValidationOptions } from 'class-validator';
 import { ApiError, type ErrorDetail } from './api-error.js';
@@ -14,9 +19,23 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   });
 }
 
+/** Refuses a JSON body that is not an object (null, an array, a number) before validation. */
+class BodyValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      value !== undefined &&
+      (value === null || typeof value !== 'object' || Array.isArray(value))
+    ) {
+      throw new ApiError('validation_failed', 'The request body must be a JSON object.');
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The global ValidationPipe: unknown fields and wrong types are a 400 with per-field details. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
