@@ -9,24 +9,39 @@ describe.each(DATABASES)('the one error body on $name', (db) => {
   });
   afterAll(() => t.close());
 
-  const shape = (code: string) => ({ error: expect.any(String), code, request_id: expect.any(String) });
+  const shape = (code: string) => ({
+    error: expect.any(String),
+    code,
+    request_id: expect.any(String),
+  });
 
   it('malformed JSON is a 400', async () => {
-    const res = await t.http.post('/v1/runs').set(bearer()).set('content-type', 'application/json').send('{"name":');
+    const res = await t.http
+      .post('/v1/runs')
+      .set(bearer())
+      .set('content-type', 'application/json')
+      .send('{"name":');
     expect(res.status).toBe(400);
     expect(res.body).toEqual(shape('invalid_json'));
   });
 
   it('a body that is not JSON is a 415', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
-      const res = await t.http.post('/v1/runs').set(bearer()).set('content-type', type).send('name=x');
+      const res = await t.http
+        .post('/v1/runs')
+        .set(bearer())
+        .set('content-type', type)
+        .send('name=x');
       expect([type, res.status, res.body]).toEqual([type, 415, shape('unsupported_media_type')]);
     }
   });
 
   it('a body over BODY_LIMIT is a 413, and nothing is written', async () => {
     const before = (await t.http.get('/v1/runs').set(bearer())).body.length;
-    const res = await t.http.post('/v1/runs').set(bearer()).send({ name: 'x'.repeat(5000) });
+    const res = await t.http
+      .post('/v1/runs')
+      .set(bearer())
+      .send({ name: 'x'.repeat(5000) });
     expect(res.status).toBe(413);
     expect(res.body).toEqual(shape('payload_too_large'));
     expect((await t.http.get('/v1/runs').set(bearer())).body.length).toBe(before);
@@ -34,7 +49,11 @@ describe.each(DATABASES)('the one error body on $name', (db) => {
 
   it('a JSON body that is not an object is a 400', async () => {
     for (const body of ['[1]', '"x"', '42', 'null']) {
-      const res = await t.http.post('/v1/runs').set(bearer()).set('content-type', 'application/json').send(body);
+      const res = await t.http
+        .post('/v1/runs')
+        .set(bearer())
+        .set('content-type', 'application/json')
+        .send(body);
       expect([body, res.status]).toEqual([body, 400]);
     }
   });
@@ -63,7 +82,12 @@ describe.each(DATABASES)('the one error body on $name', (db) => {
 
   it('hostile input never produces a 500', async () => {
     const run = await createRun(t.http, { outputs: { a: { b: [1, 2] } } });
-    const label = (await t.http.post('/v1/evaluation-labels').set(bearer()).send({ name: 'h', value_type: 'binary' })).body;
+    const label = (
+      await t.http
+        .post('/v1/evaluation-labels')
+        .set(bearer())
+        .send({ name: 'h', value_type: 'binary' })
+    ).body;
     const bodies: unknown[] = [
       { evaluation_label_id: label.id, value: 1, output_name: '\u0000' },
       { evaluation_label_id: label.id, value: 1, field_path: '$..*..*..*' },
@@ -75,10 +99,17 @@ describe.each(DATABASES)('the one error body on $name', (db) => {
       { evaluation_label_id: label.id, value: 1, field_path: '$'.repeat(1999) },
     ];
     for (const body of bodies) {
-      const res = await t.http.post(`/v1/run/${run.id}/evaluations`).set(bearer()).send(body as object);
+      const res = await t.http
+        .post(`/v1/run/${run.id}/evaluations`)
+        .set(bearer())
+        .send(body as object);
       expect([body, res.status < 500]).toEqual([body, true]);
     }
-    const proto = await t.http.post('/v1/runs').set(bearer()).set('content-type', 'application/json').send('{"__proto__":{"x":1}}');
+    const proto = await t.http
+      .post('/v1/runs')
+      .set(bearer())
+      .set('content-type', 'application/json')
+      .send('{"__proto__":{"x":1}}');
     expect(proto.status).toBe(400);
   });
 });

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createEvaluation, createLabel, createRun, insertEvaluations } from './support/factories.js';
+import {
+  createEvaluation,
+  createLabel,
+  createRun,
+  insertEvaluations,
+} from './support/factories.js';
 
 describe.each(DATABASES)('evaluations on $name', (db) => {
   let t: TestApp;
@@ -11,32 +16,48 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
   afterAll(() => t.close());
 
   const post = (runId: string, body: unknown, auth = bearer()) =>
-    t.http.post(`/v1/run/${runId}/evaluations`).set(auth).send(body as object);
+    t.http
+      .post(`/v1/run/${runId}/evaluations`)
+      .set(auth)
+      .send(body as object);
 
   describe('values fit their label', () => {
     const cases: [string, Record<string, unknown>, number[], number[]][] = [
       ['binary', { value_type: 'binary' }, [0, 1], [-1, 0.5, 2, 1.0000001]],
-      ['continuous', { value_type: 'continuous', min_value: -2.5, max_value: 10 }, [-2.5, 0, 10], [-2.5000001, 10.000001, 11]],
-      ['categorical', { value_type: 'categorical', categories: ['a', 'b', 'c'] }, [0, 2], [-1, 3, 1.5]],
+      [
+        'continuous',
+        { value_type: 'continuous', min_value: -2.5, max_value: 10 },
+        [-2.5, 0, 10],
+        [-2.5000001, 10.000001, 11],
+      ],
+      [
+        'categorical',
+        { value_type: 'categorical', categories: ['a', 'b', 'c'] },
+        [0, 2],
+        [-1, 3, 1.5],
+      ],
       ['ordinal', { value_type: 'ordinal', categories: ['low', 'high'] }, [0, 1], [-1, 2, 0.1]],
     ];
-    it.each(cases)('%s: accepts the bounds, refuses just past them with 422', async (_type, def, good, bad) => {
-      const label = await createLabel(t.http, def);
-      const run = await createRun(t.http);
-      for (const value of good) {
-        const res = await post(run.id, { evaluation_label_id: label.id, value });
-        expect(res.status).toBe(201);
-        expect(res.body.value).toBe(value);
-      }
-      for (const value of bad) {
-        const res = await post(run.id, { evaluation_label_id: label.id, value });
-        expect(res.status).toBe(422);
-        expect(res.body.code).toBe('value_out_of_range');
-        expect(res.body.error).toContain(label.name as string);
-      }
-      const list = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
-      expect(list.body.map((e: { value: number }) => e.value)).toEqual(good);
-    });
+    it.each(cases)(
+      '%s: accepts the bounds, refuses just past them with 422',
+      async (_type, def, good, bad) => {
+        const label = await createLabel(t.http, def);
+        const run = await createRun(t.http);
+        for (const value of good) {
+          const res = await post(run.id, { evaluation_label_id: label.id, value });
+          expect(res.status).toBe(201);
+          expect(res.body.value).toBe(value);
+        }
+        for (const value of bad) {
+          const res = await post(run.id, { evaluation_label_id: label.id, value });
+          expect(res.status).toBe(422);
+          expect(res.body.code).toBe('value_out_of_range');
+          expect(res.body.error).toContain(label.name);
+        }
+        const list = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
+        expect(list.body.map((e: { value: number }) => e.value)).toEqual(good);
+      },
+    );
 
     it('refuses a non-number, a string number and an overflowing number with 400', async () => {
       const label = await createLabel(t.http);
@@ -45,7 +66,10 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
         const res = await post(run.id, { evaluation_label_id: label.id, value });
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({ code: 'validation_failed' });
-        expect(res.body.details).toContainEqual({ field: 'value', message: 'value must be a finite number' });
+        expect(res.body.details).toContainEqual({
+          field: 'value',
+          message: 'value must be a finite number',
+        });
       }
       const overflow = await t.http
         .post(`/v1/run/${run.id}/evaluations`)
@@ -67,7 +91,20 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(
-      ['account_id', 'created_at', 'created_by', 'created_by_evaluator_id', 'evaluation_label_id', 'field_path', 'id', 'output_name', 'run_id', 'updated_at', 'updated_by', 'value'].sort(),
+      [
+        'account_id',
+        'created_at',
+        'created_by',
+        'created_by_evaluator_id',
+        'evaluation_label_id',
+        'field_path',
+        'id',
+        'output_name',
+        'run_id',
+        'updated_at',
+        'updated_by',
+        'value',
+      ].sort(),
     );
     expect(res.body).toMatchObject({
       account_id: 'acme',
@@ -81,10 +118,17 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       updated_by: null,
     });
     expect(res.body.updated_at).toBe(res.body.created_at);
-    const history = await t.http.get(`/v1/run/${run.id}/evaluation/${res.body.id}/history`).set(bearer());
+    const history = await t.http
+      .get(`/v1/run/${run.id}/evaluation/${res.body.id}/history`)
+      .set(bearer());
     expect(history.status).toBe(200);
     expect(history.body).toEqual([
-      expect.objectContaining({ operation: 'create', old_value: null, new_value: 4.5, changed_by: 'alice' }),
+      expect.objectContaining({
+        operation: 'create',
+        old_value: null,
+        new_value: 4.5,
+        changed_by: 'alice',
+      }),
     ]);
   });
 
@@ -139,7 +183,11 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
     });
 
     it('refuses an output the run does not have with 422', async () => {
-      const res = await post(run.id, { evaluation_label_id: label.id, value: 1, output_name: 'other' });
+      const res = await post(run.id, {
+        evaluation_label_id: label.id,
+        value: 1,
+        output_name: 'other',
+      });
       expect(res.status).toBe(422);
       expect(res.body).toMatchObject({ code: 'unknown_output' });
       expect(res.body.error).toContain('"answer", "summary"');
@@ -148,18 +196,32 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
     it('refuses bad JSONPath syntax with 400, even on a run without outputs', async () => {
       const bare = await createRun(t.http);
       for (const target of [run, bare]) {
-        const res = await post(target.id, { evaluation_label_id: label.id, value: 1, field_path: '$.a[' });
+        const res = await post(target.id, {
+          evaluation_label_id: label.id,
+          value: 1,
+          field_path: '$.a[',
+        });
         expect(res.status).toBe(400);
         expect(res.body.code).toBe('invalid_field_path');
       }
     });
 
     it('refuses a path that selects nothing with 422, unless nothing is recorded yet', async () => {
-      const res = await post(run.id, { evaluation_label_id: label.id, value: 1, output_name: 'answer', field_path: 'missing' });
+      const res = await post(run.id, {
+        evaluation_label_id: label.id,
+        value: 1,
+        output_name: 'answer',
+        field_path: 'missing',
+      });
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('field_path_not_found');
       const bare = await createRun(t.http);
-      const ok = await post(bare.id, { evaluation_label_id: label.id, value: 1, output_name: 'any', field_path: 'missing' });
+      const ok = await post(bare.id, {
+        evaluation_label_id: label.id,
+        value: 1,
+        output_name: 'any',
+        field_path: 'missing',
+      });
       expect(ok.status).toBe(201);
     });
   });
@@ -174,7 +236,9 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       expect(got.status).toBe(200);
       expect(got.body).toEqual(e);
       for (const method of ['get', 'put', 'delete'] as const) {
-        const res = await t.http[method](`/v1/run/${other.id}/evaluation/${e.id}`).set(bearer()).send({ value: 1 });
+        const res = await t.http[method](`/v1/run/${other.id}/evaluation/${e.id}`)
+          .set(bearer())
+          .send({ value: 1 });
         expect(res.status).toBe(404);
       }
     });
@@ -184,7 +248,10 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const run = await createRun(t.http);
       const e = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 0 });
       const url = `/v1/run/${run.id}/evaluation/${e.id}`;
-      const put = await t.http.put(url).set(bearer(token({ sub: 'bob' }))).send({ value: 1 });
+      const put = await t.http
+        .put(url)
+        .set(bearer(token({ sub: 'bob' })))
+        .send({ value: 1 });
       expect(put.status).toBe(200);
       expect(put.body).toMatchObject({ value: 1, updated_by: 'bob', created_by: 'alice' });
       expect(put.body.updated_at >= put.body.created_at).toBe(true);
@@ -195,7 +262,13 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const outOfRange = await t.http.put(url).set(bearer()).send({ value: 2 });
       expect([outOfRange.status, outOfRange.body.code]).toEqual([422, 'value_out_of_range']);
       const history = await t.http.get(`${url}/history`).set(bearer());
-      expect(history.body.map((c: { operation: string; old_value: number; new_value: number }) => [c.operation, c.old_value, c.new_value])).toEqual([
+      expect(
+        history.body.map((c: { operation: string; old_value: number; new_value: number }) => [
+          c.operation,
+          c.old_value,
+          c.new_value,
+        ]),
+      ).toEqual([
         ['create', null, 0],
         ['update', 0, 1],
       ]);
@@ -207,12 +280,18 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const e = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 0 });
       const url = `/v1/run/${run.id}/evaluation/${e.id}`;
       const values = Array.from({ length: 12 }, (_, i) => i + 1);
-      const results = await Promise.all(values.map((value) => t.http.put(url).set(bearer()).send({ value })));
+      const results = await Promise.all(
+        values.map((value) => t.http.put(url).set(bearer()).send({ value })),
+      );
       expect(results.map((r) => r.status)).toEqual(values.map(() => 200));
-      const history = (await t.http.get(`${url}/history`).set(bearer())).body as { old_value: number; new_value: number }[];
+      const history = (await t.http.get(`${url}/history`).set(bearer())).body as {
+        old_value: number;
+        new_value: number;
+      }[];
       expect(history).toHaveLength(values.length + 1);
       // Each update replaced exactly the value the one before it wrote: a chain, no lost update.
-      for (let i = 1; i < history.length; i++) expect(history[i].old_value).toBe(history[i - 1].new_value);
+      for (let i = 1; i < history.length; i++)
+        expect(history[i].old_value).toBe(history[i - 1].new_value);
       const final = await t.http.get(url).set(bearer());
       expect(final.body.value).toBe(history[history.length - 1].new_value);
     });
@@ -237,8 +316,13 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const run = await createRun(t.http);
       const e = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 3 });
       expect((await t.http.delete(`/v1/run/${run.id}`).set(bearer())).status).toBe(204);
-      expect((await t.http.get(`/v1/run/${run.id}/evaluation/${e.id}`).set(bearer())).status).toBe(404);
-      const [{ count }] = await t.dataSource.query('SELECT count(*)::int AS count FROM run_evaluations WHERE id = $1', [e.id]);
+      expect((await t.http.get(`/v1/run/${run.id}/evaluation/${e.id}`).set(bearer())).status).toBe(
+        404,
+      );
+      const [{ count }] = await t.dataSource.query(
+        'SELECT count(*)::int AS count FROM run_evaluations WHERE id = $1',
+        [e.id],
+      );
       expect(count).toBe(0);
     });
 
@@ -246,10 +330,14 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const label = await createLabel(t.http);
       const run = await createRun(t.http);
       const e = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 3 });
-      expect((await t.http.delete(`/v1/evaluation-label/${label.id}`).set(bearer())).status).toBe(204);
+      expect((await t.http.delete(`/v1/evaluation-label/${label.id}`).set(bearer())).status).toBe(
+        204,
+      );
       const archived = await t.http.get(`/v1/evaluation-label/${label.id}`).set(bearer());
       expect(archived.body.archived_at).not.toBeNull();
-      expect((await t.http.get(`/v1/run/${run.id}/evaluation/${e.id}`).set(bearer())).status).toBe(200);
+      expect((await t.http.get(`/v1/run/${run.id}/evaluation/${e.id}`).set(bearer())).status).toBe(
+        200,
+      );
       const res = await post(run.id, { evaluation_label_id: label.id, value: 1 });
       expect([res.status, res.body.code]).toEqual([422, 'label_archived']);
     });
@@ -261,24 +349,44 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const b = await createLabel(t.http);
       const evaluator = randomUUID();
       const run = await createRun(t.http, { outputs: { x: 1, y: 2 } });
-      await createEvaluation(t.http, run.id, { evaluation_label_id: a.id, value: 1, output_name: 'x' });
-      await createEvaluation(t.http, run.id, { evaluation_label_id: b.id, value: 2, output_name: 'y' }, bearer(token({ sub: 'bob' })));
-      await createEvaluation(t.http, run.id, { evaluation_label_id: b.id, value: 3 }, bearer(token({ evaluator })));
+      await createEvaluation(t.http, run.id, {
+        evaluation_label_id: a.id,
+        value: 1,
+        output_name: 'x',
+      });
+      await createEvaluation(
+        t.http,
+        run.id,
+        { evaluation_label_id: b.id, value: 2, output_name: 'y' },
+        bearer(token({ sub: 'bob' })),
+      );
+      await createEvaluation(
+        t.http,
+        run.id,
+        { evaluation_label_id: b.id, value: 3 },
+        bearer(token({ evaluator })),
+      );
       const values = async (query: string) =>
-        (await t.http.get(`/v1/run/${run.id}/evaluations?${query}`).set(bearer())).body.map((e: { value: number }) => e.value);
+        (await t.http.get(`/v1/run/${run.id}/evaluations?${query}`).set(bearer())).body.map(
+          (e: { value: number }) => e.value,
+        );
       expect(await values('')).toEqual([1, 2, 3]);
       expect(await values(`evaluation_label_id=${b.id}`)).toEqual([2, 3]);
       expect(await values('output_name=x')).toEqual([1]);
       expect(await values('created_by=bob')).toEqual([2]);
       expect(await values(`created_by_evaluator_id=${evaluator}`)).toEqual([3]);
-      const bad = await t.http.get(`/v1/run/${run.id}/evaluations?evaluation_label_id=nope`).set(bearer());
+      const bad = await t.http
+        .get(`/v1/run/${run.id}/evaluations?evaluation_label_id=nope`)
+        .set(bearer());
       expect(bad.status).toBe(400);
       const unknown = await t.http.get(`/v1/run/${run.id}/evaluations?colour=red`).set(bearer());
       expect(unknown.status).toBe(400);
     });
 
     it('answers 404 for a run that does not exist, and [] for one without evaluations', async () => {
-      expect((await t.http.get(`/v1/run/${randomUUID()}/evaluations`).set(bearer())).status).toBe(404);
+      expect((await t.http.get(`/v1/run/${randomUUID()}/evaluations`).set(bearer())).status).toBe(
+        404,
+      );
       const run = await createRun(t.http);
       const res = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
       expect([res.status, res.body, res.headers.link]).toEqual([200, [], undefined]);
@@ -289,7 +397,8 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
       const run = await createRun(t.http);
       const seeded = await insertEvaluations(t.dataSource, 'acme', run.id, label.id, 5000);
       const seen: string[] = [];
-      let url: string | undefined = `/v1/run/${run.id}/evaluations?limit=250&evaluation_label_id=${label.id}`;
+      let url: string | undefined =
+        `/v1/run/${run.id}/evaluations?limit=250&evaluation_label_id=${label.id}`;
       let pages = 0;
       while (url) {
         const [page] = await Promise.all([

@@ -57,7 +57,10 @@ describe.each(DATABASES)('runs on $name', (db) => {
 
   it('PATCH changes what is sent, clears what is null, keeps what is left out', async () => {
     const run = await createRun(t.http, { name: 'a', workflow: 'w', outputs: { x: 1 } });
-    const res = await t.http.patch(`/v1/run/${run.id}`).set(bearer()).send({ name: 'b', workflow: null });
+    const res = await t.http
+      .patch(`/v1/run/${run.id}`)
+      .set(bearer())
+      .send({ name: 'b', workflow: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: 'b', workflow: null, outputs: { x: 1 } });
     expect(res.body.updated_at).not.toBeNull();
@@ -73,12 +76,14 @@ describe.each(DATABASES)('runs on $name', (db) => {
   });
 
   it('lists oldest first and pages with a Link header', async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await createRun(t.http, { name: `r${i}` }, bearer())).id);
     const seen: string[] = [];
     let url: string | undefined = '/v1/runs?limit=2';
     while (url) {
-      const res = await t.http.get(url).set(bearer());
+      const res: { body: { id: string }[]; headers: Record<string, string> } = await t.http
+        .get(url)
+        .set(bearer());
       expect(res.body.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.map((r: { id: string }) => r.id));
       url = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? '')?.[1];

@@ -15,7 +15,12 @@ describe.each(DATABASES)('tenant isolation on $name', (db) => {
     t = await startApp(db);
     label = await createLabel(t.http, {}, acme);
     run = await createRun(t.http, {}, acme);
-    evaluation = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 1 }, acme);
+    evaluation = await createEvaluation(
+      t.http,
+      run.id,
+      { evaluation_label_id: label.id, value: 1 },
+      acme,
+    );
   });
   afterAll(() => t.close());
 
@@ -36,16 +41,37 @@ describe.each(DATABASES)('tenant isolation on $name', (db) => {
       ['get', `${e}/history`],
     ];
     for (const [method, path, body] of attempts) {
-      const http = t.http as unknown as Record<string, (p: string) => { set(h: object): { send(b?: object): Promise<{ status: number; body: { code: string; error: string } }> } }>;
+      const http = t.http as unknown as Record<
+        string,
+        (p: string) => {
+          set(h: object): {
+            send(b?: object): Promise<{ status: number; body: { code: string; error: string } }>;
+          };
+        }
+      >;
       const theirs = await http[method](path).set(globex).send(body);
-      expect([method, path, theirs.status, theirs.body.code]).toEqual([method, path, 404, 'not_found']);
+      expect([method, path, theirs.status, theirs.body.code]).toEqual([
+        method,
+        path,
+        404,
+        'not_found',
+      ]);
       // The same answer as for an id nobody has.
-      const missing = await http[method](path.replace(run.id, randomUUID()).replace(label.id, randomUUID())).set(acme).send(body);
-      expect(theirs.body.error.replace(/[0-9a-f-]{36}/g, 'ID')).toEqual(missing.body.error.replace(/[0-9a-f-]{36}/g, 'ID'));
+      const missing = await http[method](
+        path.replace(run.id, randomUUID()).replace(label.id, randomUUID()),
+      )
+        .set(acme)
+        .send(body);
+      expect(theirs.body.error.replace(/[0-9a-f-]{36}/g, 'ID')).toEqual(
+        missing.body.error.replace(/[0-9a-f-]{36}/g, 'ID'),
+      );
     }
     // A label of one account cannot score a run of another.
     const mine = await createRun(t.http, {}, globex);
-    const cross = await t.http.post(`/v1/run/${mine.id}/evaluations`).set(globex).send({ evaluation_label_id: label.id, value: 1 });
+    const cross = await t.http
+      .post(`/v1/run/${mine.id}/evaluations`)
+      .set(globex)
+      .send({ evaluation_label_id: label.id, value: 1 });
     expect(cross.status).toBe(404);
   });
 
@@ -60,7 +86,9 @@ describe.each(DATABASES)('tenant isolation on $name', (db) => {
     const got = await t.http.get(`/v1/run/${run.id}/evaluation/${evaluation.id}`).set(acme);
     expect(got.body.value).toBe(1);
     expect((await t.http.get(`/v1/run/${run.id}`).set(acme)).body.name).toBeNull();
-    expect((await t.http.get(`/v1/evaluation-label/${label.id}`).set(acme)).body.archived_at).toBeNull();
+    expect(
+      (await t.http.get(`/v1/evaluation-label/${label.id}`).set(acme)).body.archived_at,
+    ).toBeNull();
   });
 
   it('lets two accounts use the same run id without learning of each other', async () => {

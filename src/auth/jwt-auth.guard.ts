@@ -7,7 +7,7 @@ import { IS_PUBLIC } from './public.decorator.js';
 
 /** jsonwebtoken's and jwks-rsa's reasons, as a person can act on them. */
 function reason(info: unknown): string {
-  const message = info instanceof Error ? info.message : String(info ?? '');
+  const message = info instanceof Error ? info.message : typeof info === 'string' ? info : '';
   const name = info instanceof Error ? info.name : '';
   if (name === 'TokenExpiredError') return 'The token has expired; get a new one.';
   if (name === 'NotBeforeError') return 'The token is not valid yet (nbf is in the future).';
@@ -21,7 +21,7 @@ function reason(info: unknown): string {
   }
   if (/audience|issuer/i.test(message)) return `The token was refused: ${message}.`;
   if (/signing key|kid/i.test(message)) {
-    return "The token was refused: its signing key (kid) is not one the identity provider publishes.";
+    return 'The token was refused: its signing key (kid) is not one the identity provider publishes.';
   }
   return 'The token was refused.';
 }

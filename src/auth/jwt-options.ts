@@ -28,7 +28,9 @@ export function jwtVerificationFromSettings(settings: Settings): JwtVerification
   if (settings.JWT_JWKS_URL) return { ...common, jwksUrl: settings.JWT_JWKS_URL };
   if (settings.JWT_SECRET) return { ...common, secret: settings.JWT_SECRET };
   if (settings.DATA_DIR === IN_MEMORY) {
-    throw new Error('Set JWT_SECRET when DATA_DIR is memory://: there is nowhere to keep a dev secret.');
+    throw new Error(
+      'Set JWT_SECRET when DATA_DIR is memory://: there is nowhere to keep a dev secret.',
+    );
   }
   new Logger('Auth').warn(
     `No JWT settings: verifying HS256 tokens with a development secret kept in ${settings.DATA_DIR}. ` +

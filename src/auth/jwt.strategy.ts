@@ -30,7 +30,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof accountId !== 'string' || accountId === '' || accountId.length > 200) {
       throw refuse(`it has no ${claim} claim naming the account`);
     }
-    if (evaluatorId !== undefined && (typeof evaluatorId !== 'string' || !isUUID(evaluatorId, 'all'))) {
+    if (
+      evaluatorId !== undefined &&
+      (typeof evaluatorId !== 'string' || !isUUID(evaluatorId, 'all'))
+    ) {
       throw refuse('its evaluator_id claim is not a UUID');
     }
     return { accountId, sub, evaluatorId: evaluatorId ?? null };

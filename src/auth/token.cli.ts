@@ -30,7 +30,8 @@ function main(): void {
   }
   if (!args.account) fail('--account is required.');
   if (!args.sub) fail('--sub is required.');
-  if (args.evaluator !== undefined && !isUUID(args.evaluator, 'all')) fail('--evaluator must be a UUID.');
+  if (args.evaluator !== undefined && !isUUID(args.evaluator, 'all'))
+    fail('--evaluator must be a UUID.');
   if (!TTL.test(args.ttl)) fail('--ttl must be a number with s, m, h or d, such as 30m or 1h.');
 
   let settings;

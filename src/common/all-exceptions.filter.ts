@@ -15,7 +15,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (internal) {
       this.logger.error(
         { request_id: request.id, err: internal },
-        `${request.method} ${request.url} failed: ${(internal as Error)?.message ?? String(internal)}`,
+        `${request.method} ${request.url} failed: ${internal instanceof Error ? internal.message : 'non-Error thrown'}`,
       );
     }
     void reply.status(status).headers(headers).send(body);

@@ -22,7 +22,10 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
     'unsupported_media_type',
     'The request body must be JSON: send it with Content-Type: application/json.',
   ],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_json', 'The Content-Length header does not match the body.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    'invalid_json',
+    'The Content-Length header does not match the body.',
+  ],
   FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'The request body is not valid JSON.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'The request body is empty; send a JSON object.'],
   FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'The request body is too large.'],
@@ -30,12 +33,21 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
 
 // PostgreSQL error classes that mean "the database is not there right now".
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+]);
 
 function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) {
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))
+  ) {
     return true;
   }
   return /Connection terminated|timeout exceeded when trying to connect|Driver not Connected/i.test(
@@ -44,15 +56,18 @@ function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 function fromHttpException(err: HttpException): [ErrorCode, string, ErrorDetail[]?] {
-  const status = err.getStatus();
+  const status = err.getStatus() as HttpStatus;
   const response = err.getResponse();
   const message =
     typeof response === 'object' && response !== null && 'message' in response
-      ? String((response as { message: unknown }).message)
+      ? String(response.message)
       : err.message;
   switch (status) {
     case HttpStatus.NOT_FOUND:
-      return ['route_not_found', message.replace(/^Cannot (\w+) (.*)$/, 'There is no route $1 $2.')];
+      return [
+        'route_not_found',
+        message.replace(/^Cannot (\w+) (.*)$/, 'There is no route $1 $2.'),
+      ];
     case HttpStatus.UNAUTHORIZED:
       return ['unauthorized', message];
     case HttpStatus.PAYLOAD_TOO_LARGE:
@@ -62,11 +77,14 @@ function fromHttpException(err: HttpException): [ErrorCode, string, ErrorDetail[
     case HttpStatus.METHOD_NOT_ALLOWED:
       return ['method_not_allowed', message];
     case HttpStatus.TOO_MANY_REQUESTS:
-      return ['rate_limited', 'Too many requests; wait as long as Retry-After says, then try again.'];
+      return [
+        'rate_limited',
+        'Too many requests; wait as long as Retry-After says, then try again.',
+      ];
     case HttpStatus.SERVICE_UNAVAILABLE:
       return ['database_unavailable', 'The database is unreachable; try again shortly.'];
     default:
-      return status >= 500
+      return Number(status) >= 500
         ? ['internal_error', 'Something went wrong on our side; the request changed nothing.']
         : ['validation_failed', message];
   }
@@ -91,7 +109,10 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
     [code, message] = FASTIFY_CODES[fastifyCode];
   } else if (err instanceof HttpException) {
     [code, message, details] = fromHttpException(err);
-  } else if (isDatabaseUnavailable(err) || isDatabaseUnavailable((err as QueryFailedError)?.driverError)) {
+  } else if (
+    isDatabaseUnavailable(err) ||
+    isDatabaseUnavailable((err as QueryFailedError)?.driverError)
+  ) {
     code = 'database_unavailable';
     message = 'The database is unreachable; try again shortly.';
     internal = err;

@@ -47,7 +47,11 @@ function decodeCursor(cursor: string): Position {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
-    if (typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(createdAt.getTime())) {
+    if (
+      typeof id === 'string' &&
+      /^[0-9a-f-]{36}$/.test(id) &&
+      !Number.isNaN(createdAt.getTime())
+    ) {
       return { createdAt, id };
     }
   } catch {

@@ -5,10 +5,14 @@ import type { FastifyBaseLogger } from 'fastify';
 export class PinoLogger implements LoggerService {
   constructor(private readonly pino: FastifyBaseLogger) {}
 
-  private write(level: 'info' | 'warn' | 'error' | 'debug' | 'trace', message: unknown, rest: unknown[]) {
+  private write(
+    level: 'info' | 'warn' | 'error' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ) {
     const context = typeof rest[rest.length - 1] === 'string' ? rest[rest.length - 1] : undefined;
     if (typeof message === 'object' && message !== null) {
-      this.pino[level]({ context, ...message }, String(rest[0] ?? ''));
+      this.pino[level]({ context, ...message }, typeof rest[0] === 'string' ? rest[0] : '');
     } else {
       this.pino[level]({ context }, String(message));
     }

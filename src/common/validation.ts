@@ -64,6 +64,6 @@ export function UuidProperty(
 ): PropertyDecorator {
   return applyDecorators(
     IsUUID(UUID_VERSION, { message: '$property must be a UUID', ...validation }),
-    ApiProperty({ type: String, format: 'uuid', ...options } as ApiPropertyOptions),
+    ApiProperty({ type: String, format: 'uuid', ...options }),
   );
 }

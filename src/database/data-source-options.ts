@@ -8,7 +8,12 @@ import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgliteDriver } from './pglite-driver.js';
 
-export const ENTITIES = [RunEntity, EvaluationLabelEntity, EvaluationEntity, EvaluationChangeEntity];
+export const ENTITIES = [
+  RunEntity,
+  EvaluationLabelEntity,
+  EvaluationEntity,
+  EvaluationChangeEntity,
+];
 
 /** Connection pool size on a PostgreSQL server. */
 const POOL_SIZE = 32;

@@ -52,7 +52,10 @@ async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> 
 export class EvaluationLabelsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async create(principal: Principal, dto: CreateEvaluationLabelDto): Promise<EvaluationLabelEntity> {
+  async create(
+    principal: Principal,
+    dto: CreateEvaluationLabelDto,
+  ): Promise<EvaluationLabelEntity> {
     const now = new Date();
     const label = Object.assign(new EvaluationLabelEntity(), {
       accountId: principal.accountId,
@@ -101,9 +104,11 @@ export class EvaluationLabelsService {
   ): Promise<EvaluationLabelEntity> {
     for (const field of ['name', 'value_type'] as const) {
       if (dto[field] === null) {
-        throw new ApiError('validation_failed', `${field} cannot be null; leave it out to keep it.`, [
-          { field, message: `${field} cannot be null` },
-        ]);
+        throw new ApiError(
+          'validation_failed',
+          `${field} cannot be null; leave it out to keep it.`,
+          [{ field, message: `${field} cannot be null` }],
+        );
       }
     }
     return this.db.transaction(async (tx) => {

@@ -34,7 +34,8 @@ export function definitionProblems(def: LabelDefinition): string[] {
       break;
     case 'categorical':
     case 'ordinal': {
-      if (hasRange) problems.push(`${article(def.valueType)} label takes no min_value or max_value`);
+      if (hasRange)
+        problems.push(`${article(def.valueType)} label takes no min_value or max_value`);
       const categories = def.categories;
       if (categories === null) {
         problems.push(`${article(def.valueType)} label needs categories`);
@@ -43,8 +44,10 @@ export function definitionProblems(def: LabelDefinition): string[] {
       if (categories.length < MIN_CATEGORIES || categories.length > MAX_CATEGORIES) {
         problems.push(`categories must hold ${MIN_CATEGORIES} to ${MAX_CATEGORIES} entries`);
       }
-      if (categories.some((c) => c.trim() === '')) problems.push('categories must not be empty strings');
-      if (new Set(categories).size !== categories.length) problems.push('categories must be distinct');
+      if (categories.some((c) => c.trim() === ''))
+        problems.push('categories must not be empty strings');
+      if (new Set(categories).size !== categories.length)
+        problems.push('categories must be distinct');
       break;
     }
   }
@@ -56,7 +59,9 @@ export function valueProblem(def: LabelDefinition, value: number): string | null
   const label = `Label "${def.name}"`;
   switch (def.valueType) {
     case 'binary':
-      return value === 0 || value === 1 ? null : `${label} is binary: value must be 0 or 1, got ${value}.`;
+      return value === 0 || value === 1
+        ? null
+        : `${label} is binary: value must be 0 or 1, got ${value}.`;
     case 'continuous': {
       const { minValue: min, maxValue: max } = def;
       return min !== null && max !== null && value >= min && value <= max

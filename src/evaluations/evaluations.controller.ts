@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
@@ -68,7 +79,10 @@ export class EvaluationsController {
   @Get(':run_id/evaluation/:evaluation_id')
   @RunId('run_id')
   @EvaluationId()
-  @ApiOperation({ summary: 'Get run evaluation', description: 'Get a specific evaluation for a run' })
+  @ApiOperation({
+    summary: 'Get run evaluation',
+    description: 'Get a specific evaluation for a run',
+  })
   @ApiErrors(200, RunEvaluationDto, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,

@@ -79,7 +79,12 @@ export class EvaluationsService {
     return this.db.transaction(async (tx) => {
       // Shared locks: the run and label cannot change or vanish until this commits.
       const run = await this.lockRun(tx, principal, runId);
-      const label = await this.labels.lock(tx, principal, dto.evaluation_label_id, 'pessimistic_read');
+      const label = await this.labels.lock(
+        tx,
+        principal,
+        dto.evaluation_label_id,
+        'pessimistic_read',
+      );
       if (label.archivedAt) {
         throw new ApiError(
           'label_archived',
@@ -131,7 +136,8 @@ export class EvaluationsService {
       created_by_evaluator_id: query.created_by_evaluator_id?.toLowerCase(),
     };
     for (const [column, value] of Object.entries(filters)) {
-      if (value !== undefined) qb.andWhere(`evaluation.${column} = :${column}`, { [column]: value });
+      if (value !== undefined)
+        qb.andWhere(`evaluation.${column} = :${column}`, { [column]: value });
     }
     return findPage(qb, query);
   }
@@ -144,7 +150,12 @@ export class EvaluationsService {
     return evaluation;
   }
 
-  update(principal: Principal, runId: string, id: string, value: number): Promise<EvaluationEntity> {
+  update(
+    principal: Principal,
+    runId: string,
+    id: string,
+    value: number,
+  ): Promise<EvaluationEntity> {
     return this.db.transaction(async (tx) => {
       // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
       const evaluation = await tx.findOne(EvaluationEntity, {
@@ -183,7 +194,11 @@ export class EvaluationsService {
     });
   }
 
-  async history(principal: Principal, runId: string, id: string): Promise<EvaluationChangeEntity[]> {
+  async history(
+    principal: Principal,
+    runId: string,
+    id: string,
+  ): Promise<EvaluationChangeEntity[]> {
     await this.get(principal, runId, id);
     return this.db.getRepository(EvaluationChangeEntity).find({
       where: { accountId: principal.accountId, evaluationId: id },
@@ -198,7 +213,11 @@ export class EvaluationsService {
     if (!exists) throw ApiError.notFound('Run', runId);
   }
 
-  private async lockRun(tx: EntityManager, principal: Principal, runId: string): Promise<RunEntity> {
+  private async lockRun(
+    tx: EntityManager,
+    principal: Principal,
+    runId: string,
+  ): Promise<RunEntity> {
     const run = await tx.findOne(RunEntity, {
       where: { accountId: principal.accountId, id: runId },
       lock: { mode: 'pessimistic_read' },

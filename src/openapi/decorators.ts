@@ -54,4 +54,3 @@ export function ApiPaged(type: Type, ...errors: number[]): MethodDecorator {
     ),
   );
 }
-

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
@@ -17,14 +28,23 @@ export class RunsController {
   constructor(private readonly runs: RunsService) {}
 
   @Post('runs')
-  @ApiOperation({ summary: 'Record a run', description: 'Records a run of a workflow, with its outputs.' })
+  @ApiOperation({
+    summary: 'Record a run',
+    description: 'Records a run of a workflow, with its outputs.',
+  })
   @ApiErrors(201, RunDto, 400, 409)
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRunDto): Promise<RunDto> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateRunDto,
+  ): Promise<RunDto> {
     return toRunDto(await this.runs.create(principal, dto));
   }
 
   @Get('runs')
-  @ApiOperation({ summary: 'List runs', description: 'Lists the runs of your account, oldest first.' })
+  @ApiOperation({
+    summary: 'List runs',
+    description: 'Lists the runs of your account, oldest first.',
+  })
   @ApiPaged(RunDto)
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -40,7 +60,10 @@ export class RunsController {
   @Get('run/:id')
   @ApiOperation({ summary: 'Get a run' })
   @ApiErrors(200, RunDto, 400, 404)
-  async get(@CurrentPrincipal() principal: Principal, @UuidParam('id') id: string): Promise<RunDto> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') id: string,
+  ): Promise<RunDto> {
     return toRunDto(await this.runs.get(principal, id));
   }
 
@@ -62,7 +85,10 @@ export class RunsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a run', description: 'Deletes a run and its evaluations.' })
   @ApiErrors(204, undefined, 400, 404)
-  async remove(@CurrentPrincipal() principal: Principal, @UuidParam('id') id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id') id: string,
+  ): Promise<void> {
     await this.runs.remove(principal, id);
   }
 }

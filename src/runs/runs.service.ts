@@ -49,7 +49,10 @@ export class RunsService {
       await this.db.getRepository(RunEntity).insert(run);
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION) {
-        throw new ApiError('conflict', `A run with id ${run.id} already exists; choose another id.`);
+        throw new ApiError(
+          'conflict',
+          `A run with id ${run.id} already exists; choose another id.`,
+        );
       }
       throw err;
     }

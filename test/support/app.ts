@@ -47,7 +47,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const settings = testSettings(db, env);
   await resetServerDatabase(settings);
   const app = await createApp(settings);

@@ -33,7 +33,11 @@ export function createLabel(
   );
 }
 
-export function createRun(http: Http, body: Record<string, unknown> = {}, auth = bearer()): Promise<Created> {
+export function createRun(
+  http: Http,
+  body: Record<string, unknown> = {},
+  auth = bearer(),
+): Promise<Created> {
   return created(http.post('/v1/runs').set(auth).send(body));
 }
 
@@ -63,7 +67,9 @@ export async function insertEvaluations(
       ids.push(id);
       // Several rows share each timestamp, so paging must break ties by id.
       const at = new Date(base + Math.floor(i / 3)).toISOString();
-      rows.push(`('${id}', '${accountId}', '${runId}', '${labelId}', ${i % 5}, 'seed', '${at}', '${at}')`);
+      rows.push(
+        `('${id}', '${accountId}', '${runId}', '${labelId}', ${i % 5}, 'seed', '${at}', '${at}')`,
+      );
     }
     await ds.query(
       `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)

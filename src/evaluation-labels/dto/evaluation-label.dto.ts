@@ -1,5 +1,9 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { VALUE_TYPES, type EvaluationLabelEntity, type ValueType } from '../evaluation-label.entity.js';
+import {
+  VALUE_TYPES,
+  type EvaluationLabelEntity,
+  type ValueType,
+} from '../evaluation-label.entity.js';
 
 @ApiSchema({
   name: 'EvaluationLabel',

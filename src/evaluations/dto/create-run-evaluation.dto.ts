@@ -25,10 +25,7 @@ export class CreateRunEvaluationDto {
   field_path?: string;
 
   @ApiProperty({ type: Number, example: 4.5, description: 'Must fit the label' })
-  @IsNumber(
-    { allowNaN: false, allowInfinity: false },
-    { message: 'value must be a finite number' },
-  )
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'value must be a finite number' })
   value!: number;
 }
 

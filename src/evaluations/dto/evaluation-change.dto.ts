@@ -5,7 +5,10 @@ import {
   type EvaluationChangeEntity,
 } from '../evaluation-change.entity.js';
 
-@ApiSchema({ name: 'EvaluationChange', description: 'One create, update or delete of an evaluation.' })
+@ApiSchema({
+  name: 'EvaluationChange',
+  description: 'One create, update or delete of an evaluation.',
+})
 export class EvaluationChangeDto {
   @ApiProperty({ format: 'uuid' })
   evaluation_id!: string;

@@ -47,7 +47,11 @@ export class RunEvaluationDto {
   })
   created_by_evaluator_id!: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', description: 'When the evaluation was created' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: 'When the evaluation was created',
+  })
   created_at!: Date;
 
   @ApiPropertyOptional({

@@ -7,7 +7,10 @@ const jsonObject = (description: string) =>
   ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description });
 
 export class CreateRunDto {
-  @UuidProperty({ required: false, description: 'Your own id for the run; generated when left out' })
+  @UuidProperty({
+    required: false,
+    description: 'Your own id for the run; generated when left out',
+  })
   @IsOptional()
   id?: string;
 

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadSettings } from './settings.js';
+
+const secret = 's'.repeat(32);
+
+describe('loadSettings', () => {
+  it('has defaults for everything', () => {
+    const s = loadSettings({});
+    expect(s).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+      BODY_LIMIT: 1048576,
+    });
+    expect(s.DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads and converts what is set, ignoring empty values', () => {
+    const s = loadSettings({
+      PORT: '8080',
+      BODY_LIMIT: '2048',
+      DATABASE_URL: 'postgres://u@h/db',
+      JWT_SECRET: secret,
+      HOST: '',
+    });
+    expect(s).toMatchObject({
+      PORT: 8080,
+      BODY_LIMIT: 2048,
+      DATABASE_URL: 'postgres://u@h/db',
+      HOST: '0.0.0.0',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT: must be a whole number/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres/],
+    [{ JWT_SECRET: 'short' }, /JWT_SECRET: must be at least 32 bytes/],
+    [{ JWT_SECRET: secret, JWT_JWKS_URL: 'https://id/jwks' }, /set only one/],
+    [{ JWT_JWKS_URL: 'not a url' }, /JWT_JWKS_URL/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of/],
+    [{ BODY_LIMIT: '10' }, /BODY_LIMIT/],
+    [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
+  ])('refuses %j naming the setting', (env, message) => {
+    expect(() => loadSettings(env)).toThrow(message);
+  });
+});
