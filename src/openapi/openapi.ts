@@ -2,6 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BEARER } from './decorators.js';
 
+/** The committed document, relative to the project root (npm scripts run there). */
+export const OPENAPI_FILE = 'src/openapi/openapi.json';
+
+export const serialiseOpenApi = (doc: object): string => `${JSON.stringify(doc, null, 2)}\n`;
+
 /** Keys sorted at every level, so that the same code always writes the same document. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
