@@ -1,19 +1,20 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthModule } from './auth/auth.module.js';
+import { AssayModule } from './assay.module.js';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
 import { jwtVerificationFromSettings } from './auth/jwt-options.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
-import { createValidationPipe } from './common/validation.js';
 import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
-import { EvaluationLabelsModule } from './evaluation-labels/evaluation-labels.module.js';
-import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { HealthModule } from './health/health.module.js';
-import { RunsModule } from './runs/runs.module.js';
 
-/** The Assay service: settings, database, auth, the three resources and health. */
+/**
+ * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
+ * guard is global, so any route is denied unless it is @Public(), and the error filter
+ * covers what no controller sees (unknown routes, bodies Fastify refuses).
+ */
 @Module({})
 export class AppModule {
   static forRoot(settings: Settings): DynamicModule {
@@ -27,15 +28,15 @@ export class AppModule {
           retryAttempts: 2,
           retryDelay: 1000,
         }),
-        AuthModule.forRoot({ useFactory: jwtVerificationFromSettings, inject: [Settings] }),
-        RunsModule,
-        EvaluationLabelsModule,
-        EvaluationsModule,
+        AssayModule.forRootAsync({
+          inject: [Settings],
+          useFactory: (s: Settings) => ({ auth: jwtVerificationFromSettings(s) }),
+        }),
         HealthModule,
       ],
       providers: [
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
     };
   }

@@ -171,8 +171,7 @@ describe('the OpenAPI document', () => {
 
   it('validates as OpenAPI 3.x', async () => {
     const result = await validate(structuredClone(doc) as never);
-    expect(result.errors ?? []).toEqual([]);
-    expect(result.valid).toBe(true);
+    expect(result.valid ? [] : result.errors).toEqual([]);
   });
 
   it('is served at /docs-json and /docs-yaml, and Swagger UI at /docs', async () => {
@@ -183,13 +182,15 @@ describe('the OpenAPI document', () => {
     expect([ui.status, ui.text]).toEqual([200, expect.stringContaining('swagger-ui')]);
   });
 
-  it.each(REFERENCE_OPERATIONS.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o]))(
-    'matches the given spec for %s',
-    (_name, operation) => {
-      const problems = operationProblems(doc, operation).filter((p) => !DELIBERATE.includes(p));
-      expect(problems).toEqual([]);
-    },
-  );
+  it.each(
+    REFERENCE_OPERATIONS.map((operation) => ({
+      name: `${operation.method.toUpperCase()} ${operation.path}`,
+      operation,
+    })),
+  )('matches the given spec for $name', ({ operation }) => {
+    const problems = operationProblems(doc, operation).filter((p) => !DELIBERATE.includes(p));
+    expect(problems).toEqual([]);
+  });
 
   it('declares bearer JWT exactly as the given spec', () => {
     expect(doc.components.securitySchemes.BearerAuth).toEqual(

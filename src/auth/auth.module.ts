@@ -1,28 +1,32 @@
-import { type DynamicModule, type InjectionToken, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import {
+  type DynamicModule,
+  type InjectionToken,
+  Module,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JWT_VERIFICATION, type JwtVerification } from './jwt-options.js';
 import { JwtStrategy } from './jwt.strategy.js';
 
-export interface AuthModuleOptions {
+export interface AuthModuleOptions extends Pick<ModuleMetadata, 'imports'> {
   useFactory: (...args: never[]) => JwtVerification | Promise<JwtVerification>;
   inject?: InjectionToken[];
 }
 
-/** Bearer-JWT auth: one global deny-by-default guard, passport-jwt underneath. */
+/** Bearer-JWT auth: passport-jwt behind JwtAuthGuard. */
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PassportModule],
+      imports: [PassportModule, ...(options.imports ?? [])],
       providers: [
         { provide: JWT_VERIFICATION, useFactory: options.useFactory, inject: options.inject ?? [] },
         JwtStrategy,
-        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        JwtAuthGuard,
       ],
-      exports: [JWT_VERIFICATION],
+      exports: [JWT_VERIFICATION, JwtAuthGuard],
     };
   }
 }

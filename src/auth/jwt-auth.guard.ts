@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
 import type { Principal } from './principal.js';
+import { JWT_STRATEGY } from './jwt.strategy.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /** jsonwebtoken's and jwks-rsa's reasons, as a person can act on them. */
@@ -26,9 +27,15 @@ function reason(info: unknown): string {
   return 'The token was refused.';
 }
 
-/** The global guard: every route needs a valid bearer token unless marked @Public(). */
+const VERIFIED = Symbol('assay:verified');
+
+/**
+ * Every route needs a valid bearer token unless marked @Public(). Assay's app installs it
+ * globally (deny by default); Assay's controllers carry it too, for host apps that import
+ * them. A request it has already let through is not verified twice.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(private readonly reflector: Reflector) {
     super();
   }
@@ -38,12 +45,20 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<{ [VERIFIED]?: boolean }>();
+    return request[VERIFIED] === true || super.canActivate(context);
   }
 
-  override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown): T {
+  override handleRequest<T = Principal>(
+    err: unknown,
+    user: T | false,
+    info: unknown,
+    context: ExecutionContext,
+  ): T {
     if (err instanceof ApiError) throw err;
     if (err || !user) throw new ApiError('unauthorized', reason(err ?? info));
+    context.switchToHttp().getRequest<{ [VERIFIED]?: boolean }>()[VERIFIED] = true;
     return user;
   }
 }

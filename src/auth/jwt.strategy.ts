@@ -6,10 +6,13 @@ import { ApiError } from '../common/api-error.js';
 import { JWT_VERIFICATION, type JwtVerification, keyOptions } from './jwt-options.js';
 import type { Principal } from './principal.js';
 
+/** Named for Assay, so that a host app's own 'jwt' strategy is left alone. */
+export const JWT_STRATEGY = 'assay-jwt';
+
 const refuse = (why: string) => new ApiError('unauthorized', `The token was refused: ${why}.`);
 
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor(@Inject(JWT_VERIFICATION) private readonly verification: JwtVerification) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),

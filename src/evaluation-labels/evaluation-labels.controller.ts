@@ -1,22 +1,12 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags, IntersectionType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, Authenticated } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiController } from '../common/api-controller.js';
 import {
   CreateEvaluationLabelDto,
   ListEvaluationLabelsQueryDto,
@@ -28,8 +18,7 @@ import { EvaluationLabelsService } from './evaluation-labels.service.js';
 class ListLabelsQuery extends IntersectionType(PageQueryDto, ListEvaluationLabelsQueryDto) {}
 
 @ApiTags('Evaluation labels')
-@Authenticated()
-@Controller('v1')
+@ApiController('v1')
 export class EvaluationLabelsController {
   constructor(private readonly labels: EvaluationLabelsService) {}
 

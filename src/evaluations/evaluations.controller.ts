@@ -1,22 +1,12 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, Authenticated } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiController } from '../common/api-controller.js';
 import {
   CreateRunEvaluationDto,
   ListRunEvaluationsQueryDto,
@@ -37,8 +27,7 @@ const EvaluationId = () =>
   });
 
 @ApiTags('Run evaluations')
-@Authenticated()
-@Controller('v1/run')
+@ApiController('v1/run')
 export class EvaluationsController {
   constructor(private readonly evaluations: EvaluationsService) {}
 

@@ -14,8 +14,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Unprocessable: well-formed, but it breaks a rule',
 };
 
-/** Every route of a controller needs a bearer JWT; documented here, enforced by the global guard. */
-export const Authenticated = (): ClassDecorator =>
+/** Documents that every route of a controller needs a bearer JWT. */
+export const ApiBearer = (): ClassDecorator =>
   applyDecorators(
     ApiBearerAuth(BEARER),
     ApiResponse({ status: 401, description: ERROR_DESCRIPTIONS[401], type: ErrorBodyDto }),

@@ -1,29 +1,18 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, Authenticated } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiController } from '../common/api-controller.js';
 import { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
 import { RunDto, toRunDto } from './dto/run.dto.js';
 import { RunsService } from './runs.service.js';
 
 @ApiTags('Runs')
-@Authenticated()
-@Controller('v1')
+@ApiController('v1')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
 
