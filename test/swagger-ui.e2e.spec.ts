@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, chromium } from 'playwright-core';
+import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { createLabel, createRun } from './support/factories.js';
+
+const SCREENSHOT_DIR = 'test-output';
+
+describe('Swagger UI, driven by a person in a browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    t = await startApp(DATABASES[0]);
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t.close();
+  });
+
+  it('Authorize, then "Try it out" on POST /v1/run/{id}/evaluations creates an evaluation', async () => {
+    const label = await createLabel(t.http, { name: 'from the browser' });
+    const run = await createRun(t.http);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+
+    await page.goto(`${baseUrl}/docs`);
+    await page.getByRole('button', { name: 'Authorize' }).first().click();
+    const dialog = page.locator('.modal-ux');
+    await dialog.locator('input').first().fill(token());
+    await dialog.locator('button.modal-btn.authorize').click();
+    await dialog.locator('button.btn-done').click();
+
+    const operation = page.locator('.opblock-post').filter({ hasText: '/v1/run/{id}/evaluations' });
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.locator('input[placeholder="id"]').fill(run.id);
+    await operation
+      .locator('textarea.body-param__text')
+      .fill(JSON.stringify({ evaluation_label_id: label.id, value: 4 }));
+    await operation.getByRole('button', { name: 'Execute' }).click();
+
+    const status = operation
+      .locator('.live-responses-table .response .response-col_status')
+      .first();
+    await expect(status.textContent({ timeout: 15_000 })).resolves.toContain('201');
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
+    await page.screenshot({
+      path: `${SCREENSHOT_DIR}/swagger-ui-create-evaluation.png`,
+      fullPage: false,
+    });
+
+    const list = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
+    expect(list.body).toEqual([
+      expect.objectContaining({ evaluation_label_id: label.id, value: 4, created_by: 'alice' }),
+    ]);
+  });
+});
