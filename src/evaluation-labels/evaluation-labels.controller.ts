@@ -29,7 +29,7 @@ export class EvaluationLabelsController {
       'binary: values 0 or 1. continuous: min_value ≤ value ≤ max_value. categorical and ' +
       'ordinal: a 0-based index into 2–100 distinct categories (ordinal lowest first).',
   })
-  @ApiErrors(201, EvaluationLabelDto, 400, 409, 422)
+  @ApiErrors({ status: 201, type: EvaluationLabelDto, description: 'Label created' }, 400, 409, 422)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateEvaluationLabelDto,
@@ -42,7 +42,7 @@ export class EvaluationLabelsController {
     summary: 'List evaluation labels',
     description: 'Oldest first; archived labels only with include_archived=true.',
   })
-  @ApiPaged(EvaluationLabelDto)
+  @ApiPaged(EvaluationLabelDto, 'Evaluation labels, oldest first')
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListLabelsQuery,
@@ -56,7 +56,7 @@ export class EvaluationLabelsController {
 
   @Get('evaluation-label/:id')
   @ApiOperation({ summary: 'Get an evaluation label', description: 'Archived labels included.' })
-  @ApiErrors(200, EvaluationLabelDto, 400, 404)
+  @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'The label' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,
@@ -71,7 +71,13 @@ export class EvaluationLabelsController {
       'name and description may always change; value_type, min_value, max_value and ' +
       'categories only while no evaluation uses the label (else 409).',
   })
-  @ApiErrors(200, EvaluationLabelDto, 400, 404, 409, 422)
+  @ApiErrors(
+    { status: 200, type: EvaluationLabelDto, description: 'Label updated' },
+    400,
+    404,
+    409,
+    422,
+  )
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,
@@ -88,7 +94,7 @@ export class EvaluationLabelsController {
       'Removes an unused label. A label in use is archived instead: its evaluations stay ' +
       'readable, new ones are refused with 422.',
   })
-  @ApiErrors(204, undefined, 400, 404)
+  @ApiErrors({ status: 204, description: 'Deleted, or archived when in use' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,

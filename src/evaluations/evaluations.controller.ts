@@ -37,7 +37,12 @@ export class EvaluationsController {
     summary: 'Create evaluation for a run',
     description: 'Create a new evaluation for a specific run',
   })
-  @ApiErrors(201, RunEvaluationDto, 400, 404, 422)
+  @ApiErrors(
+    { status: 201, type: RunEvaluationDto, description: 'Evaluation created successfully' },
+    400,
+    404,
+    422,
+  )
   async create(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') runId: string,
@@ -52,7 +57,7 @@ export class EvaluationsController {
     summary: 'List evaluations for a run',
     description: 'Retrieve all evaluations for a specific run',
   })
-  @ApiPaged(RunEvaluationDto, 404)
+  @ApiPaged(RunEvaluationDto, 'List of evaluations for the run', 404)
   async list(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') runId: string,
@@ -72,7 +77,7 @@ export class EvaluationsController {
     summary: 'Get run evaluation',
     description: 'Get a specific evaluation for a run',
   })
-  @ApiErrors(200, RunEvaluationDto, 400, 404)
+  @ApiErrors({ status: 200, type: RunEvaluationDto, description: 'The evaluation' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('run_id') runId: string,
@@ -90,7 +95,12 @@ export class EvaluationsController {
       'Update a specific evaluation for a run. Only `value` changes, and it is required: a body ' +
       'without it, or with any other field, is refused with 400.',
   })
-  @ApiErrors(200, RunEvaluationDto, 400, 404, 422)
+  @ApiErrors(
+    { status: 200, type: RunEvaluationDto, description: 'Evaluation updated successfully' },
+    400,
+    404,
+    422,
+  )
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('run_id') runId: string,
@@ -108,7 +118,7 @@ export class EvaluationsController {
     summary: 'Delete run evaluation',
     description: 'Deletes the evaluation; its history keeps a record of the delete.',
   })
-  @ApiErrors(204, undefined, 400, 404)
+  @ApiErrors({ status: 204, description: 'Evaluation deleted' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('run_id') runId: string,
@@ -124,7 +134,11 @@ export class EvaluationsController {
     summary: 'History of a run evaluation',
     description: 'Every create, update and delete of the evaluation, oldest first.',
   })
-  @ApiErrors(200, [EvaluationChangeDto], 400, 404)
+  @ApiErrors(
+    { status: 200, type: [EvaluationChangeDto], description: 'Changes, oldest first' },
+    400,
+    404,
+  )
   async history(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('run_id') runId: string,

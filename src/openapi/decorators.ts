@@ -23,12 +23,11 @@ export const ApiBearer = (): ClassDecorator =>
 
 /** The success answer of an operation and each error answer it can give, with the error schema. */
 export function ApiErrors(
-  status: number,
-  type: Type | [Type] | undefined,
+  success: { status: number; type?: Type | [Type]; description: string },
   ...errors: number[]
 ): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ApiResponse({ status, type, description: status === 204 ? 'No Content' : 'OK' }),
+    ApiResponse(success),
     ...errors.map((e) =>
       ApiResponse({ status: e, description: ERROR_DESCRIPTIONS[e], type: ErrorBodyDto }),
     ),
@@ -36,12 +35,12 @@ export function ApiErrors(
 }
 
 /** A list answer: a bare array, paged by limit/cursor and a Link header. */
-export function ApiPaged(type: Type, ...errors: number[]): MethodDecorator {
+export function ApiPaged(type: Type, description: string, ...errors: number[]): MethodDecorator {
   return applyDecorators(
     ApiResponse({
       status: 200,
       type: [type],
-      description: 'A bare array, oldest first',
+      description: `${description}; a bare array`,
       headers: {
         Link: {
           description: 'When more rows remain: `<url of the next page>; rel="next"`',

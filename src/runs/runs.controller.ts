@@ -21,7 +21,7 @@ export class RunsController {
     summary: 'Record a run',
     description: 'Records a run of a workflow, with its outputs.',
   })
-  @ApiErrors(201, RunDto, 400, 409)
+  @ApiErrors({ status: 201, type: RunDto, description: 'Run recorded' }, 400, 409)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateRunDto,
@@ -34,7 +34,7 @@ export class RunsController {
     summary: 'List runs',
     description: 'Lists the runs of your account, oldest first.',
   })
-  @ApiPaged(RunDto)
+  @ApiPaged(RunDto, 'Runs, oldest first')
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: PageQueryDto,
@@ -48,7 +48,7 @@ export class RunsController {
 
   @Get('run/:id')
   @ApiOperation({ summary: 'Get a run' })
-  @ApiErrors(200, RunDto, 400, 404)
+  @ApiErrors({ status: 200, type: RunDto, description: 'The run' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,
@@ -61,7 +61,7 @@ export class RunsController {
     summary: 'Update a run',
     description: 'Changes the fields sent; a field sent as null is cleared, one left out stays.',
   })
-  @ApiErrors(200, RunDto, 400, 404)
+  @ApiErrors({ status: 200, type: RunDto, description: 'Run updated' }, 400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,
@@ -73,7 +73,7 @@ export class RunsController {
   @Delete('run/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a run', description: 'Deletes a run and its evaluations.' })
-  @ApiErrors(204, undefined, 400, 404)
+  @ApiErrors({ status: 204, description: 'Run and its evaluations deleted' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') id: string,
