@@ -1,13 +1,13 @@
 // The floor: the same four operations on plain Fastify + pg, with the same SQL, the same
 // JWT check and the same value validation as Assay, and no framework, ORM or validation
 // library. Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 32 });
-const secret = process.env.JWT_SECRET!;
+const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET!));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Principal {

@@ -41,8 +41,21 @@ interface Server {
   child: ChildProcess;
 }
 
-function start(name: string, script: string, port: number, env: Record<string, string>): Server {
-  const child = spawn(process.execPath, [script], {
+/** Assay's heap cap, as `npm start` sets it (package.json config.heapMb). */
+const HEAP_MB = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    config: { heapMb: string };
+  }
+).config.heapMb;
+
+function start(
+  name: string,
+  script: string,
+  port: number,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Server {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -242,7 +255,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ? { DATABASE_URL: o.databaseUrl }
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
-  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env);
+  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, [
+    `--max-old-space-size=${HEAP_MB}`,
+  ]);
   const servers = [assay];
   try {
     await waitReady(assay, '/health/ready');

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { passportJwtSecret } from 'jwks-rsa';
 import type { Algorithm } from 'jsonwebtoken';
@@ -54,5 +55,8 @@ export function keyOptions(v: JwtVerification) {
     };
   }
   if (!v.secret) throw new Error('JWT verification needs a secret or a JWKS URL.');
-  return { secretOrKey: v.secret, algorithms: ['HS256'] as Algorithm[] };
+  // Made once: given a string, jsonwebtoken first tries it as a public key and throws, on
+  // every request. It accepts a KeyObject as it is; passport-jwt's types only lack it.
+  const key = createSecretKey(Buffer.from(v.secret));
+  return { secretOrKey: key as unknown as Buffer, algorithms: ['HS256'] as Algorithm[] };
 }

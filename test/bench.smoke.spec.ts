@@ -1,0 +1,40 @@
+import { execSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { BenchReport, BenchOptions } from '../bench/bench.js';
+
+// A few hundred requests per workload: the benchmark still runs and nothing fails.
+// Its figures mean nothing here; `npm run bench` is where they are measured.
+describe('the benchmark, in a smoke run', () => {
+  let runBench: (o: BenchOptions) => Promise<BenchReport>;
+  beforeAll(async () => {
+    execSync('npm run -s build', { stdio: 'ignore' });
+    ({ runBench } = (await import(pathToFileURL('dist/bench/bench.js').href)) as {
+      runBench: typeof runBench;
+    });
+  }, 120_000);
+
+  it('drives every workload against Assay (and the baseline on a server) with no failed request', async () => {
+    const databaseUrl = process.env.TEST_DATABASE_URL;
+    const report = await runBench({
+      databaseUrl,
+      amount: 200,
+      connections: 4,
+      baseline: true,
+      scale: false,
+    });
+    expect(report.rows.map((r) => r.workload)).toEqual([
+      'POST evaluation',
+      'GET list (100)',
+      'GET one',
+      'PUT value',
+    ]);
+    for (const row of report.rows) {
+      for (const figures of databaseUrl ? [row.assay, row.baseline!] : [row.assay]) {
+        expect([row.workload, figures.non2xx, figures.errors]).toEqual([row.workload, 0, 0]);
+        expect(figures.requests).toBeGreaterThanOrEqual(200);
+      }
+    }
+    expect(report.peakRssMb.assay).toBeGreaterThan(0);
+  }, 120_000);
+});
