@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { ApiError } from './api-error.js';
 
 export const MAX_PAGE = 1000;
@@ -63,28 +63,37 @@ function decodeCursor(cursor: string): Position {
   );
 }
 
+/** One list query: what to select, from where, and under which conditions ($1… in `params`). */
+export interface ListQuery {
+  columns: string;
+  from: string;
+  where: string[];
+  params: unknown[];
+}
+
 /**
  * Keyset paging, oldest first by (created_at, id): each page starts strictly after the
  * last row of the one before, so rows written meanwhile never shift or repeat a page.
  */
-export async function findPage<T extends ObjectLiteral & Position>(
-  qb: SelectQueryBuilder<T>,
+export async function findPage<T extends Position>(
+  db: Pick<EntityManager, 'query'>,
+  list: ListQuery,
   page: PageQueryDto,
 ): Promise<Page<T>> {
-  const alias = qb.alias;
   const limit = page.limit ?? MAX_PAGE;
+  const where = [...list.where];
+  const params = [...list.params];
   if (page.cursor !== undefined) {
     const after = decodeCursor(page.cursor);
-    qb.andWhere(`("${alias}"."created_at", "${alias}"."id") > (:afterAt, :afterId)`, {
-      afterAt: after.createdAt,
-      afterId: after.id,
-    });
+    params.push(after.createdAt, after.id);
+    where.push(`(created_at, id) > ($${params.length - 1}, $${params.length})`);
   }
-  const rows = await qb
-    .orderBy(`${alias}.createdAt`, 'ASC')
-    .addOrderBy(`${alias}.id`, 'ASC')
-    .limit(limit + 1)
-    .getMany();
+  params.push(limit + 1);
+  const rows = await db.query<T[]>(
+    `SELECT ${list.columns} FROM ${list.from} WHERE ${where.join(' AND ')}
+      ORDER BY created_at, id LIMIT $${params.length}`,
+    params,
+  );
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
   return { items, next: encodeCursor(items[items.length - 1]) };

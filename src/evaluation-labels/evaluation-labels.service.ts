@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { selectColumns } from '../database/columns.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import type {
   CreateEvaluationLabelDto,
@@ -50,7 +51,11 @@ async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> 
 
 @Injectable()
 export class EvaluationLabelsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly columns: string;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.columns = selectColumns(db, EvaluationLabelEntity);
+  }
 
   async create(
     principal: Principal,
@@ -81,12 +86,13 @@ export class EvaluationLabelsService {
     includeArchived: boolean,
     page: PageQueryDto,
   ): Promise<Page<EvaluationLabelEntity>> {
-    const qb = this.db
-      .getRepository(EvaluationLabelEntity)
-      .createQueryBuilder('label')
-      .where('label.account_id = :accountId', { accountId: principal.accountId });
-    if (!includeArchived) qb.andWhere('label.archived_at IS NULL');
-    return findPage(qb, page);
+    const where = ['account_id = $1'];
+    if (!includeArchived) where.push('archived_at IS NULL');
+    return findPage(
+      this.db,
+      { columns: this.columns, from: 'evaluation_labels', where, params: [principal.accountId] },
+      page,
+    );
   }
 
   async get(principal: Principal, id: string): Promise<EvaluationLabelEntity> {
@@ -161,12 +167,14 @@ export class EvaluationLabelsService {
     id: string,
     mode: 'pessimistic_read' | 'pessimistic_write',
   ): Promise<EvaluationLabelEntity> {
-    const label = await tx.findOne(EvaluationLabelEntity, {
-      where: { accountId: principal.accountId, id },
-      lock: { mode },
-    });
-    if (!label) throw notFound(id);
-    return label;
+    const [row] = await tx.query<EvaluationLabelEntity[] | []>(
+      `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = $2
+         ${mode === 'pessimistic_read' ? 'FOR SHARE' : 'FOR UPDATE'}`,
+      [principal.accountId, id],
+    );
+    if (!row) throw notFound(id);
+    // An entity instance, so that a later tx.save() knows what it saves.
+    return Object.assign(new EvaluationLabelEntity(), row);
   }
 
   private async inUse(tx: EntityManager, principal: Principal, id: string): Promise<boolean> {

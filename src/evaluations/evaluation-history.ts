@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
-import { type ChangeOperation, EvaluationChangeEntity } from './evaluation-change.entity.js';
+import type { ChangeOperation } from './evaluation-change.entity.js';
 import type { EvaluationEntity } from './evaluation.entity.js';
 
 /** Who made a change: a user, or an evaluator acting under a token with evaluator_id. */
@@ -20,16 +20,23 @@ export async function recordChange(
   oldValue: number | null,
   newValue: number | null,
 ): Promise<void> {
-  await tx.insert(EvaluationChangeEntity, {
-    accountId: evaluation.accountId,
-    runId: evaluation.runId,
-    evaluationId: evaluation.id,
-    operation,
-    oldValue,
-    newValue,
-    ...actor(principal),
-    changedAt: new Date(),
-  });
+  const { changedBy, changedByEvaluatorId } = actor(principal);
+  await tx.query(
+    `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
+       new_value, changed_by, changed_by_evaluator_id, changed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      evaluation.accountId,
+      evaluation.runId,
+      evaluation.id,
+      operation,
+      oldValue,
+      newValue,
+      changedBy,
+      changedByEvaluatorId,
+      new Date(),
+    ],
+  );
 }
 
 /** Appends a delete record for every evaluation of a run that is about to be deleted. */

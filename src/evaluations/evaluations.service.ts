@@ -3,14 +3,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page } from '../common/paging.js';
 import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
 import { valueProblem } from '../evaluation-labels/label-rules.js';
-import { RunEntity } from '../runs/run.entity.js';
+import { selectColumns } from '../database/columns.js';
+import type { RunEntity } from '../runs/run.entity.js';
 import type {
   CreateRunEvaluationDto,
   ListRunEvaluationsQueryDto,
@@ -31,7 +31,7 @@ function checkValue(label: EvaluationLabelEntity, value: number): void {
 
 /** The output_name and field_path rules, checked against what the run recorded. */
 function checkTarget(
-  run: RunEntity,
+  run: Pick<RunEntity, 'id' | 'outputs'>,
   dto: CreateRunEvaluationDto,
   fieldPath: JSONPathQuery | null,
 ): void {
@@ -64,10 +64,14 @@ function checkTarget(
 
 @Injectable()
 export class EvaluationsService {
+  private readonly columns: string;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly labels: EvaluationLabelsService,
-  ) {}
+  ) {
+    this.columns = selectColumns(db, EvaluationEntity);
+  }
 
   create(
     principal: Principal,
@@ -109,8 +113,25 @@ export class EvaluationsService {
         updatedBy: null,
         updatedAt: now,
       });
-      // Relations are declared only for their foreign keys; TypeORM's insert typing trips on them.
-      await tx.insert(EvaluationEntity, evaluation as QueryDeepPartialEntity<EvaluationEntity>);
+      await tx.query(
+        `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
+           field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          evaluation.id,
+          evaluation.accountId,
+          evaluation.runId,
+          evaluation.evaluationLabelId,
+          evaluation.outputName,
+          evaluation.fieldPath,
+          evaluation.value,
+          evaluation.createdBy,
+          evaluation.createdByEvaluatorId,
+          evaluation.createdAt,
+          evaluation.updatedBy,
+          evaluation.updatedAt,
+        ],
+      );
       await recordChange(tx, principal, evaluation, 'create', null, evaluation.value);
       return evaluation;
     });
@@ -122,13 +143,8 @@ export class EvaluationsService {
     query: ListRunEvaluationsQueryDto,
   ): Promise<Page<EvaluationEntity>> {
     await this.assertRun(principal, runId);
-    const qb = this.db
-      .getRepository(EvaluationEntity)
-      .createQueryBuilder('evaluation')
-      .where('evaluation.account_id = :accountId AND evaluation.run_id = :runId', {
-        accountId: principal.accountId,
-        runId,
-      });
+    const where = ['account_id = $1', 'run_id = $2'];
+    const params: unknown[] = [principal.accountId, runId];
     const filters = {
       evaluation_label_id: query.evaluation_label_id?.toLowerCase(),
       output_name: query.output_name,
@@ -136,16 +152,22 @@ export class EvaluationsService {
       created_by_evaluator_id: query.created_by_evaluator_id?.toLowerCase(),
     };
     for (const [column, value] of Object.entries(filters)) {
-      if (value !== undefined)
-        qb.andWhere(`evaluation.${column} = :${column}`, { [column]: value });
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
     }
-    return findPage(qb, query);
+    return findPage(
+      this.db,
+      { columns: this.columns, from: 'run_evaluations', where, params },
+      query,
+    );
   }
 
   async get(principal: Principal, runId: string, id: string): Promise<EvaluationEntity> {
-    const evaluation = await this.db
-      .getRepository(EvaluationEntity)
-      .findOneBy({ accountId: principal.accountId, runId, id });
+    const [evaluation] = await this.db.query<EvaluationEntity[]>(
+      `SELECT ${this.columns} FROM run_evaluations WHERE account_id = $1 AND run_id = $2 AND id = $3`,
+      [principal.accountId, runId, id],
+    );
     if (!evaluation) throw evaluationNotFound(id);
     return evaluation;
   }
@@ -158,11 +180,7 @@ export class EvaluationsService {
   ): Promise<EvaluationEntity> {
     return this.db.transaction(async (tx) => {
       // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
-      const evaluation = await tx.findOne(EvaluationEntity, {
-        where: { accountId: principal.accountId, runId, id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!evaluation) throw evaluationNotFound(id);
+      const evaluation = await this.lockEvaluation(tx, principal, runId, id);
       const label = await this.labels.lock(
         tx,
         principal,
@@ -172,10 +190,9 @@ export class EvaluationsService {
       checkValue(label, value);
       const oldValue = evaluation.value;
       Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
-      await tx.update(
-        EvaluationEntity,
-        { id },
-        { value, updatedBy: evaluation.updatedBy, updatedAt: evaluation.updatedAt },
+      await tx.query(
+        'UPDATE run_evaluations SET value = $1, updated_by = $2, updated_at = $3 WHERE id = $4',
+        [value, evaluation.updatedBy, evaluation.updatedAt, id],
       );
       await recordChange(tx, principal, evaluation, 'update', oldValue, value);
       return evaluation;
@@ -184,12 +201,8 @@ export class EvaluationsService {
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const evaluation = await tx.findOne(EvaluationEntity, {
-        where: { accountId: principal.accountId, runId, id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!evaluation) throw evaluationNotFound(id);
-      await tx.delete(EvaluationEntity, { id });
+      const evaluation = await this.lockEvaluation(tx, principal, runId, id);
+      await tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
       await recordChange(tx, principal, evaluation, 'delete', evaluation.value, null);
     });
   }
@@ -207,22 +220,39 @@ export class EvaluationsService {
   }
 
   private async assertRun(principal: Principal, runId: string): Promise<void> {
-    const exists = await this.db
-      .getRepository(RunEntity)
-      .existsBy({ accountId: principal.accountId, id: runId });
-    if (!exists) throw ApiError.notFound('Run', runId);
+    const rows = await this.db.query<unknown[]>(
+      'SELECT 1 FROM runs WHERE account_id = $1 AND id = $2',
+      [principal.accountId, runId],
+    );
+    if (rows.length === 0) throw ApiError.notFound('Run', runId);
   }
 
+  /** The run's outputs, under a shared lock: the run cannot change or vanish until commit. */
   private async lockRun(
     tx: EntityManager,
     principal: Principal,
     runId: string,
-  ): Promise<RunEntity> {
-    const run = await tx.findOne(RunEntity, {
-      where: { accountId: principal.accountId, id: runId },
-      lock: { mode: 'pessimistic_read' },
-    });
+  ): Promise<Pick<RunEntity, 'id' | 'outputs'>> {
+    const [run] = await tx.query<Pick<RunEntity, 'id' | 'outputs'>[]>(
+      'SELECT id, outputs FROM runs WHERE account_id = $1 AND id = $2 FOR SHARE',
+      [principal.accountId, runId],
+    );
     if (!run) throw ApiError.notFound('Run', runId);
     return run;
+  }
+
+  private async lockEvaluation(
+    tx: EntityManager,
+    principal: Principal,
+    runId: string,
+    id: string,
+  ): Promise<EvaluationEntity> {
+    const [evaluation] = await tx.query<EvaluationEntity[]>(
+      `SELECT ${this.columns} FROM run_evaluations
+        WHERE account_id = $1 AND run_id = $2 AND id = $3 FOR UPDATE`,
+      [principal.accountId, runId, id],
+    );
+    if (!evaluation) throw evaluationNotFound(id);
+    return evaluation;
   }
 }

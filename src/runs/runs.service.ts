@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { selectColumns } from '../database/columns.js';
 import { recordRunDeletion } from '../evaluations/evaluation-history.js';
 import type { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
 import { RunEntity } from './run.entity.js';
@@ -27,7 +28,11 @@ function assignFields(run: RunEntity, dto: UpdateRunDto): void {
 
 @Injectable()
 export class RunsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly columns: string;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.columns = selectColumns(db, RunEntity);
+  }
 
   async create(principal: Principal, dto: CreateRunDto): Promise<RunEntity> {
     const run = Object.assign(new RunEntity(), {
@@ -60,11 +65,16 @@ export class RunsService {
   }
 
   list(principal: Principal, page: PageQueryDto): Promise<Page<RunEntity>> {
-    const qb = this.db
-      .getRepository(RunEntity)
-      .createQueryBuilder('run')
-      .where('run.account_id = :accountId', { accountId: principal.accountId });
-    return findPage(qb, page);
+    return findPage(
+      this.db,
+      {
+        columns: this.columns,
+        from: 'runs',
+        where: ['account_id = $1'],
+        params: [principal.accountId],
+      },
+      page,
+    );
   }
 
   async get(principal: Principal, id: string): Promise<RunEntity> {
