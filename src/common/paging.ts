@@ -4,11 +4,9 @@ import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from './api-error.js';
+import { toInt } from './validation.js';
 
 export const MAX_PAGE = 1000;
-
-export const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 
 /** `limit` and `cursor`, shared by every list. */
 export class PageQueryDto {

@@ -8,6 +8,10 @@ import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsUUID, ValidationOptions } from 'class-validator';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
+/** For @Transform: a string of digits (query string, environment) becomes a number; else as is. */
+export const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
 /** uuid of any version; Assay also accepts ids minted by other systems. */
 export const UUID_VERSION = 'all';
 

@@ -11,12 +11,10 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { toInt } from '../common/validation.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
 
 /** Assay's settings, read from the environment and validated once at start. */
 export class Settings {
