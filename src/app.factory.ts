@@ -26,6 +26,9 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: settings.BODY_LIMIT,
+    // On SIGTERM, requests already on open connections are still served (in our error
+    // shape if they fail) rather than refused with Fastify's own 503 body.
+    return503OnClosing: false,
     genReqId: requestId,
     logger: {
       level: settings.LOG_LEVEL,

@@ -210,12 +210,13 @@ describe('the OpenAPI document', () => {
     expect(doc.paths[put.path].put.description).toMatch(/value.*required/i);
   });
 
-  it('documents every operation: summary, errors with the error schema, bearer auth off the health probes', () => {
+  it('documents every operation: summary, description, errors with the error schema, bearer auth off the health probes', () => {
     const problems: string[] = [];
     for (const [path, item] of Object.entries(doc.paths as Json)) {
       for (const [method, op] of Object.entries(item as Json)) {
         const at = `${method.toUpperCase()} ${path}`;
         if (!op.summary) problems.push(`${at}: no summary`);
+        if (!op.description) problems.push(`${at}: no description`);
         const isPublic = path.startsWith('/health');
         if (!isPublic && !(op.security as Json[] | undefined)?.some((s) => 'BearerAuth' in s))
           problems.push(`${at}: no security`);

@@ -47,7 +47,7 @@ export class RunsController {
   }
 
   @Get('run/:id')
-  @ApiOperation({ summary: 'Get a run' })
+  @ApiOperation({ summary: 'Get a run', description: 'One run of your account, with its outputs.' })
   @ApiErrors({ status: 200, type: RunDto, description: 'The run' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
