@@ -104,7 +104,7 @@ describe('the built service', () => {
     const inFlight = ids.map((id) =>
       fetch(`${url}/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ id }) }).then(
         async (res) => ({ id, status: res.status, body: (await res.json()) as { id?: string } }),
-        () => ({ id, status: 0, body: {} as { id?: string } }),
+        () => ({ id, status: 0, body: {} }),
       ),
     );
     await new Promise((r) => setTimeout(r, 20));
