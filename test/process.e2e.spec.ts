@@ -101,10 +101,16 @@ describe('the built service', () => {
     expect((await fetch(`${url}/v1/runs`, { headers })).status).toBe(200);
 
     const ids = Array.from({ length: 40 }, () => randomUUID());
+    // status 0: the connection was refused, as the server had stopped listening.
+    type Answer = { id: string; status: number; body: { id?: string } };
     const inFlight = ids.map((id) =>
       fetch(`${url}/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ id }) }).then(
-        async (res) => ({ id, status: res.status, body: (await res.json()) as { id?: string } }),
-        () => ({ id, status: 0, body: {} }),
+        async (res): Promise<Answer> => ({
+          id,
+          status: res.status,
+          body: (await res.json()) as Answer['body'],
+        }),
+        (): Answer => ({ id, status: 0, body: {} }),
       ),
     );
     await new Promise((r) => setTimeout(r, 20));
