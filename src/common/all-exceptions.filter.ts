@@ -13,9 +13,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const { status, body, headers, internal } = toErrorResponse(exception, String(request.id));
     if (internal) {
+      const { message } = internal as { message?: unknown };
       this.logger.error(
         { request_id: request.id, err: internal },
-        `${request.method} ${request.url} failed: ${internal instanceof Error ? internal.message : 'non-Error thrown'}`,
+        `${request.method} ${request.url} failed: ${typeof message === 'string' ? message : 'unknown error'}`,
       );
     }
     void reply.status(status).headers(headers).send(body);

@@ -41,17 +41,22 @@ const UNAVAILABLE_ERRNO = new Set([
   'EPIPE',
 ]);
 
+// Duck-typed: socket errors may come from another realm (or as an AggregateError), where
+// `instanceof Error` is false although they are errors all the same.
 function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
   if (
     typeof code === 'string' &&
     (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))
   ) {
     return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|Driver not Connected/i.test(
-    err.message,
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Driver not Connected/i.test(
+      message,
+    )
   );
 }
 
