@@ -51,7 +51,10 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
       viaProxy.host = `127.0.0.1:${proxy.port}`;
       t = await startApp(db, { DATABASE_URL: viaProxy.toString() });
     });
-    afterAll(() => t.close());
+    afterAll(async () => {
+      await t.close();
+      await proxy.cut();
+    });
 
     it('answers 503 in the error shape, never 500, and recovers when it is back', async () => {
       const label = await createLabel(t.http);
