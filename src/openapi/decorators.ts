@@ -1,5 +1,5 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ErrorBodyDto } from './error-body.dto.js';
 
 export const BEARER = 'BearerAuth';
@@ -14,30 +14,25 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Unprocessable: well-formed, but it breaks a rule',
 };
 
+const errorResponse = (status: number) =>
+  ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: ErrorBodyDto });
+
 /** Documents that every route of a controller needs a bearer JWT. */
 export const ApiBearer = (): ClassDecorator =>
-  applyDecorators(
-    ApiBearerAuth(BEARER),
-    ApiResponse({ status: 401, description: ERROR_DESCRIPTIONS[401], type: ErrorBodyDto }),
-  );
+  applyDecorators(ApiBearerAuth(BEARER), errorResponse(401));
 
 /** The success answer of an operation and each error answer it can give, with the error schema. */
 export function ApiErrors(
-  success: { status: number; type?: Type | [Type]; description: string },
+  success: ApiResponseOptions,
   ...errors: number[]
 ): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ApiResponse(success),
-    ...errors.map((e) =>
-      ApiResponse({ status: e, description: ERROR_DESCRIPTIONS[e], type: ErrorBodyDto }),
-    ),
-  );
+  return applyDecorators(ApiResponse(success), ...errors.map(errorResponse));
 }
 
 /** A list answer: a bare array, paged by limit/cursor and a Link header. */
 export function ApiPaged(type: Type, description: string, ...errors: number[]): MethodDecorator {
-  return applyDecorators(
-    ApiResponse({
+  return ApiErrors(
+    {
       status: 200,
       type: [type],
       description: `${description}; a bare array`,
@@ -47,9 +42,8 @@ export function ApiPaged(type: Type, description: string, ...errors: number[]): 
           schema: { type: 'string' },
         },
       },
-    }),
-    ...[400, ...errors].map((e) =>
-      ApiResponse({ status: e, description: ERROR_DESCRIPTIONS[e], type: ErrorBodyDto }),
-    ),
+    },
+    400,
+    ...errors,
   );
 }

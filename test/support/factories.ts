@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type request from 'supertest';
-import { bearer, token } from './app.js';
+import { bearer } from './app.js';
 
 type Http = ReturnType<typeof request>;
 
@@ -78,5 +78,3 @@ export async function insertEvaluations(
   }
   return ids;
 }
-
-export { token };
