@@ -1,7 +1,8 @@
-// `npm run bench [-- --duration 10 --connections 32 --scale]`: how fast Assay records and serves
-// evaluations, against a bare Fastify + pg baseline doing the same work. Uses the PostgreSQL
-// server at BENCH_DATABASE_URL (its database is emptied), else the embedded database, where
-// only Assay is measured (the baseline and --scale need the server).
+// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express]`: how fast
+// Assay records and serves evaluations, against a bare Fastify + pg baseline doing the same
+// work. Uses the PostgreSQL server at BENCH_DATABASE_URL (its database is emptied), else the
+// embedded database, where only Assay is measured (baseline, --express and --scale need the
+// server).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -31,9 +32,16 @@ export interface BenchOptions {
   /** A fixed number of requests per workload instead of a duration (the smoke test). */
   amount?: number;
   connections: number;
+  /** Rounds per workload; every figure printed is the median over them. */
+  rounds?: number;
   baseline: boolean;
+  /** Also run Assay on Nest's Express adapter (server database only), to compare adapters. */
+  express?: boolean;
   scale: boolean;
 }
+
+/** Warm-up requests per connection before a workload is measured. */
+const WARM_UP = 20;
 
 interface Server {
   name: string;
@@ -191,11 +199,17 @@ const PAGE: Workload = {
   path: (s) => `/v1/run/${s.listRunId}/evaluations?limit=10&cursor=${s.pageCursor}`,
 };
 
-async function drive(url: string, w: Workload, seedData: Seed, o: BenchOptions): Promise<Figures> {
+async function drive(
+  url: string,
+  w: Workload,
+  seedData: Seed,
+  o: BenchOptions,
+  amount = o.amount,
+): Promise<Figures> {
   const result = await autocannon({
     url,
     connections: o.connections,
-    ...(o.amount ? { amount: o.amount } : { duration: o.durationSeconds ?? 10 }),
+    ...(amount ? { amount } : { duration: o.durationSeconds ?? 10 }),
     headers: HEADERS,
     requests: [
       {
@@ -212,6 +226,59 @@ async function drive(url: string, w: Workload, seedData: Seed, o: BenchOptions):
     errors: result.errors + result.timeouts,
     requests: result.requests.total,
   };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/** The median of each figure over the rounds; failures and requests are summed. */
+function combine(rounds: Figures[]): Figures {
+  const sum = (k: keyof Figures) => rounds.reduce((n, f) => n + f[k], 0);
+  return {
+    requestsPerSecond: median(rounds.map((f) => f.requestsPerSecond)),
+    p50: median(rounds.map((f) => f.p50)),
+    p99: median(rounds.map((f) => f.p99)),
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    requests: sum('requests'),
+  };
+}
+
+export interface Ratios {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Median of the per-round ratios: each round's pair ran back to back, under the same load. */
+function pairedRatios(a: Figures[], b: Figures[]): Ratios {
+  const of = (k: keyof Ratios) => median(a.map((f, i) => f[k] / b[i][k]));
+  return { requestsPerSecond: of('requestsPerSecond'), p50: of('p50'), p99: of('p99') };
+}
+
+/**
+ * Drives one workload against every server: a warm-up pass each (the JIT should not be
+ * measured), then `rounds` rounds in which the servers take turns, the order rotating, so
+ * that a slow spell of the shared machine falls on all of them alike.
+ */
+async function measure(
+  servers: Server[],
+  w: Workload,
+  seedData: Seed,
+  o: BenchOptions,
+): Promise<Figures[][]> {
+  for (const s of servers) await drive(s.url, w, seedData, o, WARM_UP * o.connections);
+  const figures: Figures[][] = servers.map(() => []);
+  for (let round = 0; round < (o.rounds ?? 1); round++) {
+    for (let k = 0; k < servers.length; k++) {
+      const i = (k + round) % servers.length;
+      figures[i].push(await drive(servers[i].url, w, seedData, o));
+    }
+  }
+  return figures;
 }
 
 /** Puts a million evaluations into other runs, straight through SQL. */
@@ -241,12 +308,24 @@ async function resetDatabase(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
+export interface BenchRow {
+  workload: string;
+  assay: Figures;
+  baseline?: Figures;
+  express?: Figures;
+  /** Assay / baseline. */
+  vsBaseline?: Ratios;
+  /** Assay (Fastify) / Assay on Express. */
+  vsExpress?: Ratios;
+}
+
 export interface BenchReport {
   database: string;
   connections: number;
-  rows: { workload: string; assay: Figures; baseline?: Figures }[];
+  rounds: number;
+  rows: BenchRow[];
   scale?: { workload: string; small: Figures; large: Figures }[];
-  peakRssMb: { assay: number; baseline?: number };
+  peakRssMb: { assay: number; baseline?: number; express?: number };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -255,59 +334,77 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ? { DATABASE_URL: o.databaseUrl }
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
-  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, [
-    `--max-old-space-size=${HEAP_MB}`,
-  ]);
+  const heap = [`--max-old-space-size=${HEAP_MB}`];
+  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
   const servers = [assay];
   try {
     await waitReady(assay, '/health/ready');
     const seedData = await seed(assay.url);
     let baseline: Server | undefined;
+    let express: Server | undefined;
     if (o.baseline && o.databaseUrl) {
       baseline = start('baseline', join(dist, 'bench/baseline.js'), 3902, env);
       servers.push(baseline);
       await waitReady(baseline, '/');
     }
-    const rows: BenchReport['rows'] = [];
+    if (o.express && o.databaseUrl) {
+      express = start('Express', join(dist, 'bench/express-main.js'), 3903, env, heap);
+      servers.push(express);
+      await waitReady(express, '/health/ready');
+    }
+    const rows: BenchRow[] = [];
     for (const w of WORKLOADS) {
-      const row: BenchReport['rows'][number] = {
-        workload: w.name,
-        assay: await drive(assay.url, w, seedData, o),
-      };
-      if (baseline) row.baseline = await drive(baseline.url, w, seedData, o);
+      const [a, ...others] = await measure(servers, w, seedData, o);
+      const row: BenchRow = { workload: w.name, assay: combine(a) };
+      for (const [i, s] of servers.slice(1).entries()) {
+        if (s === baseline) {
+          row.baseline = combine(others[i]);
+          row.vsBaseline = pairedRatios(a, others[i]);
+        } else {
+          row.express = combine(others[i]);
+          row.vsExpress = pairedRatios(a, others[i]);
+        }
+      }
       rows.push(row);
     }
     let scale: BenchReport['scale'];
     if (o.scale && o.databaseUrl) {
+      const listed = [WORKLOADS[1], PAGE];
       const before = [];
-      for (const w of [WORKLOADS[1], PAGE]) before.push(await drive(assay.url, w, seedData, o));
+      for (const w of listed) before.push(combine((await measure([assay], w, seedData, o))[0]));
       await scaleUp(o.databaseUrl, seedData.labelId);
       scale = [];
-      for (const [i, w] of [WORKLOADS[1], PAGE].entries()) {
-        scale.push({
-          workload: w.name,
-          small: before[i],
-          large: await drive(assay.url, w, seedData, o),
-        });
+      for (const [i, w] of listed.entries()) {
+        const after = combine((await measure([assay], w, seedData, o))[0]);
+        scale.push({ workload: w.name, small: before[i], large: after });
       }
     }
     return {
       database: o.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite',
       connections: o.connections,
+      rounds: o.rounds ?? 1,
       rows,
       scale,
-      peakRssMb: { assay: peakRssMb(assay), baseline: baseline && peakRssMb(baseline) },
+      peakRssMb: {
+        assay: peakRssMb(assay),
+        baseline: baseline && peakRssMb(baseline),
+        express: express && peakRssMb(express),
+      },
     };
   } finally {
     for (const s of servers) await stop(s);
   }
 }
 
-const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : '-');
+const fixed = (n?: number) => (n === undefined ? '-' : n.toFixed(2));
+const ratio = (a: number, b?: number) => fixed(b ? a / b : undefined);
 
 export function printReport(r: BenchReport): void {
-  console.log(`\nAssay benchmark on ${r.database}, ${r.connections} connections\n`);
-  const table = r.rows.map(({ workload, assay, baseline }) => ({
+  console.log(
+    `\nAssay benchmark on ${r.database}, ${r.connections} connections, ` +
+      `median of ${r.rounds} round${r.rounds === 1 ? '' : 's'}\n`,
+  );
+  const table = r.rows.map(({ workload, assay, baseline, vsBaseline }) => ({
     workload,
     'req/s': assay.requestsPerSecond,
     'p50 ms': assay.p50,
@@ -315,11 +412,25 @@ export function printReport(r: BenchReport): void {
     'non-2xx': assay.non2xx + assay.errors,
     'baseline req/s': baseline?.requestsPerSecond ?? '-',
     'baseline p99 ms': baseline?.p99 ?? '-',
-    'req/s ratio': ratio(assay.requestsPerSecond, baseline?.requestsPerSecond),
-    'p50 ratio': ratio(assay.p50, baseline?.p50),
-    'p99 ratio': ratio(assay.p99, baseline?.p99),
+    'req/s ratio': fixed(vsBaseline?.requestsPerSecond),
+    'p50 ratio': fixed(vsBaseline?.p50),
+    'p99 ratio': fixed(vsBaseline?.p99),
   }));
   console.table(table);
+  if (r.rows[0]?.express) {
+    console.log('\nAssay on the Fastify adapter against Assay on the Express adapter:');
+    console.table(
+      r.rows.map(({ workload, assay, express, vsExpress }) => ({
+        workload,
+        'Fastify req/s': assay.requestsPerSecond,
+        'Express req/s': express?.requestsPerSecond,
+        'Express p99 ms': express?.p99,
+        'Express non-2xx': express && express.non2xx + express.errors,
+        'req/s Fastify/Express': fixed(vsExpress?.requestsPerSecond),
+        'p99 Fastify/Express': fixed(vsExpress?.p99),
+      })),
+    );
+  }
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
     console.table(
@@ -333,10 +444,18 @@ export function printReport(r: BenchReport): void {
       })),
     );
   }
-  const b = r.peakRssMb.baseline;
+  const { assay, baseline, express } = r.peakRssMb;
   console.log(
-    `\npeak RSS: Assay ${r.peakRssMb.assay.toFixed(0)} MB` +
-      (b ? `, baseline ${b.toFixed(0)} MB, ratio ${ratio(r.peakRssMb.assay, b)}` : ''),
+    `\npeak RSS: Assay ${assay.toFixed(0)} MB` +
+      (baseline ? `, baseline ${baseline.toFixed(0)} MB` : '') +
+      (express ? `, Assay on Express ${express.toFixed(0)} MB` : ''),
+  );
+}
+
+/** Every request of every server answered 2xx: otherwise the figures measure failures. */
+export function allSucceeded(r: BenchReport): boolean {
+  return r.rows.every((row) =>
+    [row.assay, row.baseline, row.express].every((f) => !f || f.non2xx + f.errors === 0),
   );
 }
 
@@ -345,19 +464,31 @@ if (process.argv[1] === import.meta.filename) {
     options: {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '32' },
+      rounds: { type: 'string', default: '3' },
+      express: { type: 'boolean', default: false },
       amount: { type: 'string' },
       scale: { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results/latest.json' },
     },
   });
+  const count = (name: 'duration' | 'connections' | 'rounds' | 'amount') => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 1) {
+      console.error(`--${name} must be a whole number of at least 1, not "${values[name]}"`);
+      process.exit(2);
+    }
+    return n;
+  };
   const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
   if (!databaseUrl) console.log('BENCH_DATABASE_URL is not set: embedded database, Assay only.');
   const report = await runBench({
     databaseUrl,
-    durationSeconds: Number(values.duration),
-    amount: values.amount ? Number(values.amount) : undefined,
-    connections: Number(values.connections),
+    durationSeconds: count('duration'),
+    amount: values.amount === undefined ? undefined : count('amount'),
+    connections: count('connections'),
+    rounds: count('rounds'),
+    express: values.express,
     baseline: !values['no-baseline'],
     scale: values.scale,
   });
@@ -365,11 +496,7 @@ if (process.argv[1] === import.meta.filename) {
   mkdirSync(join(values.out, '..'), { recursive: true });
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`figures written to ${values.out}`);
-  const failed = report.rows.some(
-    (r) =>
-      r.assay.non2xx + r.assay.errors > 0 ||
-      (r.baseline && r.baseline.non2xx + r.baseline.errors > 0),
-  );
+  const failed = !allSucceeded(report);
   if (failed) {
     console.error('some requests failed: the figures are not valid');
     process.exitCode = 1;
