@@ -9,11 +9,13 @@ import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
+import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
 
 /**
  * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
- * guard is global, so any route is denied unless it is @Public(), and the error filter
- * covers what no controller sees (unknown routes, bodies Fastify refuses).
+ * guard is global, so any route is denied unless it is @Public(); requests are limited per
+ * account (RATE_LIMIT); and the error filter covers what no controller sees (unknown routes,
+ * bodies Fastify refuses).
  */
 @Module({})
 export class AppModule {
@@ -35,7 +37,9 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
+        // Global guards run in this order: the rate limit counts the account the JWT names.
         { provide: APP_GUARD, useClass: JwtAuthGuard },
+        ...rateLimitProviders(settings),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

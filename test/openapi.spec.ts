@@ -210,7 +210,7 @@ describe('the OpenAPI document', () => {
     expect(doc.paths[put.path].put.description).toMatch(/value.*required/i);
   });
 
-  it('documents every operation: summary, description, errors with the error schema, bearer auth off the health probes', () => {
+  it('documents every operation: summary, description, errors with the error schema, bearer auth and 429 off the health probes', () => {
     const problems: string[] = [];
     for (const [path, item] of Object.entries(doc.paths as Json)) {
       for (const [method, op] of Object.entries(item as Json)) {
@@ -230,6 +230,8 @@ describe('the OpenAPI document', () => {
           }
         }
         if (!isPublic && !op.responses['401']) problems.push(`${at}: no 401`);
+        if (!isPublic && !op.responses['429']?.headers?.['Retry-After'])
+          problems.push(`${at}: no 429 with Retry-After`);
         if (op.requestBody) {
           const schema = deref(doc, op.requestBody.content['application/json'].schema)!;
           for (const [name, prop] of Object.entries((schema.properties ?? {}) as Json)) {

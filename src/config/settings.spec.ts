@@ -12,6 +12,8 @@ describe('loadSettings', () => {
       DATA_DIR: './data',
       LOG_LEVEL: 'info',
       BODY_LIMIT: 1048576,
+      RATE_LIMIT: 6000,
+      RATE_LIMIT_WINDOW: 60,
     });
     expect(s.DATABASE_URL).toBeUndefined();
   });
@@ -20,6 +22,8 @@ describe('loadSettings', () => {
     const s = loadSettings({
       PORT: '8080',
       BODY_LIMIT: '2048',
+      RATE_LIMIT: '0',
+      RATE_LIMIT_WINDOW: '10',
       DATABASE_URL: 'postgres://u@h/db',
       JWT_SECRET: secret,
       HOST: '',
@@ -27,6 +31,8 @@ describe('loadSettings', () => {
     expect(s).toMatchObject({
       PORT: 8080,
       BODY_LIMIT: 2048,
+      RATE_LIMIT: 0,
+      RATE_LIMIT_WINDOW: 10,
       DATABASE_URL: 'postgres://u@h/db',
       HOST: '0.0.0.0',
     });
@@ -41,6 +47,10 @@ describe('loadSettings', () => {
     [{ JWT_JWKS_URL: 'not a url' }, /JWT_JWKS_URL/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of/],
     [{ BODY_LIMIT: '10' }, /BODY_LIMIT/],
+    [{ RATE_LIMIT: '-1' }, /RATE_LIMIT: must be a whole number of requests, 0 for no limit/],
+    [{ RATE_LIMIT: 'lots' }, /RATE_LIMIT: must be a whole number/],
+    [{ RATE_LIMIT_WINDOW: '0' }, /RATE_LIMIT_WINDOW: must be a whole number of seconds/],
+    [{ RATE_LIMIT_WINDOW: '1.5' }, /RATE_LIMIT_WINDOW/],
     [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
   ])('refuses %j naming the setting', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);

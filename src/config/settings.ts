@@ -70,6 +70,18 @@ export class Settings {
   @Max(100 * 1024 * 1024, { message: 'must be a whole number of bytes from 1024 to 104857600' })
   BODY_LIMIT: number = 1024 * 1024;
 
+  /** Requests one account may make per window; 0 turns rate limiting off. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of requests, 0 for no limit' })
+  @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
+  RATE_LIMIT: number = 6000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
+  @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
+  @Max(86400, { message: 'must be a whole number of seconds from 1 to 86400' })
+  RATE_LIMIT_WINDOW: number = 60;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -90,6 +102,8 @@ const KEYS: (keyof Settings)[] = [
   'JWT_ACCOUNT_CLAIM',
   'LOG_LEVEL',
   'BODY_LIMIT',
+  'RATE_LIMIT',
+  'RATE_LIMIT_WINDOW',
 ];
 
 /**

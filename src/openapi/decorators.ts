@@ -12,14 +12,29 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
+  429: "Too Many Requests: the account's rate limit is spent",
+};
+
+const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  429: {
+    'Retry-After': {
+      description: 'Seconds until the account may make requests again',
+      schema: { type: 'integer' },
+    },
+  },
 };
 
 const errorResponse = (status: number) =>
-  ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: ErrorBodyDto });
+  ApiResponse({
+    status,
+    description: ERROR_DESCRIPTIONS[status],
+    type: ErrorBodyDto,
+    headers: HEADERS[status],
+  });
 
-/** Documents that every route of a controller needs a bearer JWT. */
+/** Documents that every route of a controller needs a bearer JWT and is rate limited. */
 export const ApiBearer = (): ClassDecorator =>
-  applyDecorators(ApiBearerAuth(BEARER), errorResponse(401));
+  applyDecorators(ApiBearerAuth(BEARER), errorResponse(401), errorResponse(429));
 
 /** The success answer of an operation and each error answer it can give, with the error schema. */
 export function ApiErrors(
