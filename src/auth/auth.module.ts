@@ -4,7 +4,6 @@ import {
   Module,
   type ModuleMetadata,
 } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JWT_VERIFICATION, type JwtVerification } from './jwt-options.js';
 import { JwtStrategy } from './jwt.strategy.js';
@@ -20,7 +19,7 @@ export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PassportModule, ...(options.imports ?? [])],
+      imports: options.imports ?? [],
       providers: [
         { provide: JWT_VERIFICATION, useFactory: options.useFactory, inject: options.inject ?? [] },
         JwtStrategy,
