@@ -6,6 +6,7 @@ import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { pgDriver } from './pg-driver.js';
 import { pgliteDriver } from './pglite-driver.js';
 
 export const ENTITIES = [
@@ -42,6 +43,7 @@ export function dataSourceOptions(
     return {
       ...common,
       url: settings.DATABASE_URL,
+      driver: pgDriver,
       poolSize: POOL_SIZE,
       connectTimeoutMS: 5000,
     };
