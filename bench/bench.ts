@@ -483,6 +483,12 @@ if (process.argv[1] === import.meta.filename) {
     return n;
   };
   const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  for (const flag of ['scale', 'express'] as const) {
+    if (values[flag] && !databaseUrl) {
+      console.error(`--${flag} needs the PostgreSQL server: set BENCH_DATABASE_URL`);
+      process.exit(2);
+    }
+  }
   if (!databaseUrl) console.log('BENCH_DATABASE_URL is not set: embedded database, Assay only.');
   const report = await runBench({
     databaseUrl,
