@@ -3,7 +3,7 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import { ApiError } from '../common/api-error.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import type { Principal } from './principal.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { isPublic } from './public.decorator.js';
 
 /** jsonwebtoken's and jwks-rsa's reasons, as a person can act on them. */
 function reason(info: unknown): string {
@@ -62,17 +62,13 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
+    if (isPublic(this.reflector, context)) return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
     if (request[VERIFIED] === true) return true;
     // Looked up, not injected: the guard also runs in feature modules that cannot see it.
-    this.strategy ??= this.moduleRef.get(JwtStrategy, { strict: false });
+    const strategy = (this.strategy ??= this.moduleRef.get(JwtStrategy, { strict: false }));
     return new Promise((resolve, reject) => {
-      const attempt = Object.create(this.strategy!) as Attempt;
+      const attempt = Object.create(strategy) as Attempt;
       attempt.success = (user) => {
         request.user = user;
         request[VERIFIED] = true;

@@ -1,6 +1,12 @@
-import { SetMetadata } from '@nestjs/common';
+import { type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 
-export const IS_PUBLIC = 'assay:public';
+const IS_PUBLIC = 'assay:public';
 
-/** Opts a route out of the global JWT guard (health probes, docs). */
+/** Opts a route out of the global JWT guard and the rate limit (health probes, docs). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+/** Whether the route the context runs, or its controller, is marked @Public(). */
+export const isPublic = (reflector: Reflector, context: ExecutionContext): boolean =>
+  reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) ===
+  true;

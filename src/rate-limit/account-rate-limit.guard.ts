@@ -9,7 +9,7 @@ import { APP_GUARD, Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/principal.js';
-import { IS_PUBLIC } from '../auth/public.decorator.js';
+import { isPublic } from '../auth/public.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import type { Settings } from '../config/settings.js';
 
@@ -30,11 +30,7 @@ export class AccountRateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
+    if (isPublic(this.reflector, context)) return true;
     const http = context.switchToHttp();
     const { user, ip } = http.getRequest<{ user?: Principal; ip: string }>();
     const reply = http.getResponse<FastifyReply>();
