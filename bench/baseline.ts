@@ -6,7 +6,12 @@ import Fastify, { type FastifyReply } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 32 });
+// The same pool as Assay's (src/database/data-source-options.ts): 32 connections, idle ones kept 60 s.
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: 32,
+  idleTimeoutMillis: 60_000,
+});
 const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET!));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -369,6 +369,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       }
       rows.push(row);
     }
+    const peak = {
+      baseline: baseline && peakRssMb(baseline),
+      express: express && peakRssMb(express),
+    };
+    // Only Assay is measured from here on; the others must not close their idle
+    // connections on the server in the middle of its drives.
+    for (const s of servers.slice(1)) await stop(s);
     let scale: BenchReport['scale'];
     if (o.scale && o.databaseUrl) {
       const listed = [WORKLOADS[1], PAGE];
@@ -387,11 +394,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       rounds: o.rounds ?? 1,
       rows,
       scale,
-      peakRssMb: {
-        assay: peakRssMb(assay),
-        baseline: baseline && peakRssMb(baseline),
-        express: express && peakRssMb(express),
-      },
+      peakRssMb: { assay: peakRssMb(assay), ...peak },
     };
   } finally {
     for (const s of servers) await stop(s);

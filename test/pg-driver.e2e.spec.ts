@@ -65,6 +65,12 @@ const url = process.env.TEST_DATABASE_URL;
       expect(client).toBeInstanceOf(CallbackClient);
     });
 
+    it('keeps idle connections for a minute rather than pg’s 10 s', () => {
+      const pool = (db.driver as unknown as { master: { options: Record<string, unknown> } })
+        .master;
+      expect(pool.options).toMatchObject({ max: 32, idleTimeoutMillis: 60_000 });
+    });
+
     it('serves queries and transactions, and rolls back on failure', async () => {
       expect(await db.query('SELECT 3 AS three')).toEqual([{ three: 3 }]);
       await db.query('CREATE TABLE IF NOT EXISTS pg_driver_check (n int)');
