@@ -39,6 +39,15 @@ describe.each(DATABASES)('auth on $name', (db) => {
       bearer(token({ extra: { exp: Math.floor(Date.now() / 1000) - 10 }, expiresIn: null })),
       /expired/,
     ));
+  it('stops accepting a token it has already let through once the token expires', async () => {
+    // exp falls on a whole second: at least a second of life left, at most two.
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = bearer(token({ extra: { exp }, expiresIn: null }));
+    expect((await t.http.get('/v1/runs').set(shortLived)).status).toBe(200);
+    expect((await t.http.get('/v1/runs').set(shortLived)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    await refused(shortLived, /expired/);
+  });
   it('refuses a token signed with another secret', () =>
     refused(bearer(token({ secret: 'another-secret-that-is-at-least-32-bytes' })), /signature/));
   it('refuses alg none', () =>

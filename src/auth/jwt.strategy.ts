@@ -5,17 +5,24 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ApiError } from '../common/api-error.js';
 import { JWT_VERIFICATION, type JwtVerification, keyOptions } from './jwt-options.js';
 import type { Principal } from './principal.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /** Named for Assay, so that a host app's own 'jwt' strategy is left alone. */
 export const JWT_STRATEGY = 'assay-jwt';
+
+/** Where the token is read from: the Authorization header's Bearer credentials. */
+export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 const refuse = (why: string) => new ApiError('unauthorized', `The token was refused: ${why}.`);
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  /** Tokens this strategy has already let through (see JwtAuthGuard). */
+  readonly verified = new VerifiedTokens();
+
   constructor(@Inject(JWT_VERIFICATION) private readonly verification: JwtVerification) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
       ignoreExpiration: false,
       issuer: verification.issuer,
       audience: verification.audience,
