@@ -47,6 +47,8 @@ interface Server {
   name: string;
   url: string;
   child: ChildProcess;
+  /** Settles when the process is gone, however it ended (Nest re-raises SIGTERM). */
+  exited: Promise<unknown>;
 }
 
 /** Assay's heap cap, as `npm start` sets it (package.json config.heapMb). */
@@ -77,7 +79,8 @@ function start(
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  return { name, url: `http://127.0.0.1:${port}`, child };
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return { name, url: `http://127.0.0.1:${port}`, child, exited };
 }
 
 async function waitReady(server: Server, path: string): Promise<void> {
@@ -93,10 +96,8 @@ async function waitReady(server: Server, path: string): Promise<void> {
 }
 
 async function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await exited;
+  server.child.kill('SIGTERM'); // a no-op if it has already stopped
+  await server.exited;
 }
 
 /** Peak resident memory of a process, in MB (VmHWM: the kernel's high-water mark). */
