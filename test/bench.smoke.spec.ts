@@ -36,5 +36,6 @@ describe('the benchmark, in a smoke run', () => {
       }
     }
     expect(report.peakRssMb.assay).toBeGreaterThan(0);
+    if (databaseUrl) expect(report.peakRssMb.baseline).toBeGreaterThan(0);
   }, 120_000);
 });
