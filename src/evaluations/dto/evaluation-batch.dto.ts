@@ -22,7 +22,19 @@ export class EvaluationBatchItemDto extends CreateRunEvaluationDto {
 
 @ApiSchema({ name: 'EvaluationBatch' })
 export class CreateEvaluationBatchDto {
-  @ApiProperty({ type: [EvaluationBatchItemDto], minItems: 1, maxItems: MAX_BATCH })
+  @ApiProperty({
+    type: [EvaluationBatchItemDto],
+    minItems: 1,
+    maxItems: MAX_BATCH,
+    example: [
+      {
+        run_id: '2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a',
+        evaluation_label_id: '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11',
+        value: 4,
+        output_name: 'answer',
+      },
+    ],
+  })
   @IsArray({ message: 'items must be an array of evaluations' })
   @ArrayMinSize(1, { message: 'items must hold 1 to 1000 evaluations' })
   @ArrayMaxSize(MAX_BATCH, { message: 'items must hold 1 to 1000 evaluations' })
@@ -31,6 +43,7 @@ export class CreateEvaluationBatchDto {
 
   @ApiPropertyOptional({
     default: true,
+    example: true,
     description:
       'true: all or nothing (201, or one error naming every failing item). false: each valid ' +
       'item is written and the answer is a 207 with one result per item.',

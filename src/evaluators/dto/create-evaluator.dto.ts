@@ -13,7 +13,12 @@ export class CreateEvaluatorDto {
   @IsIn(EVALUATOR_KINDS, { message: `kind must be one of ${EVALUATOR_KINDS.join(', ')}` })
   kind!: EvaluatorKind;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: 'Rates how helpful an answer is, 0 to 5',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
