@@ -9,6 +9,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { EvaluationLabelsModule } from './evaluation-labels/evaluation-labels.module.js';
 import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { EvaluatorsModule } from './evaluators/evaluators.module.js';
+import { EventsModule } from './events/events.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { WritesModule } from './writes/writes.module.js';
 
@@ -40,8 +41,15 @@ export class AssayModule {
         EvaluationLabelsModule,
         EvaluationsModule,
         EvaluatorsModule,
+        EventsModule,
       ],
-      exports: [RunsModule, EvaluationLabelsModule, EvaluationsModule, EvaluatorsModule],
+      exports: [
+        RunsModule,
+        EvaluationLabelsModule,
+        EvaluationsModule,
+        EvaluatorsModule,
+        EventsModule,
+      ],
     };
   }
 }
