@@ -154,7 +154,7 @@ describe.each(DATABASES)('change events on $name', (db) => {
     const label = await createLabel(t.http, {}, auth);
     const run = await createRun(t.http, {}, auth);
     await eventually(
-      async () => live.events.length,
+      () => Promise.resolve(live.events.length),
       (n) => n >= 2,
     );
     live.close();
@@ -172,12 +172,12 @@ describe.each(DATABASES)('change events on $name', (db) => {
     });
     expect(await resumed.open()).toBe(200);
     await eventually(
-      async () => resumed.events.length,
+      () => Promise.resolve(resumed.events.length),
       (n) => n >= 3,
     );
     await createRun(t.http, { name: 'after' }, auth);
     await eventually(
-      async () => resumed.events.length,
+      () => Promise.resolve(resumed.events.length),
       (n) => n >= 4,
     );
     await new Promise((r) => setTimeout(r, 300));

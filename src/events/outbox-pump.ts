@@ -77,7 +77,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async relay(publisher: NatsPublisher): Promise<void> {
-    let failure: unknown;
+    let failure: Error | undefined;
     await this.db.transaction(async (tx) => {
       const leased = await leaseUnsent(tx, RELAY_BATCH);
       const sent: string[] = [];
@@ -86,7 +86,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
         try {
           await publisher.publish(toEvent(event));
         } catch (err) {
-          failure = err;
+          failure = err instanceof Error ? err : new Error(String(err));
           break;
         }
         sent.push(event.position);
