@@ -62,7 +62,7 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 }
 
 /** Writes that make events: a label, a run, evaluations, and an update of each. */
-async function writes(http: TestApp['http'], auth: object, evaluations: number) {
+async function writes(http: TestApp['http'], auth: ReturnType<typeof bearer>, evaluations: number) {
   const label = await createLabel(http, {}, auth);
   const run = await createRun(http, {}, auth);
   const ids: string[] = [];
