@@ -204,7 +204,8 @@ function item(body: unknown, runId?: string) {
     if (!allowed.includes(key)) throw new HttpError(400, `unknown field ${key}`);
   }
   if (typeof b.evaluation_label_id !== 'string') throw new HttpError(400, 'bad label id');
-  if (typeof b.value !== 'number' || !Number.isFinite(b.value)) throw new HttpError(400, 'bad value');
+  if (typeof b.value !== 'number' || !Number.isFinite(b.value))
+    throw new HttpError(400, 'bad value');
   if (b.output_name !== undefined && typeof b.output_name !== 'string') {
     throw new HttpError(400, 'bad output_name');
   }
@@ -212,7 +213,7 @@ function item(body: unknown, runId?: string) {
     runId: uuid(runId ?? String(b.run_id)),
     labelId: uuid(b.evaluation_label_id),
     value: b.value,
-    outputName: (b.output_name as string | undefined) ?? null,
+    outputName: b.output_name ?? null,
   };
 }
 
@@ -237,7 +238,10 @@ app.post<{ Body: { items?: unknown } }>('/v1/evaluations/batch', async (req, rep
   if (!Array.isArray(items) || items.length < 1 || items.length > 1000) {
     throw new HttpError(400, 'items must hold 1 to 1000 evaluations');
   }
-  const result = await insertEvaluations(p, items.map((i) => item(i)));
+  const result = await insertEvaluations(
+    p,
+    items.map((i) => item(i)),
+  );
   refuse(result);
   return reply.status(201).send(result.created.map(view));
 });
