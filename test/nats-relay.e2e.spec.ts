@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +10,25 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
 import { subjectToken } from '../src/events/nats-publisher.js';
-import { bearer, DATABASES, startApp, type TestApp, testSettings, token } from './support/app.js';
+import {
+  bearer,
+  DATABASES,
+  startApp,
+  TEST_SECRET,
+  type TestApp,
+  testSettings,
+  token,
+} from './support/app.js';
 import { createLabel, createRun } from './support/factories.js';
 
 const MACHINE_NATS = 'nats://127.0.0.1:4222';
+
+/** The settings a built server needs to share the specs' database and secret. */
+const testSettingsEnv = (db: (typeof DATABASES)[number]) => ({
+  ...db.env,
+  JWT_SECRET: TEST_SECRET,
+  LOG_LEVEL: 'silent',
+});
 
 interface Event {
   id: string;
@@ -87,8 +102,12 @@ function expectOncePerIdInOrder(events: Event[], count: number): void {
   for (const e of events.filter((x) => x.type.startsWith('evaluation.'))) {
     perEvaluation.set(e.data.id, [...(perEvaluation.get(e.data.id) ?? []), e.type]);
   }
+  // Created first, then its updates: the order they were committed in.
   for (const types of perEvaluation.values()) {
-    expect(types).toEqual(['evaluation.created', 'evaluation.updated']);
+    expect(types).toEqual([
+      'evaluation.created',
+      ...types.slice(1).map(() => 'evaluation.updated'),
+    ]);
   }
 }
 
@@ -141,6 +160,63 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
         await nc.close();
       }
     });
+
+    it('loses nothing when an instance is killed with SIGKILL mid-relay', async () => {
+      execSync('npm run -s build', { stdio: 'ignore' });
+      const t = await startApp(db);
+      const nc = await connect({ servers: MACHINE_NATS });
+      const account = `killed-${randomUUID()}`;
+      const serve = (port: number) => {
+        const child = spawn(process.execPath, ['dist/src/main.js'], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...testSettingsEnv(db),
+            NATS_URL: MACHINE_NATS,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+          },
+          stdio: 'ignore',
+        });
+        return { child, url: `http://127.0.0.1:${port}` };
+      };
+      const first = serve(14900 + Math.floor(Math.random() * 50));
+      try {
+        await until(
+          async () => (await fetch(`${first.url}/health/ready`).catch(() => null))?.ok === true,
+        );
+        const auth = bearer(token({ account }));
+        const http = request(first.url);
+        const count = await writes(http, auth, 5);
+        const run = await createRun(http, {}, auth);
+        const label = await createLabel(http, {}, auth);
+        const burst = await http
+          .post('/v1/evaluations/batch')
+          .set(auth)
+          .send({
+            items: Array.from({ length: 500 }, () => ({
+              run_id: run.id,
+              evaluation_label_id: label.id,
+              value: 1,
+            })),
+          });
+        expect(burst.status).toBe(201);
+        // Killed while it still has events to relay: no shutdown, no chance to finish.
+        first.child.kill('SIGKILL');
+        expect(await unsent(t)).toBeGreaterThan(0);
+        const second = serve(14950 + Math.floor(Math.random() * 50));
+        try {
+          await until(async () => (await unsent(t)) === 0, 30_000);
+          const total = count + 2 + 500;
+          expectOncePerIdInOrder(await stored(nc, account, total), total);
+        } finally {
+          second.child.kill('SIGTERM');
+        }
+      } finally {
+        first.child.kill('SIGKILL');
+        await nc.close();
+        await t.close();
+      }
+    }, 120_000);
 
     it('loses nothing through a broker outage, and writes never wait for the broker', async () => {
       const port = 14000 + Math.floor(Math.random() * 1000);
