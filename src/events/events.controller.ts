@@ -55,7 +55,17 @@ export class EventsController {
     description: 'Server-Sent Events: resume after this event',
   })
   @ApiErrors(
-    { status: 200, type: [AssayEventDto], description: 'The events (JSON), or a stream of them' },
+    {
+      status: 200,
+      type: [AssayEventDto],
+      description: 'The events (JSON, a bare array), or a stream of them',
+      headers: {
+        Link: {
+          description: 'JSON: when more events remain, `<url of the next page>; rel="next"`',
+          schema: { type: 'string' },
+        },
+      },
+    },
     400,
   )
   async list(
