@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'field_path_not_found'
   | 'rate_limited'
   | 'internal_error'
-  | 'database_unavailable';
+  | 'database_unavailable'
+  | 'database_busy'
+  | 'database_timeout';
 
 export function statusOf(code: ErrorCode): HttpStatus {
   switch (code) {
@@ -57,6 +59,8 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':
+    case 'database_busy':
+    case 'database_timeout':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }
