@@ -54,6 +54,10 @@ const DATABASE_ANSWERS: Record<DatabaseTrouble, [(err: unknown) => string, numbe
   ],
 };
 
+/** Whether `err` says the database could not be reached at all. */
+export const isDatabaseUnavailable = (err: unknown): boolean =>
+  databaseTrouble(err) === 'database_unavailable';
+
 function fromHttpException(err: HttpException): [ErrorCode, string, ErrorDetail[]?] {
   const status = err.getStatus() as HttpStatus;
   const response = err.getResponse();
@@ -105,6 +109,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
 
   if (err instanceof ApiError) {
     [code, message, details] = [err.code, err.message, err.details];
+    internal = err.cause;
   } else if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     [code, message] = FASTIFY_CODES[fastifyCode];
   } else if (err instanceof HttpException) {
@@ -130,6 +135,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   if (status === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
   const database = code in DATABASE_ANSWERS ? (code as DatabaseTrouble) : undefined;
   if (database) headers['Retry-After'] = String(DATABASE_ANSWERS[database][1]);
+  if (err instanceof ApiError) Object.assign(headers, err.headers);
   const body: ErrorBody = { error: message, code, request_id: requestId };
   if (details?.length) body.details = details;
   return { status, body, headers, internal, database };

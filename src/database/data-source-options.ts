@@ -4,6 +4,9 @@ import type { Settings } from '../config/settings.js';
 import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
+import { EvaluatorEntity } from '../evaluators/evaluator.entity.js';
+import { OutboxEventEntity } from '../events/outbox-event.entity.js';
+import { IdempotencyKeyEntity } from '../writes/idempotency-key.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgDriver } from './pg-driver.js';
@@ -14,12 +17,17 @@ export const ENTITIES = [
   EvaluationLabelEntity,
   EvaluationEntity,
   EvaluationChangeEntity,
+  EvaluatorEntity,
+  IdempotencyKeyEntity,
+  OutboxEventEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server. */
 export const POOL_SIZE = 32;
 
 const DEFAULT_STATEMENT_TIMEOUT = 5000;
+/** The share of DB_STATEMENT_TIMEOUT a lock wait may take. */
+export const LOCK_SHARE = 0.9;
 
 /**
  * How long an idle pooled connection is kept (pg's default is 10 s). A lull of a few seconds
@@ -86,8 +94,10 @@ export function dataSourceOptions(
         idleTimeoutMillis: POOL_IDLE_MS,
         // Set by the server on every session: a statement, or a wait for a row or table lock,
         // that runs longer is cancelled (SQLSTATE 57014 / 55P03) and its transaction undone.
+        // The lock wait ends a little sooner, so that it is reported as what it was (a
+        // concurrent request with the same Idempotency-Key, say) rather than as a slow statement.
         statement_timeout: timeout,
-        lock_timeout: timeout,
+        lock_timeout: Math.round(timeout * LOCK_SHARE),
       },
     };
   }
