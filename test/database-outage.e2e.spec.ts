@@ -134,7 +134,8 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
           )
           .filter((l) => l.reqId === undefined);
         expect(lines.filter((l) => l.err !== undefined || /\bat \S+ \(/.test(l.msg))).toEqual([]);
-        const problems = lines.filter((l) => l.level >= 40);
+        // The outbox relay reports its own retries (with backoff); requests are counted here.
+        const problems = lines.filter((l) => l.level >= 40 && !/outbox/i.test(l.msg));
         expect(problems.map((l) => l.msg)).toEqual([
           expect.stringContaining('The database is unreachable'),
         ]);
@@ -143,7 +144,7 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
             new RegExp(`reachable again after .* s; ${burst} requests were answered 503`),
           ),
         );
-        expect(lines.length).toBeLessThanOrEqual(4);
+        expect(lines.length).toBeLessThanOrEqual(6);
       } finally {
         server.child.kill('SIGTERM');
         await server.exited;
