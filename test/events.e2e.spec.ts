@@ -77,7 +77,7 @@ describe.each(DATABASES)('change events on $name', (db) => {
   });
   afterAll(() => t.close());
 
-  const page = (auth: Record<string, string>, query = '') =>
+  const page = (auth: ReturnType<typeof bearer>, query = '') =>
     t.http.get(`/v1/events${query}`).set(auth).set('Accept', 'application/json');
 
   it('records every change in the transaction that made it, for its own account only', async () => {

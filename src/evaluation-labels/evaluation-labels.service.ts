@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
-import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
@@ -37,19 +37,11 @@ const sameDefinition = (a: LabelDefinition, b: LabelDefinition) =>
   JSON.stringify(a.categories) === JSON.stringify(b.categories);
 
 /** Runs a write, turning a clash with a live label's name into a 409. */
-async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (sqlState(err) === UNIQUE_VIOLATION) {
-      throw new ApiError(
-        'conflict',
-        `A label named "${name}" already exists; choose another name or archive that label first.`,
-      );
-    }
-    throw err;
-  }
-}
+const uniqueName = <T>(name: string, write: () => Promise<T>) =>
+  conflictIfTaken(
+    `A label named "${name}" already exists; choose another name or archive that label first.`,
+    write,
+  );
 
 @Injectable()
 export class EvaluationLabelsService {

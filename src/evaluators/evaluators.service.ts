@@ -6,7 +6,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
-import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import type { WriteCheck } from '../writes/write-check.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
@@ -18,19 +18,11 @@ import { EvaluatorEntity } from './evaluator.entity.js';
 const notFound = (id: string) => ApiError.notFound('Evaluator', id);
 
 /** Runs a write, turning a clash with another evaluator's name into a 409. */
-async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (sqlState(err) === UNIQUE_VIOLATION) {
-      throw new ApiError(
-        'conflict',
-        `An evaluator named "${name}" is already registered; choose another name.`,
-      );
-    }
-    throw err;
-  }
-}
+const uniqueName = <T>(name: string, write: () => Promise<T>) =>
+  conflictIfTaken(
+    `An evaluator named "${name}" is already registered; choose another name.`,
+    write,
+  );
 
 /**
  * Registered evaluators, and the check that lets a token carrying `evaluator_id` write only

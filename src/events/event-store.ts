@@ -7,7 +7,7 @@ type Db = Pick<EntityManager, 'query'>;
 const SEQUENCER_LOCK = 0x61737361792d73;
 
 const EVENT_COLUMNS = `id, type, account_id, to_char(occurred_at AT TIME ZONE 'UTC',
-  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, data, position`;
+  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, data, position::text AS position`;
 
 export interface StoredEvent extends AssayEvent {
   position: string;
@@ -56,7 +56,7 @@ export async function assignPositions(tx: Db, limit = 5000): Promise<number> {
 /** The position of an account's event by its id, if it is still kept. */
 export async function positionOf(db: Db, accountId: string, id: string): Promise<string | null> {
   const [row] = await db.query<{ position: string }[]>(
-    'SELECT position FROM outbox_events WHERE account_id = $1 AND id = $2 AND position IS NOT NULL',
+    'SELECT position::text AS position FROM outbox_events WHERE account_id = $1 AND id = $2 AND position IS NOT NULL',
     [accountId, id],
   );
   return row?.position ?? null;
@@ -79,7 +79,7 @@ export function eventsAfter(
 ): Promise<StoredEvent[]> {
   return db.query<StoredEvent[]>(
     `SELECT ${EVENT_COLUMNS} FROM outbox_events
-      WHERE account_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
+      WHERE account_id = $1 AND position > $2 ORDER BY outbox_events.position LIMIT $3`,
     [accountId, position, limit],
   );
 }
@@ -93,7 +93,7 @@ export async function leaseUnsent(tx: Db, limit: number): Promise<StoredEvent[]>
   const leased = await tx.query<StoredEvent[]>(
     `SELECT ${EVENT_COLUMNS} FROM outbox_events
       WHERE sent_at IS NULL AND position IS NOT NULL
-      ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      ORDER BY outbox_events.position LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   if (leased.length === 0) return leased;

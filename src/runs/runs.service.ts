@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
-import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import { deleteRunEvaluations } from '../evaluations/evaluation-history.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
@@ -66,17 +66,9 @@ export class RunsService {
     });
     assignFields(run, dto);
     return this.writes.run(principal, async (w) => {
-      try {
-        await w.tx.getRepository(RunEntity).insert(run);
-      } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) {
-          throw new ApiError(
-            'conflict',
-            `A run with id ${run.id} already exists; choose another id.`,
-          );
-        }
-        throw err;
-      }
+      await conflictIfTaken(`A run with id ${run.id} already exists; choose another id.`, () =>
+        w.tx.getRepository(RunEntity).insert(run),
+      );
       w.emit('run.created', toRunDto(run));
       return run;
     });
