@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts that run before anything is compiled.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     // supertest and jest matchers are loosely typed; the specs lean on them.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

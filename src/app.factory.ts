@@ -1,20 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { PinoLogger } from './common/pino-logger.js';
 import type { Settings } from './config/settings.js';
+import { configureAssayHttp, requestId } from './http/configure-http.js';
+import { closeConnectionsWhenDraining } from './http/shutdown.js';
 import { setupOpenApi } from './openapi/openapi.js';
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-/** A caller's own x-request-id is kept when it is sane; otherwise one is made. */
-function requestId(request: { headers: Record<string, unknown> }): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
 
 /**
  * Builds the Assay HTTP app exactly as it runs in production; main, the OpenAPI script and
@@ -44,13 +36,10 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(new PinoLogger(fastify.log));
 
-  fastify.removeContentTypeParser(['text/plain']);
-  fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  configureAssayHttp(app, { prefix: '/' });
+  closeConnectionsWhenDraining(app);
 
   setupOpenApi(app);
-  app.enableShutdownHooks();
   await app.init();
   // Fastify finalises its routes on ready(); a server handed to supertest is never listen()ed.
   await fastify.ready();

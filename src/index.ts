@@ -11,4 +11,5 @@ export { MIGRATIONS as ASSAY_MIGRATIONS } from './database/migrations/index.js';
 export { EvaluationLabelsService } from './evaluation-labels/evaluation-labels.service.js';
 export { EvaluationsService } from './evaluations/evaluations.service.js';
 export { EvaluatorsService } from './evaluators/evaluators.service.js';
+export { type AssayHttpOptions, configureAssayHttp } from './http/configure-http.js';
 export { RunsService } from './runs/runs.service.js';

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { loadSettings, SettingsError } from './config/settings.js';
+import { shutDown } from './http/shutdown.js';
+
+/** How long SIGTERM keeps serving, each answer closing its connection, before it closes. */
+const SHUTDOWN_LINGER_MS = 500;
+/** The longest SIGTERM waits for requests in flight before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   let settings;
@@ -12,6 +19,25 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await createApp(settings);
+  const logger = new Logger('Shutdown');
+  // Handled here rather than by Nest's shutdown hooks, which end the process by raising the
+  // signal again: a clean stop exits 0, as process managers expect.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: answering the requests in flight, then exiting.`);
+      setTimeout(() => {
+        logger.error(`Requests still in flight after ${SHUTDOWN_GRACE_MS / 1000} s; exiting.`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
+      shutDown(app, SHUTDOWN_LINGER_MS).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error(`Shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
   await app.listen({ port: settings.PORT, host: settings.HOST });
 }
 

@@ -1,37 +1,15 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { bearer, DATABASES, startApp, type TestApp, type TestDatabase } from './support/app.js';
+import {
+  bearer,
+  DATABASES,
+  startApp,
+  TEST_SECRET,
+  type TestApp,
+  type TestDatabase,
+} from './support/app.js';
+import { CuttableProxy } from './support/cuttable-proxy.js';
 import { createLabel, createRun } from './support/factories.js';
-
-/** A TCP proxy to PostgreSQL that a spec can cut and mend, as a network would. */
-class CuttableProxy {
-  private server?: Server;
-  private sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(Number(this.target.port || 5432), this.target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise((resolve) => this.server!.close(resolve));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
-}
+import { ensureBuilt, mint, startServer } from './support/server.js';
 
 // Only a server can become unreachable; the embedded database lives in the process.
 const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
@@ -91,5 +69,87 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
       const list = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
       expect(list.body.map((e: { value: number }) => e.value)).toEqual([2]);
     });
+  },
+);
+
+(SERVERS.length
+  ? describe.each(SERVERS)
+  : describe.skip.each<TestDatabase>([{ name: 'PostgreSQL (TEST_DATABASE_URL unset)', env: {} }]))(
+  'the log of the built server while the database is down, on $name',
+  (db) => {
+    beforeAll(() => ensureBuilt(), 180_000);
+
+    it('is one line when it goes and one when it is back, with the count, not a stack per request', async () => {
+      const target = new URL(db.env.DATABASE_URL ?? '');
+      const proxy = new CuttableProxy(target);
+      await proxy.open();
+      const viaProxy = new URL(target);
+      viaProxy.host = `127.0.0.1:${proxy.port}`;
+      const env = { JWT_SECRET: TEST_SECRET, NODE_ENV: 'test' };
+      const server = await startServer({
+        ...env,
+        DATABASE_URL: viaProxy.toString(),
+        LOG_LEVEL: 'info',
+      });
+      try {
+        const auth = {
+          authorization: `Bearer ${mint(env, '--account', 'acme', '--sub', 'alice')}`,
+          'content-type': 'application/json',
+        };
+        const post = (path: string, body: unknown) =>
+          fetch(`${server.url}${path}`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify(body),
+          });
+        const run = (await (await post('/v1/runs', {})).json()) as { id: string };
+        const label = (await (
+          await post('/v1/evaluation-labels', { name: 'ok', value_type: 'binary' })
+        ).json()) as { id: string };
+        const before = server.lines.length;
+
+        await proxy.cut();
+        const burst = 200;
+        const statuses = await Promise.all(
+          Array.from({ length: burst }, (_, i) =>
+            i % 2
+              ? post(`/v1/run/${run.id}/evaluations`, { evaluation_label_id: label.id, value: 1 })
+              : fetch(`${server.url}/v1/runs`, { headers: auth }),
+          ).map((p) => p.then((r) => r.status)),
+        );
+        expect(new Set(statuses)).toEqual(new Set([503]));
+        await proxy.open();
+        const back = await post(`/v1/run/${run.id}/evaluations`, {
+          evaluation_label_id: label.id,
+          value: 1,
+        });
+        expect(back.status).toBe(201);
+        await new Promise((r) => setTimeout(r, 200));
+
+        // Request lines carry a reqId; everything else the outage made is counted here.
+        const lines = server.lines
+          .slice(before)
+          .map(
+            (l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; err?: unknown },
+          )
+          .filter((l) => l.reqId === undefined);
+        expect(lines.filter((l) => l.err !== undefined || /\bat \S+ \(/.test(l.msg))).toEqual([]);
+        // The outbox relay reports its own retries (with backoff); requests are counted here.
+        const problems = lines.filter((l) => l.level >= 40 && !/outbox/i.test(l.msg));
+        expect(problems.map((l) => l.msg)).toEqual([
+          expect.stringContaining('The database is unreachable'),
+        ]);
+        expect(lines.map((l) => l.msg)).toContainEqual(
+          expect.stringMatching(
+            new RegExp(`reachable again after .* s; ${burst} requests were answered 503`),
+          ),
+        );
+        expect(lines.length).toBeLessThanOrEqual(6);
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+        await proxy.cut();
+      }
+    }, 180_000);
   },
 );

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ASSAY_ENTITIES, ASSAY_MIGRATIONS, AssayModule } from '../src/index.js';
+import { ASSAY_ENTITIES, ASSAY_MIGRATIONS, AssayModule, configureAssayHttp } from '../src/index.js';
 import { pgliteDriver } from '../src/database/pglite-driver.js';
 import { bearer, DATABASES, TEST_SECRET, testSettings } from './support/app.js';
 
@@ -16,6 +16,11 @@ class HelloController {
   @Get()
   hello() {
     return { hello: 'world' };
+  }
+
+  @Post()
+  echo(@Body() body: unknown) {
+    return { echo: body };
   }
 }
 
@@ -53,6 +58,7 @@ describe.each(DATABASES)('Assay modules inside another Nest app, on $name', (db)
     app = await NestFactory.create<NestFastifyApplication>(HostModule, new FastifyAdapter(), {
       logger: false,
     });
+    configureAssayHttp(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     http = request(app.getHttpServer());
@@ -88,5 +94,45 @@ describe.each(DATABASES)('Assay modules inside another Nest app, on $name', (db)
     const missing = await http.get('/v1/run/9b2f1c3e-6a3d-4f0b-8e2a-5c7d9e1f3a4b').set(bearer());
     expect([missing.status, missing.body.code]).toEqual([404, 'not_found']);
     expect((await http.get('/hello')).body).toEqual({ hello: 'world' });
+  });
+
+  it("answers errors Fastify raises before Assay's routes run in Assay's body, with x-request-id", async () => {
+    const malformed = await http
+      .post('/v1/runs')
+      .set(bearer())
+      .set('content-type', 'application/json')
+      .send('{"name": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toEqual({
+      error: expect.any(String),
+      code: 'invalid_json',
+      request_id: malformed.headers['x-request-id'],
+    });
+    const text = await http
+      .post('/v1/runs')
+      .set(bearer())
+      .set('content-type', 'text/plain')
+      .send('hello');
+    expect([text.status, text.body.code]).toEqual([415, 'unsupported_media_type']);
+    expect(text.body.request_id).toBe(text.headers['x-request-id']);
+    const unknown = await http.get('/v1/nothing-here').set(bearer());
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'route_not_found']);
+
+    const mine = await http.get('/v1/runs').set(bearer()).set('x-request-id', 'trace-42');
+    expect(mine.headers['x-request-id']).toBe('trace-42');
+    const made = await http.get('/hello');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("leaves the host's own routes to the host's error handling", async () => {
+    const text = await http.post('/hello').set('content-type', 'text/plain').send('hi');
+    expect([text.status, text.body]).toEqual([201, { echo: 'hi' }]);
+    const malformed = await http
+      .post('/hello')
+      .set('content-type', 'application/json')
+      .send('{"a": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.code).toBeUndefined();
+    expect(malformed.body.statusCode).toBe(400);
   });
 });

@@ -1,53 +1,36 @@
-import { execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
+import { idleConnections, keepAliveLoad } from './support/load.js';
+import {
+  alive,
+  baseEnv,
+  ensureBuilt,
+  freePort,
+  MAIN,
+  mint,
+  startServer,
+  TOKEN_CLI,
+} from './support/server.js';
 
 // The built service as a user runs it: `npm start` with nothing set, `npm run token`, SIGTERM.
-const MAIN = 'dist/src/main.js';
-const TOKEN_CLI = 'dist/src/auth/token.cli.js';
-const baseEnv = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
-
-function mint(dataDir: string, ...args: string[]): string {
-  return execFileSync(process.execPath, [TOKEN_CLI, ...args], {
-    env: { ...baseEnv, DATA_DIR: dataDir },
-    encoding: 'utf8',
-  }).trim();
-}
-
-async function startServer(dataDir: string, port: number) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...baseEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  // Nest closes the app on SIGTERM, then re-raises the signal: the exit is by signal.
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
-  );
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return { child, exited };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
-}
+const mintIn = (dataDir: string, ...args: string[]) => mint({ DATA_DIR: dataDir }, ...args);
+const startIn = (dataDir: string, port: number) =>
+  startServer({ DATA_DIR: dataDir }, { port, readyWithinMs: 60_000 });
 
 describe('the built service', () => {
   beforeAll(() => {
-    execSync('npm run -s build', { stdio: 'ignore' });
+    ensureBuilt();
   }, 120_000);
 
   it('npm run token mints a token with the dev secret it keeps in DATA_DIR', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-token-'));
     const evaluator = randomUUID();
-    const token = mint(
+    const token = mintIn(
       dataDir,
       '--account',
       'acme',
@@ -63,7 +46,7 @@ describe('the built service', () => {
     const claims = jwt.verify(token, secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(claims).toMatchObject({ account_id: 'acme', sub: 'judge', evaluator_id: evaluator });
     expect(claims.exp! - claims.iat!).toBe(300);
-    mint(dataDir, '--account', 'acme', '--sub', 'a');
+    mintIn(dataDir, '--account', 'acme', '--sub', 'a');
     expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(secret);
 
     const bad = spawnSync(process.execPath, [TOKEN_CLI, '--account', 'acme'], {
@@ -89,51 +72,116 @@ describe('the built service', () => {
     }
   });
 
-  it('serves on an on-disk embedded database, and SIGTERM drains requests in flight without losing any', async () => {
+  it('serves on an on-disk embedded database; SIGTERM under keep-alive load answers every request it took, closes idle connections cleanly and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-serve-'));
-    const port = 3940 + Math.floor(Math.random() * 50);
-    const url = `http://127.0.0.1:${port}`;
+    const port = await freePort();
     const headers = {
-      authorization: `Bearer ${mint(dataDir, '--account', 'acme', '--sub', 'alice')}`,
-      'content-type': 'application/json',
+      authorization: `Bearer ${mintIn(dataDir, '--account', 'acme', '--sub', 'alice')}`,
     };
-    const first = await startServer(dataDir, port);
-    expect((await fetch(`${url}/v1/runs`, { headers })).status).toBe(200);
+    const first = await startIn(dataDir, port);
+    expect((await fetch(`${first.url}/v1/runs`, { headers })).status).toBe(200);
 
-    const ids = Array.from({ length: 40 }, () => randomUUID());
-    // status 0: the connection was refused, as the server had stopped listening.
-    type Answer = { id: string; status: number; body: { id?: string } };
-    const inFlight = ids.map((id) =>
-      fetch(`${url}/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ id }) }).then(
-        async (res): Promise<Answer> => ({
-          id,
-          status: res.status,
-          body: (await res.json()) as Answer['body'],
-        }),
-        (): Answer => ({ id, status: 0, body: {} }),
-      ),
-    );
-    await new Promise((r) => setTimeout(r, 20));
+    const idle = await idleConnections(first.url, 4);
+    const load = keepAliveLoad(first.url, {
+      connections: 8,
+      headers,
+      next: () => {
+        const id = randomUUID();
+        return { key: id, method: 'POST', path: '/v1/runs', body: { id } };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const signalledAt = Date.now();
     first.child.kill('SIGTERM');
-    const answers = await Promise.all(inFlight);
-    expect(await first.exited).toBe('SIGTERM');
-    // Every request the server answered got a whole answer; none failed on our side.
-    expect(answers.filter((a) => a.status !== 0 && a.status !== 201)).toEqual([]);
-    const accepted = answers.filter((a) => a.status === 201);
-    expect(accepted.length).toBeGreaterThan(0);
-    for (const a of accepted) expect(a.body.id).toBe(a.id);
+    const exit = await first.exited;
+    load.stop();
+    const sent = await load.done;
+    for (const c of idle) c.socket.destroy();
 
-    // Restarted on the same data: everything answered 201 is there.
-    const second = await startServer(dataDir, port);
+    expect(exit).toEqual({ code: 0, signal: null });
+    // Idle keep-alive connections were closed by the server, not reset.
+    expect(await Promise.all(idle.map((c) => c.closed))).toEqual(['end', 'end', 'end', 'end']);
+    const answered = sent.filter((s) => s.status !== 0);
+    expect(answered.filter((s) => s.status !== 201)).toEqual([]);
+    // No request was cut off: once the server stopped, connections were refused, not reset.
+    expect(sent.filter((s) => s.status === 0 && s.error !== 'ECONNREFUSED')).toEqual([]);
+    // Each client's last answer told it to hang up.
+    const lastOfEach = answered.filter((s) => s.startedAt + s.ms >= signalledAt).slice(-8);
+    expect(lastOfEach.length).toBeGreaterThan(0);
+    expect(lastOfEach.filter((s) => !s.connectionClose)).toEqual([]);
+
+    // Restarted on the same data: every 201 is stored once, and no request left unanswered
+    // was stored (the server never took it in).
+    const second = await startIn(dataDir, port);
     try {
-      const stored = (await (await fetch(`${url}/v1/runs`, { headers })).json()) as {
-        id: string;
-      }[];
-      const storedIds = new Set(stored.map((r) => r.id));
-      expect(accepted.filter((a) => !storedIds.has(a.id))).toEqual([]);
+      const stored = new Set<string>();
+      for (let next: string | null = '/v1/runs?limit=1000'; next;) {
+        const res = await fetch(`${second.url}${next}`, { headers });
+        for (const r of (await res.json()) as { id: string }[]) stored.add(r.id);
+        next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
+      }
+      expect(answered.filter((s) => !stored.has(s.key))).toEqual([]);
+      expect(sent.filter((s) => s.status === 0 && stored.has(s.key))).toEqual([]);
     } finally {
       second.child.kill('SIGTERM');
-      await second.exited;
+      expect(await second.exited).toEqual({ code: 0, signal: null });
     }
   }, 120_000);
+
+  it('SIGTERM to `npm start` stops the server it started: exit 0, no orphan', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'assay-npm-'));
+    const npm = await startServer(
+      { DATA_DIR: dataDir },
+      { command: ['npm', 'start', '--silent'], readyWithinMs: 60_000 },
+    );
+    const servers = serverPids(npm.child.pid!);
+    expect(servers.length).toBe(1);
+    npm.child.kill('SIGTERM');
+    expect(await npm.exited).toEqual({ code: 0, signal: null });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(servers.filter(alive)).toEqual([]);
+    await expect(fetch(`${npm.url}/health/live`)).rejects.toThrow();
+  }, 120_000);
+
+  it('npm run token does not rebuild what is already built', () => {
+    const built = statSync(MAIN).mtimeMs;
+    const token = execFileSync(
+      'npm',
+      ['run', '-s', 'token', '--', '--account', 'a', '--sub', 'b'],
+      {
+        env: { ...baseEnv, DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-token-')) },
+        encoding: 'utf8',
+      },
+    ).trim();
+    expect(token.split('.')).toHaveLength(3);
+    expect(statSync(MAIN).mtimeMs).toBe(built);
+  });
 });
+
+/** The node processes serving under a process tree, found through /proc. */
+function serverPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree: number[] = [];
+  for (let queue = [root]; queue.length;) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MAIN);
+    } catch {
+      return false;
+    }
+  });
+}

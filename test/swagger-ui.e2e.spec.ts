@@ -16,7 +16,7 @@ describe('Swagger UI, driven by a person in a browser', () => {
     await t.app.listen(0, '127.0.0.1');
     baseUrl = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       args: [
         '--headless',
         '--no-sandbox',

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { databaseStateLog } from '../database/database-state-log.js';
 import { toErrorResponse } from './error-response.js';
 
 /** The one place where an error becomes a response. */
@@ -11,7 +12,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { status, body, headers, internal } = toErrorResponse(exception, String(request.id));
+    const { status, body, headers, internal, database } = toErrorResponse(
+      exception,
+      String(request.id),
+    );
+    if (database) databaseStateLog.refused(database, exception);
     if (internal) {
       const { message } = internal as { message?: unknown };
       this.logger.error(

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'batch_rejected'
   | 'internal_error'
   | 'database_unavailable'
+  | 'database_busy'
+  | 'database_timeout'
   | 'outcome_unknown';
 
 export function statusOf(code: ErrorCode): HttpStatus {
@@ -74,6 +76,8 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':
+    case 'database_busy':
+    case 'database_timeout':
     case 'outcome_unknown':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }

@@ -58,6 +58,26 @@ describe('toErrorResponse', () => {
     }
   });
 
+  it('tells a full pool and a cancelled statement apart from an unreachable database', () => {
+    const full = Object.assign(new Error('timeout exceeded when trying to connect'), {
+      connections: 32,
+    });
+    const cancelled = (code: string) =>
+      new QueryFailedError('SELECT 1', [], Object.assign(new Error('canceling'), { code }));
+    const cases = [
+      [full, 'database_busy', 'All 32 database connections are busy'],
+      [cancelled('57014'), 'database_timeout', 'took too long'],
+      [cancelled('55P03'), 'database_timeout', 'took too long'],
+      [new Error('Connection terminated due to connection timeout'), 'database_unavailable', ''],
+    ] as const;
+    for (const [err, code, words] of cases) {
+      const r = toErrorResponse(err, 'r');
+      expect(r).toMatchObject({ status: 503, body: { code }, database: code });
+      expect(r.body.error).toContain(words);
+      expect(r.headers['Retry-After']).toMatch(/^\d+$/);
+    }
+  });
+
   it('answers anything else with a 500 that leaks nothing, and hands the cause to the log', () => {
     const boom = new Error('secret table name in here');
     const r = toErrorResponse(boom, 'r');

@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
 import { ApiError, type ErrorCode, type ErrorDetail, statusOf } from './api-error.js';
+import { type DatabaseTrouble, databaseTrouble, poolSizeOf } from './database-trouble.js';
 
 export interface ErrorBody {
   error: string;
@@ -15,6 +15,8 @@ export interface ErrorResponse {
   headers: Record<string, string>;
   /** Set when the failure is ours, not the caller's: worth logging with its stack. */
   internal?: unknown;
+  /** Set when the database could not serve the request: logged by state, not per request. */
+  database?: DatabaseTrouble;
 }
 
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
@@ -31,34 +33,30 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'The request body is too large.'],
 };
 
-// PostgreSQL error classes that mean "the database is not there right now".
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
-const UNAVAILABLE_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EPIPE',
-]);
+/** The 503s: what happened, and how many seconds a client should wait before trying again. */
+const DATABASE_ANSWERS: Record<DatabaseTrouble, [(err: unknown) => string, number]> = {
+  database_unavailable: [() => 'The database is unreachable; try again shortly.', 5],
+  database_busy: [
+    (err) => {
+      const size = poolSizeOf(err);
+      const which =
+        size === 1
+          ? 'The one database connection is'
+          : `All ${size ?? 'the'} database connections are`;
+      return `${which} busy with other requests; the request changed nothing. Try again in a moment.`;
+    },
+    1,
+  ],
+  database_timeout: [
+    () =>
+      'The database took too long: a statement or lock wait ran past DB_STATEMENT_TIMEOUT and was cancelled; the request changed nothing. Try again shortly.',
+    5,
+  ],
+};
 
-// Duck-typed: socket errors may come from another realm (or as an AggregateError), where
-// `instanceof Error` is false although they are errors all the same.
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  if (
-    typeof code === 'string' &&
-    (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))
-  ) {
-    return true;
-  }
-  return (
-    typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Driver not Connected/i.test(
-      message,
-    )
-  );
-}
+/** Whether `err` says the database could not be reached at all. */
+export const isDatabaseUnavailable = (err: unknown): boolean =>
+  databaseTrouble(err) === 'database_unavailable';
 
 function fromHttpException(err: HttpException): [ErrorCode, string, ErrorDetail[]?] {
   const status = err.getStatus() as HttpStatus;
@@ -87,7 +85,7 @@ function fromHttpException(err: HttpException): [ErrorCode, string, ErrorDetail[
         'Too many requests; wait as long as Retry-After says, then try again.',
       ];
     case HttpStatus.SERVICE_UNAVAILABLE:
-      return ['database_unavailable', 'The database is unreachable; try again shortly.'];
+      return ['database_unavailable', DATABASE_ANSWERS.database_unavailable[0](err)];
     default:
       return Number(status) >= 500
         ? ['internal_error', 'Something went wrong on our side; the request changed nothing.']
@@ -107,6 +105,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   // Nest wraps Fastify's own client errors in an HttpException; their code says more.
   const cause = err instanceof HttpException ? err.cause : err;
   const fastifyCode = (cause as { code?: unknown } | null)?.code;
+  const trouble = databaseTrouble(err);
 
   if (err instanceof ApiError) {
     [code, message, details] = [err.code, err.message, err.details];
@@ -115,13 +114,9 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
     [code, message] = FASTIFY_CODES[fastifyCode];
   } else if (err instanceof HttpException) {
     [code, message, details] = fromHttpException(err);
-  } else if (
-    isDatabaseUnavailable(err) ||
-    isDatabaseUnavailable((err as QueryFailedError)?.driverError)
-  ) {
-    code = 'database_unavailable';
-    message = 'The database is unreachable; try again shortly.';
-    internal = err;
+  } else if (trouble) {
+    code = trouble;
+    message = DATABASE_ANSWERS[trouble][0](err);
   } else if (
     typeof (err as { statusCode?: unknown } | null)?.statusCode === 'number' &&
     (err as { statusCode: number }).statusCode < 500
@@ -138,8 +133,10 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   const status = statusOf(code);
   const headers: Record<string, string> = {};
   if (status === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
+  const database = code in DATABASE_ANSWERS ? (code as DatabaseTrouble) : undefined;
+  if (database) headers['Retry-After'] = String(DATABASE_ANSWERS[database][1]);
   if (err instanceof ApiError) Object.assign(headers, err.headers);
   const body: ErrorBody = { error: message, code, request_id: requestId };
   if (details?.length) body.details = details;
-  return { status, body, headers, internal };
+  return { status, body, headers, internal, database };
 }

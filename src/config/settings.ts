@@ -82,6 +82,16 @@ export class Settings {
   @Max(86400, { message: 'must be a whole number of seconds from 1 to 86400' })
   RATE_LIMIT_WINDOW: number = 60;
 
+  /**
+   * The longest a database statement, a lock wait or a wait for a pooled connection may
+   * take, in milliseconds; past it the request is answered 503.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Min(100, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  DB_STATEMENT_TIMEOUT: number = 5000;
+
   /** Seconds an Idempotency-Key and its answer are kept. */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
@@ -123,6 +133,7 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
+  'DB_STATEMENT_TIMEOUT',
   'IDEMPOTENCY_TTL',
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Settings } from '../config/settings.js';
 import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.js';
@@ -23,7 +23,11 @@ export const ENTITIES = [
 ];
 
 /** Connection pool size on a PostgreSQL server. */
-const POOL_SIZE = 32;
+export const POOL_SIZE = 32;
+
+const DEFAULT_STATEMENT_TIMEOUT = 5000;
+/** The share of DB_STATEMENT_TIMEOUT a lock wait may take. */
+export const LOCK_SHARE = 0.9;
 
 /**
  * How long an idle pooled connection is kept (pg's default is 10 s). A lull of a few seconds
@@ -33,6 +37,28 @@ const POOL_SIZE = 32;
  */
 const POOL_IDLE_MS = 60_000;
 
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * A migration as the app runs it on a server: free of the statement and lock timeouts that
+ * bound requests, since building an index on a large table may rightly take minutes. The
+ * migrations run one transaction each, so SET LOCAL ends with the migration.
+ */
+function withoutTimeouts(Migration: MigrationClass): MigrationClass {
+  const lift = (runner: QueryRunner) =>
+    runner.query('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0');
+  return class extends Migration {
+    override async up(runner: QueryRunner): Promise<void> {
+      await lift(runner);
+      await super.up(runner);
+    }
+    override async down(runner: QueryRunner): Promise<void> {
+      await lift(runner);
+      await super.down(runner);
+    }
+  };
+}
+
 /** "memory://" as DATA_DIR keeps the embedded database in memory (tests). */
 export const IN_MEMORY = 'memory://';
 
@@ -41,8 +67,10 @@ export const IN_MEMORY = 'memory://';
  * tests: the PostgreSQL server at DATABASE_URL, else embedded PGlite under DATA_DIR.
  */
 export function dataSourceOptions(
-  settings: Pick<Settings, 'DATABASE_URL' | 'DATA_DIR'>,
+  settings: Pick<Settings, 'DATABASE_URL' | 'DATA_DIR'> &
+    Partial<Pick<Settings, 'DB_STATEMENT_TIMEOUT'>>,
 ): DataSourceOptions {
+  const timeout = settings.DB_STATEMENT_TIMEOUT ?? DEFAULT_STATEMENT_TIMEOUT;
   const common = {
     type: 'postgres',
     entities: ENTITIES,
@@ -56,13 +84,23 @@ export function dataSourceOptions(
   if (settings.DATABASE_URL) {
     return {
       ...common,
+      migrations: MIGRATIONS.map(withoutTimeouts),
       url: settings.DATABASE_URL,
       driver: pgDriver,
       poolSize: POOL_SIZE,
-      connectTimeoutMS: 5000,
-      extra: { idleTimeoutMillis: POOL_IDLE_MS },
+      // Both the wait for a free pooled connection and the making of a new one.
+      connectTimeoutMS: timeout,
+      extra: {
+        idleTimeoutMillis: POOL_IDLE_MS,
+        // Set by the server on every session: a statement, or a wait for a row or table lock,
+        // that runs longer is cancelled (SQLSTATE 57014 / 55P03) and its transaction undone.
+        // The lock wait ends a little sooner, so that it is reported as what it was (a
+        // concurrent request with the same Idempotency-Key, say) rather than as a slow statement.
+        statement_timeout: timeout,
+        lock_timeout: Math.round(timeout * LOCK_SHARE),
+      },
     };
   }
   const dataDir = settings.DATA_DIR === IN_MEMORY ? undefined : join(settings.DATA_DIR, 'pglite');
-  return { ...common, driver: pgliteDriver(dataDir) };
+  return { ...common, driver: pgliteDriver(dataDir, timeout) };
 }

@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { POOL_WAIT_TIMEOUT } from '../common/database-trouble.js';
+import { databaseStateLog } from './database-state-log.js';
 
 type Callback = (err: Error | null, result?: pg.QueryResult) => void;
 
@@ -27,7 +29,11 @@ CallbackClient.prototype.query = function (
     return Reflect.apply(query, this, [config, values, callback]) as unknown;
   }
   return new Promise((resolve, reject) => {
-    const done: Callback = (err, result) => (err ? reject(err) : resolve(result));
+    const done: Callback = (err, result) => {
+      if (err) return reject(err);
+      databaseStateLog.answered();
+      resolve(result);
+    };
     Reflect.apply(query, this, [config, values, done]);
   }).catch((err: Error) => {
     // As pg does: a stack that leads back to the caller, not to the socket read.
@@ -36,9 +42,27 @@ CallbackClient.prototype.query = function (
   });
 } as pg.Client['query'];
 
+type ConnectCallback = Parameters<pg.Pool['connect']>[0] & {};
+
 class CallbackPool extends pg.Pool {
   constructor(config?: pg.PoolConfig) {
     super({ ...config, Client: CallbackClient });
+  }
+
+  /** A wait for a free connection that timed out says how many connections were busy. */
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    const tag = <E extends Error | undefined>(err: E): E =>
+      err?.message.includes(POOL_WAIT_TIMEOUT)
+        ? Object.assign(err, { connections: this.options.max })
+        : err;
+    if (!callback) {
+      return super.connect().catch((err: Error) => {
+        throw tag(err);
+      });
+    }
+    return super.connect((err, client, done) => callback(tag(err), client, done));
   }
 }
 

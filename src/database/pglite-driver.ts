@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGliteDriver } from 'typeorm-pglite';
+import { POOL_WAIT_TIMEOUT } from '../common/database-trouble.js';
 
 type Release = (err?: unknown) => void;
 
@@ -10,8 +11,13 @@ type Release = (err?: unknown) => void;
  * concurrent transactions would interleave their BEGIN/COMMIT on it. This pool lends the
  * session to one caller at a time: a pool of exactly one connection, as PostgreSQL's own
  * semantics require.
+ *
+ * A caller that waits longer than `waitMs` for its turn gives up with the error pg-pool
+ * gives for a full pool. PGlite runs each statement to its end inside this process (no
+ * other session can hold a lock, and no timer can interrupt a statement), so this wait is
+ * the one that can be bounded.
  */
-export function pgliteDriver(dataDir: string | undefined): object {
+export function pgliteDriver(dataDir: string | undefined, waitMs = 5000): object {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const SharedSessionPool = new PGliteDriver(dataDir ? { dataDir } : {}).driver.Pool;
 
@@ -25,8 +31,20 @@ export function pgliteDriver(dataDir: string | undefined): object {
       const turn = new Promise<void>((resolve) => (release = resolve));
       const ready = this.tail;
       this.tail = ready.then(() => turn);
-      return ready.then(() =>
-        super.connect((err, client) => {
+      let gaveUp = false;
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        callback(
+          Object.assign(new Error(POOL_WAIT_TIMEOUT), { connections: 1 }),
+          undefined!,
+          () => {},
+        );
+      }, waitMs);
+      return ready.then(() => {
+        clearTimeout(timer);
+        // The turn came after its caller left: pass it straight on.
+        if (gaveUp) return release();
+        return super.connect((err, client) => {
           let released = false;
           const done: Release = () => {
             if (!released) {
@@ -36,8 +54,8 @@ export function pgliteDriver(dataDir: string | undefined): object {
           };
           if (err) done();
           callback(err, client, done);
-        }),
-      );
+        });
+      });
     }
   }
 

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type HttpServer } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** A caller's own x-request-id is kept when it is sane; otherwise one is made. */
+export function requestId(request: { headers: Record<string, unknown> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export interface AssayHttpOptions {
+  /** The path prefix of Assay's routes in this app; `/` when the whole app is Assay. */
+  prefix?: string;
+}
+
+/** Routes outside Assay keep whatever error handling the app had; Assay's get its body. */
+@Catch()
+class AssayRoutesFilter extends BaseExceptionFilter {
+  private readonly assay = new AllExceptionsFilter();
+
+  constructor(
+    adapter: HttpServer,
+    private readonly isAssay: (url: string) => boolean,
+  ) {
+    super(adapter);
+  }
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    if (this.isAssay(request.url)) this.assay.catch(exception, host);
+    else super.catch(exception, host);
+  }
+}
+
+/**
+ * Installs Assay's request handling on a Nest Fastify app, before `init()` or `listen()`:
+ * every answer carries `x-request-id` (the caller's, when sane); requests to Assay's
+ * routes take JSON bodies only (anything else is a 415), and every error on them, even one
+ * raised by Fastify before a route runs (malformed JSON, a body too large), gets Assay's
+ * one error body. Assay's own server calls it; so should an app that imports AssayModule.
+ */
+export function configureAssayHttp(
+  app: NestFastifyApplication,
+  options: AssayHttpOptions = {},
+): void {
+  const prefix = options.prefix ?? '/v1';
+  const root = prefix.replace(/\/+$/, '');
+  const isAssay = (url: string) =>
+    root === '' || url === root || url.startsWith(`${root}/`) || url.startsWith(`${root}?`);
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    // An id the app's genReqId already took from the header, or made, is kept.
+    const id = requestId(request);
+    if (id !== request.id && !UUID.test(String(request.id))) request.id = id;
+    reply.header('x-request-id', request.id);
+    const type = request.headers['content-type'];
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
+    if (hasBody && type !== undefined && !JSON_TYPE.test(type) && isAssay(request.url)) {
+      throw Object.assign(new Error(`Unsupported Media Type: ${type}`), {
+        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+        statusCode: 415,
+      });
+    }
+  });
+  app.useGlobalFilters(new AssayRoutesFilter(app.getHttpAdapter(), isAssay));
+}

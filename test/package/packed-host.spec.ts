@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { bearer, TEST_SECRET } from '../support/app.js';
+import { PrivatePostgres } from '../support/private-postgres.js';
+import { startServer, type ServerProcess } from '../support/server.js';
+
+// The package as another team gets it: `npm pack`, installed into a fresh Nest app that
+// brings its own Nest, TypeORM and pg, started, and asked over HTTP.
+const HOST_MAIN = `
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ASSAY_ENTITIES, ASSAY_MIGRATIONS, AssayModule, configureAssayHttp } from 'assay';
+
+class HostModule {}
+Module({
+  imports: [
+    TypeOrmModule.forRoot({
+      type: 'postgres',
+      url: process.env.DATABASE_URL,
+      entities: [...ASSAY_ENTITIES],
+      migrations: [...ASSAY_MIGRATIONS],
+      migrationsRun: true,
+    }),
+    AssayModule.forRoot({ auth: { secret: process.env.JWT_SECRET, accountClaim: 'account_id' } }),
+  ],
+})(HostModule);
+
+const app = await NestFactory.create(HostModule, new FastifyAdapter(), { logger: ['error'] });
+configureAssayHttp(app);
+// The host's own readiness route, which the test waits for.
+app.getHttpAdapter().getInstance().get('/health/ready', async () => ({ ok: true }));
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+`;
+
+describe('the packed package inside a fresh Nest app', () => {
+  let dir: string;
+  let db: PrivatePostgres;
+  let host: ServerProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assay-host-'));
+    const [{ filename }] = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as { filename: string }[];
+    const own = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'host-app',
+        private: true,
+        type: 'module',
+        dependencies: { ...own.peerDependencies, assay: `file:./${filename}` },
+      }),
+    );
+    writeFileSync(join(dir, 'main.mjs'), HOST_MAIN);
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      stdio: 'ignore',
+      timeout: 240_000,
+    });
+    db = await PrivatePostgres.start();
+    host = await startServer(
+      { DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET },
+      { command: [process.execPath, join(dir, 'main.mjs')] },
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    if (host) {
+      host.child.kill('SIGTERM');
+      await host.exited;
+    }
+    db?.destroySync();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("installs one copy of each framework package, the host's", () => {
+    const copies = execFileSync('find', ['node_modules', '-path', '*/@nestjs/core/package.json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
+    expect(copies).toEqual(['node_modules/@nestjs/core/package.json']);
+  });
+
+  it("serves Assay's routes with Assay's errors", async () => {
+    const auth = bearer();
+    const json = { ...auth, 'content-type': 'application/json' };
+    const created = await fetch(`${host.url}/v1/runs`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'packed' }),
+    });
+    expect(created.status).toBe(201);
+    const listed = await fetch(`${host.url}/v1/runs`, { headers: auth });
+    expect(((await listed.json()) as { name: string }[]).map((r) => r.name)).toEqual(['packed']);
+
+    const malformed = await fetch(`${host.url}/v1/runs`, {
+      method: 'POST',
+      headers: json,
+      body: '{"name": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      error: expect.any(String),
+      code: 'invalid_json',
+      request_id: malformed.headers.get('x-request-id'),
+    });
+    const text = await fetch(`${host.url}/v1/runs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(text.status).toBe(415);
+    expect((await fetch(`${host.url}/v1/runs`)).status).toBe(401);
+  });
+});

@@ -1,0 +1,92 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** The built service and token CLI, as `npm start` and `npm run token` run them. */
+export const MAIN = 'dist/src/main.js';
+export const TOKEN_CLI = 'dist/src/auth/token.cli.js';
+export const baseEnv = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+
+/** Compiles dist/ when a source changed since the last build, as `npm start` does. */
+export function ensureBuilt(): void {
+  execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { stdio: 'inherit' });
+}
+
+export function mint(env: Record<string, string>, ...args: string[]): string {
+  return execFileSync(process.execPath, [TOKEN_CLI, ...args], {
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+  }).trim();
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Every line the server wrote to stdout and stderr, as it came. */
+  lines: string[];
+  exited: Promise<Exit>;
+}
+
+/**
+ * Starts a command that serves Assay on `port` (the built server by default) and waits
+ * until it answers /health/ready.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  options: { port?: number; command?: string[]; readyWithinMs?: number } = {},
+): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
+  const [command, ...args] = options.command ?? [process.execPath, MAIN];
+  const child = spawn(command, args, {
+    env: { ...baseEnv, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.readyWithinMs ?? 60_000);
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return { child, url, lines, exited };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the server did not start:\n${lines.join('\n')}`);
+}
+
+/** Whether a process with this id still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
