@@ -9,12 +9,14 @@ import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
 
 /**
  * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
  * guard is global, so any route is denied unless it is @Public(); requests are limited per
- * account (RATE_LIMIT); and the error filter covers what no controller sees (unknown routes,
+ * account (RATE_LIMIT); /metrics serves Prometheus unless METRICS_ENABLED is false; and the
+ * error filter covers what no controller sees (unknown routes,
  * bodies Fastify refuses).
  */
 @Module({})
@@ -35,6 +37,7 @@ export class AppModule {
           useFactory: (s: Settings) => ({ auth: jwtVerificationFromSettings(s) }),
         }),
         HealthModule,
+        ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
       ],
       providers: [
         // Global guards run in this order: the rate limit counts the account the JWT names.

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,7 +12,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { toInt } from '../common/validation.js';
+import { toBoolean, toInt } from '../common/validation.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -82,6 +83,19 @@ export class Settings {
   @Max(86400, { message: 'must be a whole number of seconds from 1 to 86400' })
   RATE_LIMIT_WINDOW: number = 60;
 
+  /** Redis that every instance counts the rate limit in; unset: each process counts alone. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefix of Assay's keys in Redis, so that several deployments can share one server. */
+  @Matches(/^[\w:.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _, :, . or -' })
+  REDIS_KEY_PREFIX: string = 'assay:';
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  METRICS_ENABLED: boolean = true;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -104,6 +118,9 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'METRICS_ENABLED',
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -10,6 +10,7 @@ import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-labe
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
 import { valueProblem } from '../evaluation-labels/label-rules.js';
 import { selectColumns } from '../database/columns.js';
+import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
 import type { RunEntity } from '../runs/run.entity.js';
 import type {
   CreateRunEvaluationDto,
@@ -69,6 +70,8 @@ export class EvaluationsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly labels: EvaluationLabelsService,
+    // Absent in a host app that serves no metrics.
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.columns = selectColumns(db, EvaluationEntity);
   }
@@ -80,7 +83,7 @@ export class EvaluationsService {
   ): Promise<EvaluationEntity> {
     // Syntax first: a bad path is a 400 whatever the run holds.
     const fieldPath = dto.field_path != null ? compileFieldPath(dto.field_path) : null;
-    return this.db.transaction(async (tx) => {
+    const work = this.db.transaction(async (tx) => {
       // Shared locks: the run and label cannot change or vanish until this commits.
       const run = await this.lockRun(tx, principal, runId);
       const label = await this.labels.lock(
@@ -135,6 +138,7 @@ export class EvaluationsService {
       await recordChange(tx, principal, evaluation, 'create', null, evaluation.value);
       return evaluation;
     });
+    return this.counted('created', work);
   }
 
   async list(
@@ -178,7 +182,7 @@ export class EvaluationsService {
     id: string,
     value: number,
   ): Promise<EvaluationEntity> {
-    return this.db.transaction(async (tx) => {
+    const work = this.db.transaction(async (tx) => {
       // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
       const evaluation = await this.lockEvaluation(tx, principal, runId, id);
       const label = await this.labels.lock(
@@ -197,14 +201,20 @@ export class EvaluationsService {
       await recordChange(tx, principal, evaluation, 'update', oldValue, value);
       return evaluation;
     });
+    return this.counted('updated', work);
   }
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const work = this.db.transaction(async (tx) => {
       const evaluation = await this.lockEvaluation(tx, principal, runId, id);
       await tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
       await recordChange(tx, principal, evaluation, 'delete', evaluation.value, null);
     });
+    await this.counted('deleted', work);
+  }
+
+  private counted<T>(outcome: Exclude<WriteOutcome, 'rejected'>, work: Promise<T>): Promise<T> {
+    return this.metrics ? this.metrics.evaluationWrite(outcome, work) : work;
   }
 
   async history(
