@@ -8,6 +8,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
+import { openMigrated } from './database/migrate.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
@@ -26,11 +27,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(settings),
-          migrationsRun: true,
-          retryAttempts: 2,
-          retryDelay: 1000,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...dataSourceOptions(settings),
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
+          // Migrations run at every start, one instance at a time.
+          dataSourceFactory: (options) => openMigrated(options!),
         }),
         AssayModule.forRootAsync({
           inject: [Settings],

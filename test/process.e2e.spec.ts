@@ -1,13 +1,13 @@
-import { execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
+import { build, freePort, MAIN, startInstance } from './support/instances.js';
 
 // The built service as a user runs it: `npm start` with nothing set, `npm run token`, SIGTERM.
-const MAIN = 'dist/src/main.js';
 const TOKEN_CLI = 'dist/src/auth/token.cli.js';
 const baseEnv = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
 
@@ -18,31 +18,11 @@ function mint(dataDir: string, ...args: string[]): string {
   }).trim();
 }
 
-async function startServer(dataDir: string, port: number) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...baseEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  // Nest closes the app on SIGTERM, then re-raises the signal: the exit is by signal.
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
-  );
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return { child, exited };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
-}
+const serve = (dataDir: string, port: number) =>
+  startInstance({ port, env: { ...baseEnv, DATA_DIR: dataDir } });
 
 describe('the built service', () => {
-  beforeAll(() => {
-    execSync('npm run -s build', { stdio: 'ignore' });
-  }, 120_000);
+  beforeAll(build, 120_000);
 
   it('npm run token mints a token with the dev secret it keeps in DATA_DIR', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-token-'));
@@ -91,13 +71,13 @@ describe('the built service', () => {
 
   it('serves on an on-disk embedded database, and SIGTERM drains requests in flight without losing any', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-serve-'));
-    const port = 3940 + Math.floor(Math.random() * 50);
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const headers = {
       authorization: `Bearer ${mint(dataDir, '--account', 'acme', '--sub', 'alice')}`,
       'content-type': 'application/json',
     };
-    const first = await startServer(dataDir, port);
+    const first = await serve(dataDir, port);
     expect((await fetch(`${url}/v1/runs`, { headers })).status).toBe(200);
 
     const ids = Array.from({ length: 40 }, () => randomUUID());
@@ -114,9 +94,9 @@ describe('the built service', () => {
       ),
     );
     await new Promise((r) => setTimeout(r, 20));
-    first.child.kill('SIGTERM');
+    const stopped = first.stop();
     const answers = await Promise.all(inFlight);
-    expect(await first.exited).toBe('SIGTERM');
+    expect(await stopped).toBe('SIGTERM');
     // Every request the server answered got a whole answer; none failed on our side.
     expect(answers.filter((a) => a.status !== 0 && a.status !== 201)).toEqual([]);
     const accepted = answers.filter((a) => a.status === 201);
@@ -124,7 +104,7 @@ describe('the built service', () => {
     for (const a of accepted) expect(a.body.id).toBe(a.id);
 
     // Restarted on the same data: everything answered 201 is there.
-    const second = await startServer(dataDir, port);
+    const second = await serve(dataDir, port);
     try {
       const stored = (await (await fetch(`${url}/v1/runs`, { headers })).json()) as {
         id: string;
@@ -132,8 +112,7 @@ describe('the built service', () => {
       const storedIds = new Set(stored.map((r) => r.id));
       expect(accepted.filter((a) => !storedIds.has(a.id))).toEqual([]);
     } finally {
-      second.child.kill('SIGTERM');
-      await second.exited;
+      await second.stop();
     }
   }, 120_000);
 });

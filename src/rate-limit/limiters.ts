@@ -12,8 +12,12 @@ export interface AccountLimiter {
   consume(key: string): Promise<RateLimiterRes>;
 }
 
-/** The longest a request waits for Redis before it is counted in memory instead. */
-export const REDIS_TIMEOUT_MS = 250;
+/**
+ * The longest a request waits for Redis before it is counted in memory instead. Redis
+ * answers in well under a millisecond; the margin is for this process's own event loop,
+ * which under a burst may run the timer before it reads an answer that already came.
+ */
+export const REDIS_TIMEOUT_MS = 500;
 /** While Redis is failing, it is tried again at most this often; other requests skip it. */
 const RETRY_MS = 1000;
 
