@@ -17,8 +17,7 @@ import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
  * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
  * guard is global, so any route is denied unless it is @Public(); requests are limited per
  * account (RATE_LIMIT); /metrics serves Prometheus unless METRICS_ENABLED is false; and the
- * error filter covers what no controller sees (unknown routes,
- * bodies Fastify refuses).
+ * error filter covers what no controller sees (unknown routes, bodies Fastify refuses).
  */
 @Module({})
 export class AppModule {
@@ -38,7 +37,12 @@ export class AppModule {
         }),
         AssayModule.forRootAsync({
           inject: [Settings],
-          useFactory: (s: Settings) => ({ auth: jwtVerificationFromSettings(s) }),
+          useFactory: (s: Settings) => ({
+            auth: jwtVerificationFromSettings(s),
+            idempotencyTtlSeconds: s.IDEMPOTENCY_TTL,
+            eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
+            natsUrl: s.NATS_URL,
+          }),
         }),
         HealthModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),

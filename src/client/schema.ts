@@ -96,6 +96,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evaluations/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create many evaluations
+         * @description Creates up to 1,000 evaluations on any runs of your account, each checked by every rule as if it were posted alone. atomic (default true): all or nothing, 201 with the evaluations in request order, or one error naming every failing item. atomic false: each valid item is written; 207 with one result per item, in request order.
+         */
+        post: operations["EvaluationBatch_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluator/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an evaluator
+         * @description One evaluator of your account.
+         */
+        get: operations["Evaluators_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an evaluator
+         * @description Removes an evaluator that never wrote an evaluation. One that did is disabled instead (disabled_at set): its tokens may no longer write, and its evaluations stay readable.
+         */
+        delete: operations["Evaluators_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an evaluator
+         * @description Changes the fields sent; a field sent as null is cleared, one left out stays.
+         */
+        patch: operations["Evaluators_update"];
+        trace?: never;
+    };
+    "/v1/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List evaluators
+         * @description The evaluators of your account, oldest first, disabled ones included.
+         */
+        get: operations["Evaluators_list"];
+        put?: never;
+        /**
+         * Register an evaluator
+         * @description Registers an automated evaluator. A token whose evaluator_id is its id may then write; the name is unique in the account.
+         */
+        post: operations["Evaluators_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change events of your account
+         * @description Every create, update and delete of an evaluation, run, label or evaluator. As Server-Sent Events (`event:` the type, `id:` the event id, `data:` the event): without Last-Event-ID from now on; with it, every kept event after that one first, then live, with no gap and no repeat. With `Accept: application/json`: a page of events oldest first, after `?after=` (or from the oldest kept), with a Link to the next.
+         */
+        get: operations["Events_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/run/{id}": {
         parameters: {
             query?: never;
@@ -241,6 +333,28 @@ export interface components {
              */
             value_type: "binary" | "continuous" | "categorical" | "ordinal";
         };
+        CreateEvaluatorDto: {
+            /** @example Rates how helpful an answer is, 0 to 5 */
+            description?: string | null;
+            /**
+             * @example llm_judge
+             * @enum {string}
+             */
+            kind: "llm_judge" | "code" | "heuristic" | "human_panel" | "other";
+            /**
+             * @example {
+             *       "model": "gpt-x",
+             *       "prompt": "v3"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** @example helpfulness-judge */
+            name: string;
+            /** @example 2026-11-01 */
+            version?: string | null;
+        };
         CreateRunDto: {
             /**
              * Format: date-time
@@ -333,6 +447,58 @@ export interface components {
             /** @example value must be a number */
             message: string;
         };
+        EvaluationBatch: {
+            /**
+             * @description true: all or nothing (201, or one error naming every failing item). false: each valid item is written and the answer is a 207 with one result per item.
+             * @default true
+             * @example true
+             */
+            atomic: boolean;
+            /**
+             * @example [
+             *       {
+             *         "evaluation_label_id": "5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11",
+             *         "output_name": "answer",
+             *         "run_id": "2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a",
+             *         "value": 4
+             *       }
+             *     ]
+             */
+            items: components["schemas"]["EvaluationBatchItem"][];
+        };
+        EvaluationBatchItem: {
+            /**
+             * Format: uuid
+             * @example 5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11
+             */
+            evaluation_label_id: string;
+            /**
+             * @description RFC 9535 JSONPath into the named output (or all outputs); `$.` may be left out
+             * @example $.score
+             */
+            field_path?: string;
+            /** @example answer */
+            output_name?: string;
+            /**
+             * Format: uuid
+             * @description The run the evaluation is of
+             */
+            run_id: string;
+            /**
+             * @description Must fit the label
+             * @example 4.5
+             */
+            value: number;
+        };
+        /** @description What became of one item of a batch */
+        EvaluationBatchResult: {
+            error?: components["schemas"]["Error"];
+            evaluation?: components["schemas"]["RunEvaluation"];
+            /** @description The item’s index in the request */
+            index: number;
+            /** @description The status the item would have had alone: 201, 400, 404, 422… */
+            status: number;
+        };
         /** @description One create, update or delete of an evaluation. */
         EvaluationChange: {
             /** Format: date-time */
@@ -372,6 +538,50 @@ export interface components {
             updated_at: string | null;
             /** @enum {string} */
             value_type: "binary" | "continuous" | "categorical" | "ordinal";
+        };
+        /** @description An automated evaluator; tokens with its id as evaluator_id may write. */
+        Evaluator: {
+            account_id: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            description: string | null;
+            /**
+             * Format: date-time
+             * @description Set when it was deleted after writing evaluations: its tokens may no longer write
+             */
+            disabled_at: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "llm_judge" | "code" | "heuristic" | "human_panel" | "other";
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            name: string;
+            /** Format: date-time */
+            updated_at: string | null;
+            version: string | null;
+        };
+        /** @description A change of a resource of your account */
+        Event: {
+            account_id: string;
+            /** @description The resource as the API shows it; an evaluation update adds old_value */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description UUIDv7
+             */
+            id: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /**
+             * @description evaluation.created|updated|deleted, run.created|updated|deleted, label.created|updated|archived|deleted, evaluator.created|updated|disabled|deleted
+             * @example evaluation.updated
+             */
+            type: string;
         };
         /** @description A recorded run of an AI workflow. */
         Run: {
@@ -464,6 +674,28 @@ export interface components {
              * @enum {string}
              */
             value_type?: "binary" | "continuous" | "categorical" | "ordinal";
+        };
+        UpdateEvaluatorDto: {
+            /** @example Rates how helpful an answer is, 0 to 5 */
+            description?: string | null;
+            /**
+             * @example llm_judge
+             * @enum {string}
+             */
+            kind?: "llm_judge" | "code" | "heuristic" | "human_panel" | "other";
+            /**
+             * @example {
+             *       "model": "gpt-x",
+             *       "prompt": "v3"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** @example helpfulness-judge */
+            name?: string;
+            /** @example 2026-11-01 */
+            version?: string | null;
         };
         UpdateRunDto: {
             /**
@@ -634,7 +866,12 @@ export interface operations {
     EvaluationLabels_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -667,9 +904,29 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -692,7 +949,12 @@ export interface operations {
     EvaluationLabels_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -731,6 +993,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -743,6 +1014,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -831,7 +1113,10 @@ export interface operations {
     EvaluationLabels_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -868,6 +1153,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -879,6 +1173,526 @@ export interface operations {
             };
             /** @description Unprocessable: well-formed, but it breaks a rule */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EvaluationBatch_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationBatch"];
+            };
+        };
+        responses: {
+            /** @description All created, in request order */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEvaluation"][];
+                };
+            };
+            /** @description atomic false: one result per item, in request order */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationBatchResult"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Evaluators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluator */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Evaluators_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Evaluator removed or disabled */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Evaluators_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEvaluatorDto"];
+            };
+        };
+        responses: {
+            /** @description Evaluator updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Evaluators_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Evaluators, oldest first; a bare array */
+            200: {
+                headers: {
+                    /** @description When more rows remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Evaluators_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEvaluatorDto"];
+            };
+        };
+        responses: {
+            /** @description Evaluator registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Events_list: {
+        parameters: {
+            query?: {
+                /** @description Only events after this one (its id) */
+                after?: string;
+                limit?: number;
+            };
+            header?: {
+                /** @description Server-Sent Events: resume after this event */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events (JSON), or a stream of them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"][];
+                    "text/event-stream": components["schemas"]["Event"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/event-stream": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -962,7 +1776,12 @@ export interface operations {
     Runs_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -995,9 +1814,29 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1020,7 +1859,12 @@ export interface operations {
     Runs_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1059,9 +1903,29 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1159,7 +2023,10 @@ export interface operations {
     Evaluations_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 id: string;
@@ -1192,6 +2059,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1296,7 +2172,12 @@ export interface operations {
     Evaluations_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 run_id: string;
@@ -1338,9 +2219,29 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1372,7 +2273,12 @@ export interface operations {
     Evaluations_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 run_id: string;
@@ -1408,9 +2314,29 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1551,7 +2477,10 @@ export interface operations {
     Runs_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1581,6 +2510,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -96,6 +96,25 @@ export class Settings {
   @IsBoolean({ message: 'must be true or false' })
   METRICS_ENABLED: boolean = true;
 
+  /** Seconds an Idempotency-Key and its answer are kept. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  @Min(60, { message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  @Max(30 * 86400, { message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  IDEMPOTENCY_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of days from 1 to 365' })
+  @Min(1, { message: 'must be a whole number of days from 1 to 365' })
+  @Max(365, { message: 'must be a whole number of days from 1 to 365' })
+  EVENTS_RETENTION_DAYS: number = 7;
+
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'must be nats://host:port (comma-separated for several servers)',
+  })
+  NATS_URL?: string;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -121,6 +140,9 @@ const KEYS: (keyof Settings)[] = [
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
   'METRICS_ENABLED',
+  'IDEMPOTENCY_TTL',
+  'EVENTS_RETENTION_DAYS',
+  'NATS_URL',
 ];
 
 /**

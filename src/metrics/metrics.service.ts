@@ -51,12 +51,17 @@ export class MetricsService {
   ): Promise<T> {
     try {
       const result = await work;
-      this.written.inc({ outcome });
+      this.evaluationsWritten(outcome);
       return result;
     } catch (err) {
-      if (err instanceof ApiError) this.written.inc({ outcome: 'rejected' });
+      if (err instanceof ApiError) this.evaluationsWritten('rejected');
       throw err;
     }
+  }
+
+  /** Counts `count` evaluations written (or refused) at once, as a batch does. */
+  evaluationsWritten(outcome: WriteOutcome, count = 1): void {
+    if (count > 0) this.written.inc({ outcome }, count);
   }
 
   rateLimited(): void {
