@@ -17,14 +17,23 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ) {
   const res = await fetch(`${instance.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token({ account })}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token({ account })}`,
+      'content-type': 'application/json',
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    replayed: res.headers.get('idempotent-replayed'),
+  };
 }
 
 // Several instances on one PostgreSQL database and one Redis, as behind a load balancer.
@@ -65,10 +74,8 @@ async function call(
     const account = `acme-${randomUUID()}`;
     const run = await call(a, account, 'POST', '/v1/runs', { name: 'shared' });
     expect(run.status).toBe(201);
-    expect(await call(b, account, 'GET', `/v1/run/${String(run.body.id)}`)).toEqual({
-      ...run,
-      status: 200,
-    });
+    const read = await call(b, account, 'GET', `/v1/run/${String(run.body.id)}`);
+    expect([read.status, read.body]).toEqual([200, run.body]);
   });
 
   it('holds the rate limit in total across both instances', async () => {
@@ -135,6 +142,37 @@ async function call(
     ).toEqual(values);
     const final = await call(a, account, 'GET', path);
     expect(final.body.value).toBe(changes[changes.length - 1].new_value);
+  });
+
+  it('makes one effect of one Idempotency-Key sent to both instances at once', async () => {
+    const account = `acme-${randomUUID()}`;
+    const label = await call(fleet[0], account, 'POST', '/v1/evaluation-labels', {
+      name: 'correct',
+      value_type: 'binary',
+    });
+    const run = await call(fleet[1], account, 'POST', '/v1/runs', {});
+    const path = `/v1/run/${String(run.body.id)}/evaluations`;
+    const body = { evaluation_label_id: label.body.id, value: 1 };
+    const key = { 'Idempotency-Key': randomUUID() };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => call(fleet[n % 2], account, 'POST', path, body, key)),
+    );
+    // Each answer is the first one's (run or replayed), or "in use, retry": never a second.
+    expect(answers.filter((a) => a.status !== 201 && a.status !== 409)).toEqual([]);
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((a) => a.body.id)).size).toBe(1);
+    for (const a of answers.filter((x) => x.status === 409)) {
+      expect(a.body.code).toBe('idempotency_key_in_use');
+    }
+    const again = await call(fleet[1], account, 'POST', path, body, key);
+    expect([again.status, again.body.id, again.replayed]).toEqual([
+      201,
+      created[0].body.id,
+      'true',
+    ]);
+    const list = await call(fleet[0], account, 'GET', path);
+    expect((list.body as unknown as unknown[]).length).toBe(1);
   });
 
   it('logs no error, and never lost Redis, on either instance', () => {
