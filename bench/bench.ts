@@ -1,6 +1,6 @@
 // `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express]`: how fast
 // Assay records and serves evaluations, against a bare Fastify + pg baseline doing the same
-// work. Uses the PostgreSQL server at BENCH_DATABASE_URL (its database is emptied), else the
+// work, and against itself with METRICS_ENABLED=false (what metrics cost). Uses the PostgreSQL server at BENCH_DATABASE_URL (its database is emptied), else the
 // embedded database, where only Assay is measured (baseline, --express and --scale need the
 // server).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -38,6 +38,8 @@ export interface BenchOptions {
   baseline: boolean;
   /** Also run Assay on Nest's Express adapter (server database only), to compare adapters. */
   express?: boolean;
+  /** Also run Assay with METRICS_ENABLED=false (server database only): what metrics cost. */
+  metricsOff?: boolean;
   scale: boolean;
 }
 
@@ -359,6 +361,9 @@ export interface BenchRow {
   vsBaseline?: Ratios;
   /** Assay (Fastify) / Assay on Express. */
   vsExpress?: Ratios;
+  metricsOff?: Figures;
+  /** Assay / Assay with METRICS_ENABLED=false. */
+  vsMetricsOff?: Ratios;
 }
 
 export interface BenchReport {
@@ -367,7 +372,7 @@ export interface BenchReport {
   rounds: number;
   rows: BenchRow[];
   scale?: { workload: string; small: Figures; large: Figures }[];
-  peakRssMb: { assay: number; baseline?: number; express?: number };
+  peakRssMb: { assay: number; baseline?: number; express?: number; metricsOff?: number };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -394,6 +399,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       servers.push(express);
       await waitReady(express, '/health/ready');
     }
+    let metricsOff: Server | undefined;
+    if (o.metricsOff && o.databaseUrl) {
+      const off = { ...env, METRICS_ENABLED: 'false' };
+      metricsOff = start('Assay without metrics', join(dist, 'src/main.js'), 3904, off, heap);
+      servers.push(metricsOff);
+      await waitReady(metricsOff, '/health/ready');
+    }
     const rows: BenchRow[] = [];
     for (const w of WORKLOADS) {
       const [a, ...others] = await measure(servers, w, seedData, o);
@@ -402,9 +414,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         if (s === baseline) {
           row.baseline = combine(others[i]);
           row.vsBaseline = pairedRatios(a, others[i]);
-        } else {
+        } else if (s === express) {
           row.express = combine(others[i]);
           row.vsExpress = pairedRatios(a, others[i]);
+        } else {
+          row.metricsOff = combine(others[i]);
+          row.vsMetricsOff = pairedRatios(a, others[i]);
         }
       }
       rows.push(row);
@@ -412,6 +427,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const peak = {
       baseline: baseline && peakRssMb(baseline),
       express: express && peakRssMb(express),
+      metricsOff: metricsOff && peakRssMb(metricsOff),
     };
     // Only Assay is measured from here on; the others must not close their idle
     // connections on the server in the middle of its drives.
@@ -444,6 +460,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 const fixed = (n?: number) => (n === undefined ? '-' : n.toFixed(2));
 const ratio = (a: number, b?: number) => fixed(b ? a / b : undefined);
 
+/** Assay against another of its forms, workload by workload. */
+function printVersus(
+  rows: BenchRow[],
+  other: 'express' | 'metricsOff',
+  versus: 'vsExpress' | 'vsMetricsOff',
+  [mine, theirs]: [string, string],
+): void {
+  console.table(
+    rows.map((row) => ({
+      workload: row.workload,
+      [`${mine} req/s`]: row.assay.requestsPerSecond,
+      [`${theirs} req/s`]: row[other]?.requestsPerSecond,
+      [`${theirs} p99 ms`]: row[other]?.p99,
+      [`${theirs} non-2xx`]: row[other] && row[other].non2xx + row[other].errors,
+      [`req/s ${mine}/${theirs}`]: fixed(row[versus]?.requestsPerSecond),
+      [`p99 ${mine}/${theirs}`]: fixed(row[versus]?.p99),
+    })),
+  );
+}
+
 export function printReport(r: BenchReport): void {
   console.log(
     `\nAssay benchmark on ${r.database}, ${r.connections} connections, ` +
@@ -465,17 +501,11 @@ export function printReport(r: BenchReport): void {
   printWriteTargets(r);
   if (r.rows[0]?.express) {
     console.log('\nAssay on the Fastify adapter against Assay on the Express adapter:');
-    console.table(
-      r.rows.map(({ workload, assay, express, vsExpress }) => ({
-        workload,
-        'Fastify req/s': assay.requestsPerSecond,
-        'Express req/s': express?.requestsPerSecond,
-        'Express p99 ms': express?.p99,
-        'Express non-2xx': express && express.non2xx + express.errors,
-        'req/s Fastify/Express': fixed(vsExpress?.requestsPerSecond),
-        'p99 Fastify/Express': fixed(vsExpress?.p99),
-      })),
-    );
+    printVersus(r.rows, 'express', 'vsExpress', ['Fastify', 'Express']);
+  }
+  if (r.rows[0]?.metricsOff) {
+    console.log('\nWhat metrics cost: Assay against Assay with METRICS_ENABLED=false:');
+    printVersus(r.rows, 'metricsOff', 'vsMetricsOff', ['with metrics', 'without']);
   }
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
@@ -490,11 +520,12 @@ export function printReport(r: BenchReport): void {
       })),
     );
   }
-  const { assay, baseline, express } = r.peakRssMb;
+  const { assay, baseline, express, metricsOff } = r.peakRssMb;
   console.log(
     `\npeak RSS: Assay ${assay.toFixed(0)} MB` +
       (baseline ? `, baseline ${baseline.toFixed(0)} MB` : '') +
-      (express ? `, Assay on Express ${express.toFixed(0)} MB` : ''),
+      (express ? `, Assay on Express ${express.toFixed(0)} MB` : '') +
+      (metricsOff ? `, Assay without metrics ${metricsOff.toFixed(0)} MB` : ''),
   );
 }
 
@@ -524,7 +555,9 @@ function printWriteTargets(r: BenchReport): void {
 /** Every request of every server answered 2xx: otherwise the figures measure failures. */
 export function allSucceeded(r: BenchReport): boolean {
   return r.rows.every((row) =>
-    [row.assay, row.baseline, row.express].every((f) => !f || f.non2xx + f.errors === 0),
+    [row.assay, row.baseline, row.express, row.metricsOff].every(
+      (f) => !f || f.non2xx + f.errors === 0,
+    ),
   );
 }
 
@@ -538,6 +571,7 @@ if (process.argv[1] === import.meta.filename) {
       amount: { type: 'string' },
       scale: { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
+      'no-metrics-off': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results/latest.json' },
     },
   });
@@ -565,6 +599,7 @@ if (process.argv[1] === import.meta.filename) {
     rounds: count('rounds'),
     express: values.express,
     baseline: !values['no-baseline'],
+    metricsOff: !values['no-metrics-off'],
     scale: values.scale,
   });
   printReport(report);

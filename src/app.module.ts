@@ -8,14 +8,16 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
+import { openMigrated } from './database/migrate.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
 
 /**
  * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
  * guard is global, so any route is denied unless it is @Public(); requests are limited per
- * account (RATE_LIMIT); and the error filter covers what no controller sees (unknown routes,
- * bodies Fastify refuses).
+ * account (RATE_LIMIT); /metrics serves Prometheus unless METRICS_ENABLED is false; and the
+ * error filter covers what no controller sees (unknown routes, bodies Fastify refuses).
  */
 @Module({})
 export class AppModule {
@@ -24,11 +26,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(settings),
-          migrationsRun: true,
-          retryAttempts: 2,
-          retryDelay: 1000,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...dataSourceOptions(settings),
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
+          // Migrations run at every start, one instance at a time.
+          dataSourceFactory: (options) => openMigrated(options!),
         }),
         AssayModule.forRootAsync({
           inject: [Settings],
@@ -40,6 +45,7 @@ export class AppModule {
           }),
         }),
         HealthModule,
+        ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
       ],
       providers: [
         // Global guards run in this order: the rate limit counts the account the JWT names.

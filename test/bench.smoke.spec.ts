@@ -14,13 +14,14 @@ describe('the benchmark, in a smoke run', () => {
     });
   }, 120_000);
 
-  it('drives every workload against Assay (and the baseline on a server) with no failed request', async () => {
+  it('drives every workload against Assay (and, on a server, the baseline and Assay without metrics) with no failed request', async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     const report = await runBench({
       databaseUrl,
       amount: 200,
       connections: 4,
       baseline: true,
+      metricsOff: true,
       scale: false,
     });
     expect(report.rows.map((r) => r.workload)).toEqual([
@@ -32,12 +33,15 @@ describe('the benchmark, in a smoke run', () => {
       'PUT value',
     ]);
     for (const row of report.rows) {
-      for (const figures of databaseUrl ? [row.assay, row.baseline!] : [row.assay]) {
+      for (const figures of databaseUrl
+        ? [row.assay, row.baseline!, row.metricsOff!]
+        : [row.assay]) {
         expect([row.workload, figures.non2xx, figures.errors]).toEqual([row.workload, 0, 0]);
         expect(figures.requests * (row.evaluations ?? 1)).toBeGreaterThanOrEqual(200);
       }
     }
     expect(report.peakRssMb.assay).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.baseline).toBeGreaterThan(0);
+    if (databaseUrl) expect(report.peakRssMb.metricsOff).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -13,6 +13,10 @@ import { ApiError, type ErrorDetail } from './api-error.js';
 export const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
+/** For @Transform: "true" or "false" becomes a boolean; else as is. */
+export const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
 /** uuid of any version; Assay also accepts ids minted by other systems. */
 export const UUID_VERSION = 'all';
 

@@ -14,8 +14,11 @@ describe('loadSettings', () => {
       BODY_LIMIT: 1048576,
       RATE_LIMIT: 6000,
       RATE_LIMIT_WINDOW: 60,
+      REDIS_KEY_PREFIX: 'assay:',
+      METRICS_ENABLED: true,
     });
     expect(s.DATABASE_URL).toBeUndefined();
+    expect(s.REDIS_URL).toBeUndefined();
   });
 
   it('reads and converts what is set, ignoring empty values', () => {
@@ -27,6 +30,9 @@ describe('loadSettings', () => {
       DATABASE_URL: 'postgres://u@h/db',
       JWT_SECRET: secret,
       HOST: '',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      REDIS_KEY_PREFIX: 'team-a:',
+      METRICS_ENABLED: 'false',
     });
     expect(s).toMatchObject({
       PORT: 8080,
@@ -35,6 +41,9 @@ describe('loadSettings', () => {
       RATE_LIMIT_WINDOW: 10,
       DATABASE_URL: 'postgres://u@h/db',
       HOST: '0.0.0.0',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      REDIS_KEY_PREFIX: 'team-a:',
+      METRICS_ENABLED: false,
     });
   });
 
@@ -52,6 +61,9 @@ describe('loadSettings', () => {
     [{ RATE_LIMIT_WINDOW: '0' }, /RATE_LIMIT_WINDOW: must be a whole number of seconds/],
     [{ RATE_LIMIT_WINDOW: '1.5' }, /RATE_LIMIT_WINDOW/],
     [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],
+    [{ METRICS_ENABLED: 'yes' }, /METRICS_ENABLED: must be true or false/],
   ])('refuses %j naming the setting', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);
   });

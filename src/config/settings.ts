@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,7 +12,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { toInt } from '../common/validation.js';
+import { toBoolean, toInt } from '../common/validation.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -91,6 +92,18 @@ export class Settings {
   @Min(100, { message: 'must be a whole number of milliseconds from 100 to 600000' })
   @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
   DB_STATEMENT_TIMEOUT: number = 5000;
+  /** Redis that every instance counts the rate limit in; unset: each process counts alone. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefix of Assay's keys in Redis, so that several deployments can share one server. */
+  @Matches(/^[\w:.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _, :, . or -' })
+  REDIS_KEY_PREFIX: string = 'assay:';
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  METRICS_ENABLED: boolean = true;
 
   /** Seconds an Idempotency-Key and its answer are kept. */
   @Transform(toInt)
@@ -134,6 +147,9 @@ const KEYS: (keyof Settings)[] = [
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
   'DB_STATEMENT_TIMEOUT',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'METRICS_ENABLED',
   'IDEMPOTENCY_TTL',
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',

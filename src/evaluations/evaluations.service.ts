@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -10,6 +10,7 @@ import { selectColumns } from '../database/columns.js';
 import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
 import { valueProblem } from '../evaluation-labels/label-rules.js';
+import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
 import type { RunEntity } from '../runs/run.entity.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
 import type { WriteScope } from '../writes/write-scope.js';
@@ -105,6 +106,8 @@ export class EvaluationsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly labels: EvaluationLabelsService,
     private readonly writes: WritePipeline,
+    // Absent in a host app that serves no metrics.
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.columns = selectColumns(db, EvaluationEntity);
   }
@@ -150,6 +153,8 @@ export class EvaluationsService {
       const refused = outcomes.some((o) => 'error' in o);
       const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
       if (created.length > 0 && !(atomic && refused)) await this.insert(w, created);
+      this.metrics?.evaluationsWritten('rejected', outcomes.length - created.length);
+      if (!(atomic && refused)) this.metrics?.evaluationsWritten('created', created.length);
       return outcomes;
     });
   }
@@ -195,7 +200,7 @@ export class EvaluationsService {
     id: string,
     value: number,
   ): Promise<EvaluationEntity> {
-    return this.writes.run(principal, async (w) => {
+    const work = this.writes.run(principal, async (w) => {
       // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
       const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
       w.precondition(toRunEvaluationDto(evaluation));
@@ -216,16 +221,22 @@ export class EvaluationsService {
       w.emit('evaluation.updated', { ...toRunEvaluationDto(evaluation), old_value: oldValue });
       return evaluation;
     });
+    return this.counted('updated', work);
   }
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {
-    await this.writes.run(principal, async (w) => {
+    const work = this.writes.run(principal, async (w) => {
       const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
       w.precondition(toRunEvaluationDto(evaluation));
       await w.tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
       await recordChange(w.tx, principal, evaluation, 'delete', evaluation.value, null);
       w.emit('evaluation.deleted', toRunEvaluationDto(evaluation));
     });
+    await this.counted('deleted', work);
+  }
+
+  private counted<T>(outcome: Exclude<WriteOutcome, 'rejected'>, work: Promise<T>): Promise<T> {
+    return this.metrics ? this.metrics.evaluationWrite(outcome, work) : work;
   }
 
   /**

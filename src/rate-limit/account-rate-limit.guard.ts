@@ -3,22 +3,26 @@ import {
   type ExecutionContext,
   Inject,
   Injectable,
+  Optional,
   type Provider,
 } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/principal.js';
 import { isPublic } from '../auth/public.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import type { Settings } from '../config/settings.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { type AccountLimiter, accountLimiter } from './limiters.js';
 
 const RATE_LIMITER = Symbol('assay:rate-limiter');
 
 /**
  * Limits requests per account, over all routes together, so that one busy account cannot
  * starve the others: RATE_LIMIT requests per fixed window of RATE_LIMIT_WINDOW seconds,
- * counted in this process. It runs after the JWT guard, which has put the principal on
+ * counted in Redis when REDIS_URL is set (shared by every instance), else in this process.
+ * It runs after the JWT guard, which has put the principal on
  * the request; a request without one is counted by its IP address. Health probes are never
  * limited.
  */
@@ -26,7 +30,8 @@ const RATE_LIMITER = Symbol('assay:rate-limiter');
 export class AccountRateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(RATE_LIMITER) private readonly limiter: RateLimiterMemory,
+    @Inject(RATE_LIMITER) private readonly limiter: AccountLimiter,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -40,6 +45,7 @@ export class AccountRateLimitGuard implements CanActivate {
       answer = await this.limiter.consume(user ? `account:${user.accountId}` : `ip:${ip}`);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      this.metrics?.rateLimited();
       const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
       reply.header('Retry-After', retryAfter);
       const who = user ? `Account "${user.accountId}"` : 'This address';
@@ -57,20 +63,16 @@ export class AccountRateLimitGuard implements CanActivate {
 }
 
 /**
- * The rate limit as global guard and its counter, none when RATE_LIMIT is 0. List it after
+ * The rate limit as global guard and its limiter, none when RATE_LIMIT is 0. List it after
  * the JWT guard: global guards run in the order they are provided.
  */
-export function rateLimitProviders(
-  settings: Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW'>,
-): Provider[] {
+export function rateLimitProviders(settings: Settings): Provider[] {
   if (settings.RATE_LIMIT === 0) return [];
   return [
     {
       provide: RATE_LIMITER,
-      useValue: new RateLimiterMemory({
-        points: settings.RATE_LIMIT,
-        duration: settings.RATE_LIMIT_WINDOW,
-      }),
+      inject: [{ token: MetricsService, optional: true }],
+      useFactory: (metrics?: MetricsService) => accountLimiter(settings, metrics),
     },
     { provide: APP_GUARD, useClass: AccountRateLimitGuard },
   ];

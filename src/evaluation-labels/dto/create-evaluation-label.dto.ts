@@ -10,6 +10,7 @@ import {
   Length,
   MaxLength,
 } from 'class-validator';
+import { toBoolean } from '../../common/validation.js';
 import { VALUE_TYPES, type ValueType } from '../evaluation-label.entity.js';
 
 const finite = { allowNaN: false, allowInfinity: false };
@@ -52,9 +53,7 @@ export class UpdateEvaluationLabelDto extends PartialType(CreateEvaluationLabelD
 export class ListEvaluationLabelsQueryDto {
   @ApiPropertyOptional({ description: 'Also list archived labels', default: false })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    value === 'true' ? true : value === 'false' ? false : value,
-  )
+  @Transform(toBoolean)
   @IsBoolean({ message: 'include_archived must be true or false' })
   include_archived?: boolean;
 }

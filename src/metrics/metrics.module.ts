@@ -1,0 +1,23 @@
+import { Global, Module } from '@nestjs/common';
+import { DbPoolMetrics } from './db-pool-metrics.js';
+import { HttpMetrics } from './http-metrics.js';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
+import { collectProcessMetrics } from './registry.js';
+
+/**
+ * Prometheus metrics at GET /metrics, through prom-client: HTTP request durations, writes of
+ * evaluations, the rate limit, the database pool and the process. Global, so that any
+ * service may count through MetricsService.
+ */
+@Global()
+@Module({
+  controllers: [MetricsController],
+  providers: [MetricsService, HttpMetrics, DbPoolMetrics],
+  exports: [MetricsService],
+})
+export class MetricsModule {
+  constructor() {
+    collectProcessMetrics();
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { ApiError } from '../common/api-error.js';
+import { metric } from './registry.js';
+
+export const WRITE_OUTCOMES = ['created', 'updated', 'deleted', 'rejected'] as const;
+export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
+
+/** What Assay's own code counts: writes of evaluations and the rate limit. */
+@Injectable()
+export class MetricsService {
+  private readonly written = metric(
+    'assay_evaluations_written_total',
+    () =>
+      new Counter({
+        name: 'assay_evaluations_written_total',
+        help: 'Writes of evaluations, by outcome (created, updated, deleted, rejected).',
+        labelNames: ['outcome'],
+      }),
+  );
+  private readonly refusals = metric(
+    'assay_rate_limit_refusals_total',
+    () =>
+      new Counter({
+        name: 'assay_rate_limit_refusals_total',
+        help: 'Requests refused with 429 by the per-account rate limit.',
+      }),
+  );
+  private readonly shared = metric(
+    'assay_rate_limit_shared',
+    () =>
+      new Gauge({
+        name: 'assay_rate_limit_shared',
+        help: '1 while the rate limit is counted in Redis, shared by every instance; else 0.',
+      }),
+  );
+
+  constructor() {
+    // Every outcome is shown from the start, at 0, so that a rate over it is defined.
+    for (const outcome of WRITE_OUTCOMES) this.written.inc({ outcome }, 0);
+  }
+
+  /**
+   * Counts one write of an evaluation: `outcome` when it succeeds, `rejected` when Assay
+   * refuses it (any ApiError: a rule, a missing run or label). A failure from below, such as
+   * the database being unreachable, is no refusal; the HTTP metric shows it as a 5xx.
+   */
+  async evaluationWrite<T>(
+    outcome: Exclude<WriteOutcome, 'rejected'>,
+    work: Promise<T>,
+  ): Promise<T> {
+    try {
+      const result = await work;
+      this.evaluationsWritten(outcome);
+      return result;
+    } catch (err) {
+      if (err instanceof ApiError) this.evaluationsWritten('rejected');
+      throw err;
+    }
+  }
+
+  /** Counts `count` evaluations written (or refused) at once, as a batch does. */
+  evaluationsWritten(outcome: WriteOutcome, count = 1): void {
+    if (count > 0) this.written.inc({ outcome }, count);
+  }
+
+  rateLimited(): void {
+    this.refusals.inc();
+  }
+
+  /** 1 while the rate limit is counted in Redis (shared by every instance), 0 otherwise. */
+  rateLimitShared(shared: boolean): void {
+    this.shared.set(shared ? 1 : 0);
+  }
+}

@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type AssayClient, createAssayClient } from '../src/client/index.js';
+import { OPENAPI_FILE } from '../src/openapi/openapi.js';
+import { DATABASES, startApp, type TestApp, token } from './support/app.js';
+
+/** Every operation of the committed document, as "METHOD /path/{param}". */
+const document = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
+  paths: Record<string, object>;
+};
+const OPERATIONS = Object.entries(document.paths).flatMap(([path, item]) =>
+  Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+);
+
+it('the committed client types are generated from the committed OpenAPI document', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'assay-client-')), 'schema.ts');
+  execFileSync('npx', ['openapi-typescript', OPENAPI_FILE, '-o', out], {
+    stdio: 'ignore',
+  });
+  expect(readFileSync('src/client/schema.ts', 'utf8')).toBe(readFileSync(out, 'utf8'));
+});
+
+describe.each(DATABASES)('the typed client (assay/client) against a live server on $name', (db) => {
+  let t: TestApp;
+  let client: AssayClient;
+  /** The operations answered with a 2xx through the client. */
+  const exercised = new Set<string>();
+
+  beforeAll(async () => {
+    t = await startApp(db);
+    await t.app.listen(0, '127.0.0.1');
+    client = createAssayClient({ baseUrl: await t.app.getUrl(), token: () => token() });
+    client.use({
+      onResponse({ request, response, schemaPath }) {
+        if (response.ok) exercised.add(`${request.method} ${schemaPath}`);
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('drives labels, runs and evaluations through every operation', async () => {
+    expect((await client.GET('/health/live')).response.status).toBe(200);
+    expect((await client.GET('/health/ready')).response.status).toBe(200);
+
+    const label = await client.POST('/v1/evaluation-labels', {
+      body: { name: 'helpfulness', value_type: 'continuous', min_value: 0, max_value: 5 },
+    });
+    expect(label.response.status).toBe(201);
+    const labelId = label.data!.id;
+    expect((await client.GET('/v1/evaluation-labels')).data!.map((l) => l.id)).toEqual([labelId]);
+    const patched = await client.PATCH('/v1/evaluation-label/{id}', {
+      params: { path: { id: labelId } },
+      body: { description: 'How much the answer helps' },
+    });
+    expect(patched.data!.description).toBe('How much the answer helps');
+    expect(
+      (await client.GET('/v1/evaluation-label/{id}', { params: { path: { id: labelId } } })).data,
+    ).toEqual(patched.data);
+
+    const run = await client.POST('/v1/runs', {
+      body: { name: 'nightly', outputs: { answer: { text: 'Restart the router.' } } },
+    });
+    expect(run.response.status).toBe(201);
+    const runId = run.data!.id;
+    expect((await client.GET('/v1/runs')).data!.map((r) => r.id)).toEqual([runId]);
+    const runPatched = await client.PATCH('/v1/run/{id}', {
+      params: { path: { id: runId } },
+      body: { status: 'succeeded' },
+    });
+    expect(runPatched.data!.status).toBe('succeeded');
+    expect((await client.GET('/v1/run/{id}', { params: { path: { id: runId } } })).data).toEqual(
+      runPatched.data,
+    );
+
+    const created = await client.POST('/v1/run/{id}/evaluations', {
+      params: { path: { id: runId } },
+      body: { evaluation_label_id: labelId, value: 4, output_name: 'answer', field_path: 'text' },
+    });
+    expect(created.response.status).toBe(201);
+    const evaluation = created.data!;
+    expect(evaluation).toMatchObject({ run_id: runId, value: 4, field_path: 'text' });
+    const list = await client.GET('/v1/run/{id}/evaluations', {
+      params: { path: { id: runId }, query: { evaluation_label_id: labelId, limit: 10 } },
+    });
+    expect(list.data).toEqual([evaluation]);
+    const item = { run_id: runId, evaluation_id: evaluation.id };
+    expect(
+      (await client.GET('/v1/run/{run_id}/evaluation/{evaluation_id}', { params: { path: item } }))
+        .data,
+    ).toEqual(evaluation);
+    const updated = await client.PUT('/v1/run/{run_id}/evaluation/{evaluation_id}', {
+      params: { path: item },
+      body: { value: 3.5 },
+    });
+    expect(updated.data!.value).toBe(3.5);
+    const history = await client.GET('/v1/run/{run_id}/evaluation/{evaluation_id}/history', {
+      params: { path: item },
+    });
+    expect(history.data!.map((c) => [c.operation, c.old_value, c.new_value])).toEqual([
+      ['create', null, 4],
+      ['update', 4, 3.5],
+    ]);
+    const deleted = await client.DELETE('/v1/run/{run_id}/evaluation/{evaluation_id}', {
+      params: { path: item },
+    });
+    expect(deleted.response.status).toBe(204);
+
+    const batch = await client.POST('/v1/evaluations/batch', {
+      body: {
+        atomic: true,
+        items: [
+          { run_id: runId, evaluation_label_id: labelId, value: 1 },
+          { run_id: runId, evaluation_label_id: labelId, value: 2 },
+        ],
+      },
+    });
+    expect(batch.response.status).toBe(201);
+
+    const evaluator = await client.POST('/v1/evaluators', {
+      body: { name: 'judge', kind: 'llm_judge' },
+    });
+    expect(evaluator.response.status).toBe(201);
+    const evaluatorId = evaluator.data!.id;
+    expect((await client.GET('/v1/evaluators')).data!.map((e) => e.id)).toEqual([evaluatorId]);
+    const renamed = await client.PATCH('/v1/evaluator/{id}', {
+      params: { path: { id: evaluatorId } },
+      body: { version: '2' },
+    });
+    expect(renamed.data!.version).toBe('2');
+    expect(
+      (await client.GET('/v1/evaluator/{id}', { params: { path: { id: evaluatorId } } })).data,
+    ).toEqual(renamed.data);
+    expect(
+      (await client.DELETE('/v1/evaluator/{id}', { params: { path: { id: evaluatorId } } }))
+        .response.status,
+    ).toBe(204);
+
+    const events = await client.GET('/v1/events', {
+      params: { query: { limit: 1000 } },
+      headers: { Accept: 'application/json' },
+    });
+    expect(events.response.status).toBe(200);
+    expect(events.data!.map((e) => e.type)).toContain('evaluation.updated');
+
+    expect(
+      (await client.DELETE('/v1/evaluation-label/{id}', { params: { path: { id: labelId } } }))
+        .response.status,
+    ).toBe(204);
+    expect(
+      (await client.DELETE('/v1/run/{id}', { params: { path: { id: runId } } })).response.status,
+    ).toBe(204);
+  });
+
+  it("answers errors as Assay's error body, typed", async () => {
+    const missing = await client.GET('/v1/run/{id}', {
+      params: { path: { id: '9b2f1c3e-6a3d-4f0b-8e2a-5c7d9e1f3a4b' } },
+    });
+    expect(missing.response.status).toBe(404);
+    expect(missing.data).toBeUndefined();
+    expect(missing.error).toMatchObject({ code: 'not_found', request_id: expect.any(String) });
+    const anonymous = createAssayClient({ baseUrl: await t.app.getUrl() });
+    const refused = await anonymous.GET('/v1/runs');
+    expect([refused.response.status, refused.error?.code]).toEqual([401, 'unauthorized']);
+  });
+
+  it('has exercised every operation of the OpenAPI document (a new route needs a client test)', () => {
+    expect(OPERATIONS.length).toBeGreaterThanOrEqual(25);
+    expect(OPERATIONS.filter((op) => !exercised.has(op))).toEqual([]);
+  });
+});
