@@ -1671,9 +1671,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The events (JSON), or a stream of them */
+            /** @description The events (JSON, a bare array), or a stream of them */
             200: {
                 headers: {
+                    /** @description JSON: when more events remain, `<url of the next page>; rel="next"` */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
