@@ -137,3 +137,24 @@ describe('with METRICS_ENABLED=false', () => {
     expect((await t.http.get('/v1/runs').set(bearer())).status).toBe(200);
   });
 });
+
+describe('the outbox gauges, with the broker unreachable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Nothing listens on port 1: every relay round fails, so events wait in the outbox.
+    t = await startApp(DATABASES[0], { NATS_URL: 'nats://127.0.0.1:1' });
+  });
+  afterAll(() => t.close());
+
+  it('report the backlog and how long its oldest event has waited', async () => {
+    const scrape = async () => (await t.http.get('/metrics')).text;
+    expect(sample(await scrape(), 'assay_outbox_backlog')).toBe(0);
+    await createRun(t.http);
+    await createRun(t.http);
+    expect(sample(await scrape(), 'assay_outbox_backlog')).toBe(2);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(sample(await scrape(), 'assay_outbox_oldest_event_age_seconds')).toBeGreaterThanOrEqual(
+      1,
+    );
+  });
+});

@@ -1,0 +1,54 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Gauge, register } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { ASSAY_OPTIONS, type AssayModuleOptions } from '../assay-options.js';
+
+export const OUTBOX_BACKLOG = 'assay_outbox_backlog';
+export const OUTBOX_OLDEST_AGE = 'assay_outbox_oldest_event_age_seconds';
+const NAMES = [OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE];
+
+/**
+ * The outbox's backlog and the age of its oldest waiting event, read when /metrics is
+ * scraped: events not yet given their position, and with NATS_URL also those not yet
+ * acknowledged by the broker. A growing age means the relay (or the broker) is stuck.
+ */
+@Injectable()
+export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(ASSAY_OPTIONS) private readonly options: AssayModuleOptions,
+  ) {}
+
+  onModuleInit(): void {
+    // The latest app's outbox is the one measured (tests start several apps in one process).
+    for (const name of NAMES) register.removeSingleMetric(name);
+    const waiting = this.options.natsUrl
+      ? 'position IS NULL OR sent_at IS NULL'
+      : 'position IS NULL';
+    const read = () =>
+      this.db.query<{ backlog: number; age: number | null }[]>(
+        `SELECT count(*)::int AS backlog,
+                extract(epoch FROM now() - min(occurred_at))::float8 AS age
+           FROM outbox_events WHERE ${waiting}`,
+      );
+    new Gauge({
+      name: OUTBOX_BACKLOG,
+      help: 'Change events waiting in the outbox (to be sequenced, or relayed with NATS_URL).',
+      async collect() {
+        this.set((await read())[0].backlog);
+      },
+    });
+    new Gauge({
+      name: OUTBOX_OLDEST_AGE,
+      help: 'Seconds the oldest waiting event of the outbox has waited (0 when none waits).',
+      async collect() {
+        this.set((await read())[0].age ?? 0);
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    for (const name of NAMES) register.removeSingleMetric(name);
+  }
+}
