@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
+import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
+import { installJsonBodyParser } from './common/json-body.js';
 import { PinoLogger } from './common/pino-logger.js';
 import type { Settings } from './config/settings.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -30,6 +32,9 @@ export async function createApp(
     // shape if they fail) rather than refused with Fastify's own 503 body.
     return503OnClosing: false,
     genReqId: requestId,
+    // Errors raised below the application answer in the same body as the rest.
+    frameworkErrors,
+    clientErrorHandler,
     logger: {
       level: settings.LOG_LEVEL,
       redact: ['req.headers.authorization'],
@@ -45,6 +50,7 @@ export async function createApp(
   app.useLogger(new PinoLogger(fastify.log));
 
   fastify.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(fastify);
   fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
     reply.header('x-request-id', request.id);
   });
