@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response.js';
+import { sendError } from './framework-errors.js';
 
 /** The one place where an error becomes a response. */
 @Catch()
@@ -11,7 +12,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { status, body, headers, internal } = toErrorResponse(exception, String(request.id));
+    const answer = toErrorResponse(exception, String(request.id));
+    const { internal } = answer;
     if (internal) {
       const { message } = internal as { message?: unknown };
       this.logger.error(
@@ -19,6 +21,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
         `${request.method} ${request.url} failed: ${typeof message === 'string' ? message : 'unknown error'}`,
       );
     }
-    void reply.status(status).headers(headers).send(body);
+    sendError(reply, answer);
   }
 }

@@ -76,6 +76,12 @@ export class Settings {
   @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
   RATE_LIMIT: number = 6000;
 
+  /** Requests with a refused token one client address may make per window; 0: no limit. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of requests, 0 for no limit' })
+  @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
+  AUTH_FAILURE_LIMIT: number = 100;
+
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
   @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
@@ -104,6 +110,7 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
+  'AUTH_FAILURE_LIMIT',
 ];
 
 /**

@@ -12,6 +12,7 @@ import type { Principal } from '../auth/principal.js';
 import { isPublic } from '../auth/public.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import type { Settings } from '../config/settings.js';
+import { AuthFailureLimit } from './auth-failure-limit.js';
 
 const RATE_LIMITER = Symbol('assay:rate-limiter');
 
@@ -57,14 +58,20 @@ export class AccountRateLimitGuard implements CanActivate {
 }
 
 /**
- * The rate limit as global guard and its counter, none when RATE_LIMIT is 0. List it after
+ * The rate limit as global guard and its counter, none when RATE_LIMIT is 0; and the limit
+ * of refused tokens per address (AuthFailureLimit, used by the JWT guard) unless it is 0. List it after
  * the JWT guard: global guards run in the order they are provided.
  */
 export function rateLimitProviders(
-  settings: Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW'>,
+  settings: Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW' | 'AUTH_FAILURE_LIMIT'>,
 ): Provider[] {
-  if (settings.RATE_LIMIT === 0) return [];
+  const failures: Provider[] =
+    settings.AUTH_FAILURE_LIMIT === 0
+      ? []
+      : [{ provide: AuthFailureLimit, useValue: new AuthFailureLimit(settings) }];
+  if (settings.RATE_LIMIT === 0) return failures;
   return [
+    ...failures,
     {
       provide: RATE_LIMITER,
       useValue: new RateLimiterMemory({
