@@ -87,9 +87,7 @@ export function Characters(min: number, max: number): PropertyDecorator {
     constraints: [min, max],
     validator: {
       validate: (value: unknown) =>
-        typeof value === 'string' &&
-        codePointLength(value) >= min &&
-        codePointLength(value) <= max,
+        typeof value === 'string' && codePointLength(value) >= min && codePointLength(value) <= max,
       defaultMessage: (args) =>
         min > 0
           ? `${args?.property} must be ${min} to ${max} characters long`

@@ -2,6 +2,7 @@ import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsOptional, IsString } from 'class-validator';
 import { Characters, UuidProperty } from '../../common/validation.js';
 import { RUN_STATUSES, type JsonObject, type RunStatus } from '../run.entity.js';
+import { nullableStatus } from './run.dto.js';
 
 const jsonObject = (description: string, example: object) =>
   ApiPropertyOptional({
@@ -33,7 +34,7 @@ export class CreateRunDto {
   @Characters(0, 500)
   workflow?: string | null;
 
-  @ApiPropertyOptional({ enum: RUN_STATUSES, nullable: true, example: 'succeeded' })
+  @ApiPropertyOptional({ ...nullableStatus, example: 'succeeded' })
   @IsOptional()
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
   status?: RunStatus | null;
