@@ -15,6 +15,8 @@ export function sendError(reply: FastifyReply, { status, body, headers }: ErrorR
  * (bad percent-encoding: 400; a path parameter over maxParamLength: 414): the same body.
  */
 export function frameworkErrors(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  // No hook runs for these answers: the request id header is set here.
+  reply.header('x-request-id', request.id);
   sendError(reply, toErrorResponse(error, String(request.id)));
 }
 
