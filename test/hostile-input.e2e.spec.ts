@@ -18,7 +18,7 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
   let t: TestApp;
   let port: number;
   beforeAll(async () => {
-    t = await startApp(db, { AUTH_FAILURE_LIMIT: '0' });
+    t = await startApp(db, { BAD_TOKEN_LIMIT: '0' });
     await t.app.listen(0, '127.0.0.1');
     port = (t.app.getHttpServer().address() as AddressInfo).port;
   });
@@ -344,11 +344,11 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
 describe.each(DATABASES)('refused tokens on $name', (db) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp(db, { AUTH_FAILURE_LIMIT: '3', RATE_LIMIT_WINDOW: '60' });
+    t = await startApp(db, { BAD_TOKEN_LIMIT: '3', RATE_LIMIT_WINDOW: '60' });
   });
   afterAll(() => t.close());
 
-  it('are limited per address: 429 with Retry-After past AUTH_FAILURE_LIMIT', async () => {
+  it('are limited per address: 429 with Retry-After past BAD_TOKEN_LIMIT', async () => {
     const good = bearer();
     expect((await t.http.get('/v1/runs').set(good)).status).toBe(200);
     const forged = bearer(token({ secret: 'another-secret-that-is-32-bytes-long!!' }));

@@ -80,7 +80,7 @@ export class Settings {
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of requests, 0 for no limit' })
   @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
-  AUTH_FAILURE_LIMIT: number = 100;
+  BAD_TOKEN_LIMIT: number = 100;
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
@@ -110,7 +110,7 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
-  'AUTH_FAILURE_LIMIT',
+  'BAD_TOKEN_LIMIT',
 ];
 
 /**

@@ -63,10 +63,10 @@ export class AccountRateLimitGuard implements CanActivate {
  * the JWT guard: global guards run in the order they are provided.
  */
 export function rateLimitProviders(
-  settings: Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW' | 'AUTH_FAILURE_LIMIT'>,
+  settings: Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW' | 'BAD_TOKEN_LIMIT'>,
 ): Provider[] {
   const failures: Provider[] =
-    settings.AUTH_FAILURE_LIMIT === 0
+    settings.BAD_TOKEN_LIMIT === 0
       ? []
       : [{ provide: AuthFailureLimit, useValue: new AuthFailureLimit(settings) }];
   if (settings.RATE_LIMIT === 0) return failures;

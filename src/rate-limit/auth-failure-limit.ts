@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings.js';
 type RetryAfterReply = Pick<FastifyReply, 'header'>;
 
 /**
- * Limits requests whose token is refused, per client address: AUTH_FAILURE_LIMIT per window
+ * Limits requests whose token is refused, per client address: BAD_TOKEN_LIMIT per window
  * of RATE_LIMIT_WINDOW seconds. Past it, the address gets 429 for any token not already
  * verified, without the token being checked, so a flood of forged or guessed tokens costs
  * neither a signature check nor a JWKS fetch; a client whose token passed before goes on.
@@ -14,9 +14,9 @@ type RetryAfterReply = Pick<FastifyReply, 'header'>;
 export class AuthFailureLimit {
   private readonly limiter: RateLimiterMemory;
 
-  constructor(settings: Pick<Settings, 'AUTH_FAILURE_LIMIT' | 'RATE_LIMIT_WINDOW'>) {
+  constructor(settings: Pick<Settings, 'BAD_TOKEN_LIMIT' | 'RATE_LIMIT_WINDOW'>) {
     this.limiter = new RateLimiterMemory({
-      points: settings.AUTH_FAILURE_LIMIT,
+      points: settings.BAD_TOKEN_LIMIT,
       duration: settings.RATE_LIMIT_WINDOW,
     });
   }

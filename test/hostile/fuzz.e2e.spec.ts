@@ -51,7 +51,7 @@ describe.each(DATABASES)('hostile requests from the OpenAPI document on $name', 
   const pool = new IdPool();
   beforeAll(async () => {
     // Limits off: a 429 would hide what the route itself does with the request.
-    t = await startApp(db, { RATE_LIMIT: '0', AUTH_FAILURE_LIMIT: '0', BODY_LIMIT: '1048576' });
+    t = await startApp(db, { RATE_LIMIT: '0', BAD_TOKEN_LIMIT: '0', BODY_LIMIT: '1048576' });
     const run = await createRun(t.http, { outputs: { answer: { text: 'hi', score: 3 } } });
     const label = await createLabel(t.http);
     const evaluation = await createEvaluation(t.http, run.id, {
