@@ -332,6 +332,14 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
         'uri_too_long',
       ],
     ];
+    it('a body the parser refuses after the app has answered gets no second answer', async () => {
+      const res = await rawRequest(
+        port,
+        `GET /v1/run/${'a'.repeat(200)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n`,
+      );
+      expect(res.body).toEqual(expect.objectContaining({ code: expect.any(String) }));
+    });
+
     it.each(cases)('%s', async (_, bytes, status, code) => {
       const res = await rawRequest(port, bytes);
       expect(res.status).toBe(status);

@@ -50,7 +50,10 @@ export function clientErrorHandler(
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [code, message] = clientErrorOf(err);
   const { status, body } = toErrorResponse(new ApiError(code, message), randomUUID());
-  if (socket.writable) {
+  // The parser may fail in a body after the app has answered the request's headers (a GET
+  // with a bad Transfer-Encoding): a second answer on that connection would be garbage.
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
     const json = JSON.stringify(body);
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
