@@ -4,6 +4,7 @@
 // embedded database, where only Assay is measured (baseline, --express and --scale need the
 // server).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,20 +168,47 @@ interface Workload {
   method: 'GET' | 'POST' | 'PUT';
   path: (seed: Seed) => string;
   body?: (seed: Seed) => string;
+  headers?: () => Record<string, string>;
+  /** Connections for this workload, when not the run's own. */
+  connections?: number;
+  /** Evaluations each request writes, for a batch. */
+  evaluations?: number;
 }
+
+const BATCH = 500;
+const randomValue = () => Math.round(Math.random() * 50) / 10;
 
 const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)];
 
+const POST: Workload = {
+  name: 'POST evaluation',
+  method: 'POST',
+  path: (s) => `/v1/run/${s.postRunId}/evaluations`,
+  body: (s) => JSON.stringify({ evaluation_label_id: s.labelId, value: randomValue() }),
+  evaluations: 1,
+};
+
 const WORKLOADS: Workload[] = [
+  POST,
   {
-    name: 'POST evaluation',
+    ...POST,
+    name: 'POST with Idempotency-Key',
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+  },
+  {
+    name: `POST batch (${BATCH}, 8 clients)`,
     method: 'POST',
-    path: (s) => `/v1/run/${s.postRunId}/evaluations`,
+    path: () => '/v1/evaluations/batch',
     body: (s) =>
       JSON.stringify({
-        evaluation_label_id: s.labelId,
-        value: Math.round(Math.random() * 50) / 10,
+        items: Array.from({ length: BATCH }, () => ({
+          run_id: s.postRunId,
+          evaluation_label_id: s.labelId,
+          value: randomValue(),
+        })),
       }),
+    connections: 8,
+    evaluations: BATCH,
   },
   { name: 'GET list (100)', method: 'GET', path: (s) => `/v1/run/${s.listRunId}/evaluations` },
   {
@@ -209,15 +237,23 @@ async function drive(
   o: BenchOptions,
   amount = o.amount,
 ): Promise<Figures> {
+  const connections = Math.min(w.connections ?? o.connections, o.connections);
   const result = await autocannon({
     url,
-    connections: o.connections,
-    ...(amount ? { amount } : { duration: o.durationSeconds ?? 10 }),
+    connections,
+    ...(amount
+      ? { amount: Math.max(connections, Math.round(amount / (w.evaluations ?? 1))) }
+      : { duration: o.durationSeconds ?? 10 }),
     headers: HEADERS,
     requests: [
       {
         method: w.method,
-        setupRequest: (req) => ({ ...req, path: w.path(seedData), body: w.body?.(seedData) }),
+        setupRequest: (req) => ({
+          ...req,
+          path: w.path(seedData),
+          body: w.body?.(seedData),
+          headers: { ...req.headers, ...w.headers?.() },
+        }),
       },
     ],
   });
@@ -273,7 +309,8 @@ async function measure(
   seedData: Seed,
   o: BenchOptions,
 ): Promise<Figures[][]> {
-  for (const s of servers) await drive(s.url, w, seedData, o, WARM_UP * o.connections);
+  const warmUp = Math.max(1, Math.round((WARM_UP * o.connections) / (w.evaluations ?? 1)));
+  for (const s of servers) await drive(s.url, w, seedData, o, warmUp * (w.evaluations ?? 1));
   const figures: Figures[][] = servers.map(() => []);
   for (let round = 0; round < (o.rounds ?? 1); round++) {
     for (let k = 0; k < servers.length; k++) {
@@ -313,6 +350,8 @@ async function resetDatabase(databaseUrl: string): Promise<void> {
 
 export interface BenchRow {
   workload: string;
+  /** Evaluations each request writes (writes only). */
+  evaluations?: number;
   assay: Figures;
   baseline?: Figures;
   express?: Figures;
@@ -358,7 +397,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const rows: BenchRow[] = [];
     for (const w of WORKLOADS) {
       const [a, ...others] = await measure(servers, w, seedData, o);
-      const row: BenchRow = { workload: w.name, assay: combine(a) };
+      const row: BenchRow = { workload: w.name, evaluations: w.evaluations, assay: combine(a) };
       for (const [i, s] of servers.slice(1).entries()) {
         if (s === baseline) {
           row.baseline = combine(others[i]);
@@ -423,6 +462,7 @@ export function printReport(r: BenchReport): void {
     'p99 ratio': fixed(vsBaseline?.p99),
   }));
   console.table(table);
+  printWriteTargets(r);
   if (r.rows[0]?.express) {
     console.log('\nAssay on the Fastify adapter against Assay on the Express adapter:');
     console.table(
@@ -456,6 +496,29 @@ export function printReport(r: BenchReport): void {
       (baseline ? `, baseline ${baseline.toFixed(0)} MB` : '') +
       (express ? `, Assay on Express ${express.toFixed(0)} MB` : ''),
   );
+}
+
+/** The write figures the targets speak of: evaluations stored per second, and their ratios. */
+function printWriteTargets(r: BenchReport): void {
+  const stored = (row: BenchRow | undefined, f?: 'assay' | 'baseline') =>
+    row && f && row[f] ? row[f].requestsPerSecond * (row.evaluations ?? 1) : undefined;
+  const find = (prefix: string) => r.rows.find((row) => row.workload.startsWith(prefix));
+  const [single, keyed, batch] = [
+    find('POST evaluation'),
+    find('POST with Idempotency-Key'),
+    find('POST batch'),
+  ];
+  console.log('\nEvaluations stored per second:');
+  console.table({
+    'batch: Assay / baseline': fixed(batch?.vsBaseline?.requestsPerSecond),
+    'batch Assay / single POST Assay': ratio(stored(batch, 'assay') ?? 0, stored(single, 'assay')),
+    'POST with key / without (Assay)': ratio(
+      keyed?.assay.requestsPerSecond ?? 0,
+      single?.assay.requestsPerSecond,
+    ),
+    'batch Assay evaluations/s': stored(batch, 'assay') ?? '-',
+    'batch baseline evaluations/s': stored(batch, 'baseline') ?? '-',
+  });
 }
 
 /** Every request of every server answered 2xx: otherwise the figures measure failures. */

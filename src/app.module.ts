@@ -32,7 +32,12 @@ export class AppModule {
         }),
         AssayModule.forRootAsync({
           inject: [Settings],
-          useFactory: (s: Settings) => ({ auth: jwtVerificationFromSettings(s) }),
+          useFactory: (s: Settings) => ({
+            auth: jwtVerificationFromSettings(s),
+            idempotencyTtlSeconds: s.IDEMPOTENCY_TTL,
+            eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
+            natsUrl: s.NATS_URL,
+          }),
         }),
         HealthModule,
       ],

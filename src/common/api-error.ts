@@ -28,8 +28,16 @@ export type ErrorCode =
   | 'field_path_not_found'
   | 'field_path_too_costly'
   | 'rate_limited'
+  | 'invalid_idempotency_key'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
+  | 'precondition_failed'
+  | 'evaluator_not_registered'
+  | 'evaluator_disabled'
+  | 'batch_rejected'
   | 'internal_error'
-  | 'database_unavailable';
+  | 'database_unavailable'
+  | 'outcome_unknown';
 
 /** Not in Nest's HttpStatus. */
 const REQUEST_HEADER_FIELDS_TOO_LARGE = 431 as HttpStatus;
@@ -44,9 +52,13 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'invalid_path_parameter':
     case 'invalid_field_path':
     case 'invalid_cursor':
+    case 'invalid_idempotency_key':
       return HttpStatus.BAD_REQUEST;
     case 'unauthorized':
       return HttpStatus.UNAUTHORIZED;
+    case 'evaluator_not_registered':
+    case 'evaluator_disabled':
+      return HttpStatus.FORBIDDEN;
     case 'not_found':
     case 'route_not_found':
       return HttpStatus.NOT_FOUND;
@@ -54,9 +66,12 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.METHOD_NOT_ALLOWED;
     case 'conflict':
     case 'label_in_use':
+    case 'idempotency_key_in_use':
       return HttpStatus.CONFLICT;
     case 'request_timeout':
       return HttpStatus.REQUEST_TIMEOUT;
+    case 'precondition_failed':
+      return HttpStatus.PRECONDITION_FAILED;
     case 'payload_too_large':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'uri_too_long':
@@ -69,6 +84,8 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'unknown_output':
     case 'field_path_not_found':
     case 'field_path_too_costly':
+    case 'idempotency_key_reused':
+    case 'batch_rejected':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;
@@ -77,6 +94,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':
+    case 'outcome_unknown':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }
@@ -86,14 +104,19 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** An error Assay answers on purpose: a code, a sentence a person can act on, details. */
+/**
+ * An error Assay answers on purpose: a code, a sentence a person can act on, details, and
+ * the headers that go with it (Retry-After, ETag). A `cause` is logged, never sent.
+ */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 
   get status(): HttpStatus {

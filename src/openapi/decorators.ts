@@ -1,5 +1,5 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import type { ErrorCode } from '../common/api-error.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 
@@ -8,8 +8,10 @@ export const BEARER = 'BearerAuth';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID',
   401: 'Unauthorized',
+  403: 'Forbidden: the token names an evaluator that is not registered, or is disabled',
   404: 'Not Found',
   409: 'Conflict',
+  412: 'Precondition Failed: If-Match does not match the current ETag (sent back in ETag)',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
@@ -26,11 +28,19 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
     details: [{ field: 'value', message: 'value must be a finite number' }],
   },
   401: { code: 'unauthorized', error: 'The token has expired; get a new one.' },
+  403: {
+    code: 'evaluator_not_registered',
+    error: 'Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account "acme".',
+  },
   404: { code: 'not_found', error: 'Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.' },
   409: {
     code: 'conflict',
     error:
       'A label named "helpfulness" already exists; choose another name or archive that label first.',
+  },
+  412: {
+    code: 'precondition_failed',
+    error: 'If-Match does not match the current ETag of the resource; read it again first.',
   },
   413: { code: 'payload_too_large', error: 'The request body is too large.' },
   415: {
@@ -50,6 +60,9 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
 };
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  412: {
+    ETag: { description: 'The current ETag of the resource', schema: { type: 'string' } },
+  },
   429: {
     'Retry-After': {
       description: 'Seconds until the account may make requests again',
@@ -95,5 +108,35 @@ export function ApiPaged(type: Type, description: string, ...errors: number[]): 
     },
     400,
     ...errors,
+  );
+}
+
+/**
+ * A write: documents the Idempotency-Key it takes, If-Match where `ifMatch` (PUT, PATCH,
+ * DELETE of one resource), and the 403 of an evaluator token that may not write.
+ */
+export function ApiWrite(options: { ifMatch?: boolean } = {}): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        'Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets ' +
+        'the first answer again, with Idempotent-Replayed: true, and writes nothing; the same ' +
+        'key with another request is a 422.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    }),
+    ...(options.ifMatch
+      ? [
+          ApiHeader({
+            name: 'If-Match',
+            required: false,
+            description: 'Write only while the resource has one of these ETags (or `*`); else 412.',
+            schema: { type: 'string' },
+          }),
+          errorResponse(412),
+        ]
+      : []),
+    errorResponse(403),
   );
 }

@@ -1,4 +1,5 @@
 import { Initial1795535239826 } from './1795535239826-Initial.js';
+import { WritePipeline1795621556467 } from './1795621556467-WritePipeline.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
-export const MIGRATIONS = [Initial1795535239826];
+export const MIGRATIONS = [Initial1795535239826, WritePipeline1795621556467];

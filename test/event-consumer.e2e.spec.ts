@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, type INestMicroservice, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { createLabel, createRun } from './support/factories.js';
+import { AssayEventsTransport } from './support/jetstream-transport.js';
+
+const NATS = 'nats://127.0.0.1:4222';
+
+interface AssayEvent {
+  id: string;
+  type: string;
+  account_id: string;
+  data: { id: string; value: number; old_value?: number };
+}
+
+/** What a dashboard service would keep: the latest value of each evaluation it was told of. */
+@Injectable()
+class Scores {
+  readonly received: AssayEvent[] = [];
+  readonly latest = new Map<string, number>();
+}
+
+@Controller()
+class ScoresController {
+  constructor(private readonly scores: Scores) {}
+
+  @EventPattern('evaluation.created')
+  created(@Payload() event: AssayEvent): void {
+    this.scores.received.push(event);
+    this.scores.latest.set(event.data.id, event.data.value);
+  }
+
+  @EventPattern('evaluation.updated')
+  updated(@Payload() event: AssayEvent): void {
+    this.scores.received.push(event);
+    this.scores.latest.set(event.data.id, event.data.value);
+  }
+}
+
+@Module({ controllers: [ScoresController], providers: [Scores] })
+class DashboardModule {}
+
+// One database is enough: the consumer only sees NATS.
+describe.each(DATABASES.slice(0, 1))('a Nest microservice consuming Assay events ($name)', (db) => {
+  let t: TestApp;
+  let consumer: INestMicroservice;
+  const account = `consumer-${randomUUID()}`;
+
+  beforeAll(async () => {
+    t = await startApp(db, { NATS_URL: NATS });
+    // Makes the stream ASSAY exist before the consumer binds to it.
+    await createRun(t.http, {}, bearer(token({ account: `warm-${randomUUID()}` })));
+    await new Promise((r) => setTimeout(r, 500));
+    consumer = await NestFactory.createMicroservice(DashboardModule, {
+      strategy: new AssayEventsTransport({
+        servers: NATS,
+        durable: `dashboard-${randomUUID()}`,
+        subject: `assay.${account}.evaluation.>`,
+      }),
+      logger: false,
+    });
+    await consumer.listen();
+  });
+  afterAll(async () => {
+    await consumer.close();
+    await t.close();
+  });
+
+  it('receives every created and updated evaluation through JetStream', async () => {
+    const auth = bearer(token({ account }));
+    const label = await createLabel(t.http, {}, auth);
+    const run = await createRun(t.http, {}, auth);
+    const created = await t.http
+      .post(`/v1/run/${run.id}/evaluations`)
+      .set(auth)
+      .send({ evaluation_label_id: label.id, value: 2 });
+    await t.http
+      .put(`/v1/run/${run.id}/evaluation/${created.body.id}`)
+      .set(auth)
+      .send({ value: 4 });
+    const scores = consumer.get(Scores);
+    const deadline = Date.now() + 15_000;
+    while (scores.received.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(scores.received.map((e) => e.type)).toEqual([
+      'evaluation.created',
+      'evaluation.updated',
+    ]);
+    expect(scores.received[1].data.old_value).toBe(2);
+    expect(scores.latest.get(created.body.id)).toBe(4);
+  });
+});
