@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createLabel, createRun } from './support/factories.js';
+import { createEvaluator, createLabel, createRun } from './support/factories.js';
 import { rawRequest } from './support/raw-http.js';
 import { rowCounts } from './support/row-counts.js';
 
@@ -175,7 +175,7 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
 
   describe('ids are stored and answered the same', () => {
     it('an upper-case evaluator_id is answered as it is stored: lower case', async () => {
-      const evaluator = randomUUID().toUpperCase();
+      const evaluator = (await createEvaluator(t.http)).id.toUpperCase();
       const run = await createRun(t.http);
       const label = await createLabel(t.http, { value_type: 'binary' });
       const made = await t.http

@@ -18,7 +18,13 @@ const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Record<string, nev
 
 const SNAKE_CASE = /^[a-z]+(_[a-z0-9]+)*$/;
 
-/** One SQL statement that fingerprints every table: any write changes it. */
+/** What of a table counts where the service itself updates rows in the background. */
+const BACKGROUND: Record<string, string> = {
+  // The relay stamps position and sent_at on events after their request has answered.
+  outbox_events: 't.id::text',
+};
+
+/** One SQL statement that fingerprints every table: any write a request makes changes it. */
 async function fingerprintQuery(t: TestApp): Promise<string> {
   const tables = await t.dataSource.query<{ name: string }[]>(
     `SELECT table_name AS name FROM information_schema.tables
@@ -27,13 +33,13 @@ async function fingerprintQuery(t: TestApp): Promise<string> {
   return `SELECT ${tables
     .map(
       ({ name }) =>
-        `(SELECT count(*) || ':' || coalesce(sum(hashtext(t::text)::bigint), 0) FROM "${name}" t) AS "${name}"`,
+        `(SELECT count(*) || ':' || coalesce(sum(hashtext(${BACKGROUND[name] ?? 't::text'})::bigint), 0) FROM "${name}" t) AS "${name}"`,
     )
     .join(', ')}`;
 }
 
 function send(t: TestApp, r: FuzzRequest): Promise<Response> {
-  let req = t.http[r.method.toLowerCase() as 'get'](r.url);
+  let req = t.http[r.method.toLowerCase() as 'get'](r.url).timeout(30_000);
   for (const [name, value] of Object.entries(r.headers)) req = req.set(name, value as string);
   if (r.body === undefined) return req;
   // superagent would turn a Buffer into JSON of its bytes: hand it over as it is.
