@@ -1,7 +1,10 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
+import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
+import { installJsonBodyParser } from './common/json-body.js';
 import { PinoLogger } from './common/pino-logger.js';
 import type { Settings } from './config/settings.js';
 import { configureAssayHttp, requestId } from './http/configure-http.js';
@@ -22,6 +25,9 @@ export async function createApp(
     // shape if they fail) rather than refused with Fastify's own 503 body.
     return503OnClosing: false,
     genReqId: requestId,
+    // Errors raised below the application answer in the same body as the rest.
+    frameworkErrors,
+    clientErrorHandler,
     logger: {
       level: settings.LOG_LEVEL,
       redact: ['req.headers.authorization'],
@@ -38,6 +44,12 @@ export async function createApp(
 
   configureAssayHttp(app, { prefix: '/' });
   closeConnectionsWhenDraining(app);
+  fastify.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(fastify);
+  // The router's own errors come before any onRequest hook: they get the id here.
+  fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   setupOpenApi(app);
   await app.init();

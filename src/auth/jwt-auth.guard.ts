@@ -1,6 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
 import { ApiError } from '../common/api-error.js';
+import { AuthFailureLimit } from '../rate-limit/auth-failure-limit.js';
 import { bearerToken, JwtStrategy } from './jwt.strategy.js';
 import type { Principal } from './principal.js';
 import { isPublic } from './public.decorator.js';
@@ -29,6 +31,7 @@ function reason(info: unknown): string {
 const VERIFIED = Symbol('assay:verified');
 
 interface AuthRequest {
+  ip: string;
   user?: Principal;
   [VERIFIED]?: boolean;
 }
@@ -61,6 +64,7 @@ interface Attempt {
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private strategy?: JwtStrategy;
+  private failures?: AuthFailureLimit | null;
 
   constructor(
     private readonly reflector: Reflector,
@@ -80,7 +84,41 @@ export class JwtAuthGuard implements CanActivate {
       accept(request, known);
       return true;
     }
-    return new Promise((resolve, reject) => {
+    return this.verify(strategy, request, token, context.switchToHttp().getResponse());
+  }
+
+  /** The limit of refused tokens per address, when the app installs one (Assay's does). */
+  private failureLimit(): AuthFailureLimit | null {
+    if (this.failures === undefined) {
+      try {
+        this.failures = this.moduleRef.get(AuthFailureLimit, { strict: false });
+      } catch {
+        this.failures = null;
+      }
+    }
+    return this.failures;
+  }
+
+  private async verify(
+    strategy: JwtStrategy,
+    request: AuthRequest,
+    token: string | null,
+    reply: FastifyReply,
+  ): Promise<boolean> {
+    const failures = this.failureLimit();
+    await failures?.check(request.ip, reply);
+    try {
+      return await this.attempt(strategy, request, token);
+    } catch (err) {
+      if (failures && err instanceof ApiError && err.code === 'unauthorized') {
+        throw await failures.record(request.ip, err, reply);
+      }
+      throw err;
+    }
+  }
+
+  private attempt(strategy: JwtStrategy, request: AuthRequest, token: string | null) {
+    return new Promise<boolean>((resolve, reject) => {
       const attempt = Object.create(strategy) as Attempt;
       attempt.success = (user) => {
         if (token) strategy.verified.remember(token, user);

@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { isUUID } from 'class-validator';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ApiError } from '../common/api-error.js';
+import { codePointLength, textProblem } from '../common/text.js';
 import { JWT_VERIFICATION, type JwtVerification, keyOptions } from './jwt-options.js';
 import type { Principal } from './principal.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -12,6 +13,9 @@ export const JWT_STRATEGY = 'assay-jwt';
 
 /** Where the token is read from: the Authorization header's Bearer credentials. */
 export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** The account_id column's length. */
+const MAX_ACCOUNT_ID = 200;
 
 const refuse = (why: string) => new ApiError('unauthorized', `The token was refused: ${why}.`);
 
@@ -37,8 +41,21 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     const { sub, exp, evaluator_id: evaluatorId } = payload;
     if (typeof exp !== 'number') throw refuse('it has no exp (expiry) claim');
     if (typeof sub !== 'string' || sub === '') throw refuse('it has no sub claim');
-    if (typeof accountId !== 'string' || accountId === '' || accountId.length > 200) {
-      throw refuse(`it has no ${claim} claim naming the account`);
+    if (
+      typeof accountId !== 'string' ||
+      accountId === '' ||
+      codePointLength(accountId) > MAX_ACCOUNT_ID
+    ) {
+      throw refuse(
+        `it has no ${claim} claim naming the account (1 to ${MAX_ACCOUNT_ID} characters)`,
+      );
+    }
+    for (const [name, value] of [
+      ['sub', sub],
+      [claim, accountId],
+    ]) {
+      const problem = textProblem(value);
+      if (problem) throw refuse(`its ${name} claim ${problem}`);
     }
     if (
       evaluatorId !== undefined &&
@@ -46,6 +63,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     ) {
       throw refuse('its evaluator_id claim is not a UUID');
     }
-    return { accountId, sub, evaluatorId: evaluatorId ?? null };
+    // Stored in a uuid column, which answers in lower case: the principal says the same.
+    return { accountId, sub, evaluatorId: evaluatorId?.toLowerCase() ?? null };
   }
 }

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { databaseStateLog } from '../database/database-state-log.js';
 import { toErrorResponse } from './error-response.js';
+import { sendError } from './framework-errors.js';
 
 /** The one place where an error becomes a response. */
 @Catch()
@@ -12,10 +13,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const { status, body, headers, internal, database } = toErrorResponse(
-      exception,
-      String(request.id),
-    );
+    const answer = toErrorResponse(exception, String(request.id));
+    const { internal, database } = answer;
     if (database) databaseStateLog.refused(database, exception);
     if (internal) {
       const { message } = internal as { message?: unknown };
@@ -24,6 +23,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
         `${request.method} ${request.url} failed: ${typeof message === 'string' ? message : 'unknown error'}`,
       );
     }
-    void reply.status(status).headers(headers).send(body);
+    sendError(reply, answer);
   }
 }

@@ -3,6 +3,12 @@ import { HttpStatus } from '@nestjs/common';
 /** The machine-readable codes of Assay's error body, one per kind of failure. */
 export type ErrorCode =
   | 'invalid_json'
+  | 'malformed_request'
+  | 'request_timeout'
+  | 'uri_too_long'
+  | 'headers_too_large'
+  | 'invalid_text'
+  | 'nesting_too_deep'
   | 'validation_failed'
   | 'invalid_path_parameter'
   | 'invalid_field_path'
@@ -20,6 +26,7 @@ export type ErrorCode =
   | 'label_archived'
   | 'unknown_output'
   | 'field_path_not_found'
+  | 'field_path_too_costly'
   | 'rate_limited'
   | 'invalid_idempotency_key'
   | 'idempotency_key_reused'
@@ -34,9 +41,15 @@ export type ErrorCode =
   | 'database_timeout'
   | 'outcome_unknown';
 
+/** Not in Nest's HttpStatus. */
+const REQUEST_HEADER_FIELDS_TOO_LARGE = 431 as HttpStatus;
+
 export function statusOf(code: ErrorCode): HttpStatus {
   switch (code) {
     case 'invalid_json':
+    case 'malformed_request':
+    case 'invalid_text':
+    case 'nesting_too_deep':
     case 'validation_failed':
     case 'invalid_path_parameter':
     case 'invalid_field_path':
@@ -57,10 +70,14 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'label_in_use':
     case 'idempotency_key_in_use':
       return HttpStatus.CONFLICT;
+    case 'request_timeout':
+      return HttpStatus.REQUEST_TIMEOUT;
     case 'precondition_failed':
       return HttpStatus.PRECONDITION_FAILED;
     case 'payload_too_large':
       return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'uri_too_long':
+      return HttpStatus.URI_TOO_LONG;
     case 'unsupported_media_type':
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case 'value_out_of_range':
@@ -68,11 +85,14 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'label_archived':
     case 'unknown_output':
     case 'field_path_not_found':
+    case 'field_path_too_costly':
     case 'idempotency_key_reused':
     case 'batch_rejected':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;
+    case 'headers_too_large':
+      return REQUEST_HEADER_FIELDS_TOO_LARGE;
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':

@@ -31,6 +31,11 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_json', 'The request body is not valid JSON.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_json', 'The request body is empty; send a JSON object.'],
   FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'The request body is too large.'],
+  FST_ERR_BAD_URL: [
+    'malformed_request',
+    'The URL is not valid: it holds a malformed percent-encoding (%XX).',
+  ],
+  FST_ERR_MAX_PARAM_LENGTH: ['uri_too_long', 'A path parameter of the URL is too long.'],
 };
 
 /** The 503s: what happened, and how many seconds a client should wait before trying again. */

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, isUUID, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from './api-error.js';
-import { toInt } from './validation.js';
+import { toInt, UUID_VERSION } from './validation.js';
 
 export const MAX_PAGE = 1000;
 
@@ -41,16 +41,27 @@ function encodeCursor(row: Position): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 }
 
+/** A cursor is short; anything longer was not made by encodeCursor. */
+const MAX_CURSOR = 200;
+
+// toISOString of a year from 0001 to 9999: what encodeCursor writes and PostgreSQL reads.
+const INSTANT = /^(?!0000)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function decodeCursor(cursor: string): Position {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(id) &&
-      !Number.isNaN(createdAt.getTime())
-    ) {
-      return { createdAt, id };
+    if (cursor.length <= MAX_CURSOR) {
+      const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+      const createdAt = new Date(String(at));
+      if (
+        typeof at === 'string' &&
+        INSTANT.test(at) &&
+        !Number.isNaN(createdAt.getTime()) &&
+        createdAt.toISOString() === at &&
+        typeof id === 'string' &&
+        isUUID(id, UUID_VERSION)
+      ) {
+        return { createdAt, id };
+      }
     }
   } catch {
     // fall through to the error below

@@ -6,7 +6,8 @@ import {
 } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
-import { IsUUID, ValidationOptions, validateSync } from 'class-validator';
+import { IsUUID, ValidateBy, ValidationOptions, validateSync } from 'class-validator';
+import { codePointLength } from './text.js';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
 /** For @Transform: a string of digits (query string, environment) becomes a number; else as is. */
@@ -23,7 +24,11 @@ export const UUID_VERSION = 'all';
 function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    // Several constraints of a field may say the same thing (limit: IsInt, Min, Max): once.
+    const own = [...new Set(Object.values(e.constraints ?? {}))].map((message) => ({
+      field,
+      message,
+    }));
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
@@ -95,4 +100,23 @@ export function UuidProperty(
     IsUUID(UUID_VERSION, { message: '$property must be a UUID', ...validation }),
     ApiProperty({ type: String, format: 'uuid', ...options }),
   );
+}
+
+/**
+ * A string of min to max characters, counted as PostgreSQL counts them (code points), so that
+ * what passes here always fits its column. Use it instead of class-validator's Length.
+ */
+export function Characters(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'characters',
+    constraints: [min, max],
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && codePointLength(value) >= min && codePointLength(value) <= max,
+      defaultMessage: (args) =>
+        min > 0
+          ? `${args?.property} must be ${min} to ${max} characters long`
+          : `${args?.property} must be at most ${max} characters long`,
+    },
+  });
 }

@@ -77,6 +77,12 @@ export class Settings {
   @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
   RATE_LIMIT: number = 6000;
 
+  /** Requests with a refused token one client address may make per window; 0: no limit. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of requests, 0 for no limit' })
+  @Min(0, { message: 'must be a whole number of requests, 0 for no limit' })
+  BAD_TOKEN_LIMIT: number = 100;
+
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
   @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
@@ -150,6 +156,7 @@ const KEYS: (keyof Settings)[] = [
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
   'METRICS_ENABLED',
+  'BAD_TOKEN_LIMIT',
   'IDEMPOTENCY_TTL',
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',

@@ -1,5 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import type { ErrorCode } from '../common/api-error.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 
 export const BEARER = 'BearerAuth';
@@ -15,6 +16,47 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
   429: "Too Many Requests: the account's rate limit is spent",
+};
+
+const REQUEST_ID = '3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77';
+
+/** What each error status really carries, shown as the example of its answer. */
+const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?: object[] }> = {
+  400: {
+    code: 'validation_failed',
+    error: 'Invalid request: value must be a finite number.',
+    details: [{ field: 'value', message: 'value must be a finite number' }],
+  },
+  401: { code: 'unauthorized', error: 'The token has expired; get a new one.' },
+  403: {
+    code: 'evaluator_not_registered',
+    error: 'Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account "acme".',
+  },
+  404: { code: 'not_found', error: 'Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.' },
+  409: {
+    code: 'conflict',
+    error:
+      'A label named "helpfulness" already exists; choose another name or archive that label first.',
+  },
+  412: {
+    code: 'precondition_failed',
+    error: 'If-Match does not match the current ETag of the resource; read it again first.',
+  },
+  413: { code: 'payload_too_large', error: 'The request body is too large.' },
+  415: {
+    code: 'unsupported_media_type',
+    error: 'The request body must be JSON: send it with Content-Type: application/json.',
+  },
+  422: {
+    code: 'value_out_of_range',
+    error: 'Label "helpfulness" is continuous: value must be from 0 to 5, got 7.',
+    details: [{ field: 'value', message: 'must be from 0 to 5' }],
+  },
+  429: {
+    code: 'rate_limited',
+    error:
+      'Account "acme" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).',
+  },
 };
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
@@ -35,6 +77,7 @@ const errorResponse = (status: number) =>
     description: ERROR_DESCRIPTIONS[status],
     type: ErrorBodyDto,
     headers: HEADERS[status],
+    example: { ...ERROR_EXAMPLES[status], request_id: REQUEST_ID },
   });
 
 /** Documents that every route of a controller needs a bearer JWT and is rate limited. */

@@ -13,7 +13,7 @@ export class ErrorBodyDto {
   @ApiProperty({ description: 'One sentence a person can act on' })
   error!: string;
 
-  @ApiProperty({ description: 'Machine-readable snake_case code', example: 'not_found' })
+  @ApiProperty({ description: 'Machine-readable snake_case code, one per kind of failure' })
   code!: string;
 
   @ApiPropertyOptional({ type: [ErrorDetailDto], description: 'Per-field problems' })

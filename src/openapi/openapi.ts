@@ -18,15 +18,24 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
+const TOKEN_HOWTO =
+  '**Getting a token.** In production, from your identity provider: a JWT with `sub` (you), ' +
+  '`account_id` (your account) and `exp`, signed with the key Assay trusts. On a development ' +
+  'server: `npm run token -- --account A --sub U` prints one (add `--evaluator ID` for an ' +
+  'evaluator, `--ttl 1h` for its lifetime). Press **Authorize** and paste the token, without ' +
+  '"Bearer".';
+
 /** The OpenAPI document of the app, generated from its decorators. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Assay')
     .setDescription(
       'Records and validates evaluations of AI workflow runs. Wire-compatible with the ' +
-        're-factor Run Evaluations API. Every /v1 route needs `Authorization: Bearer <JWT>`.',
+        're-factor Run Evaluations API. Every /v1 route needs `Authorization: Bearer <JWT>`.\n\n' +
+        TOKEN_HOWTO,
     )
     .setVersion('1.0.0')
+    // The scheme stays exactly the reference's; the description above says where tokens come from.
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER)
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -14,6 +14,7 @@ import { isPublic } from '../auth/public.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import type { Settings } from '../config/settings.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { AuthFailureLimit } from './auth-failure-limit.js';
 import { type AccountLimiter, accountLimiter } from './limiters.js';
 
 const RATE_LIMITER = Symbol('assay:rate-limiter');
@@ -63,12 +64,18 @@ export class AccountRateLimitGuard implements CanActivate {
 }
 
 /**
- * The rate limit as global guard and its limiter, none when RATE_LIMIT is 0. List it after
+ * The rate limit as global guard and its counter, none when RATE_LIMIT is 0; and the limit
+ * of refused tokens per address (AuthFailureLimit, used by the JWT guard) unless it is 0. List it after
  * the JWT guard: global guards run in the order they are provided.
  */
 export function rateLimitProviders(settings: Settings): Provider[] {
-  if (settings.RATE_LIMIT === 0) return [];
+  const failures: Provider[] =
+    settings.BAD_TOKEN_LIMIT === 0
+      ? []
+      : [{ provide: AuthFailureLimit, useValue: new AuthFailureLimit(settings) }];
+  if (settings.RATE_LIMIT === 0) return failures;
   return [
+    ...failures,
     {
       provide: RATE_LIMITER,
       inject: [{ token: MetricsService, optional: true }],

@@ -1,16 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Length,
-  MaxLength,
-} from 'class-validator';
-import { toBoolean } from '../../common/validation.js';
+import { IsArray, IsBoolean, IsIn, IsNumber, IsOptional, IsString } from 'class-validator';
+import { Characters, toBoolean } from '../../common/validation.js';
 import { VALUE_TYPES, type ValueType } from '../evaluation-label.entity.js';
 
 const finite = { allowNaN: false, allowInfinity: false };
@@ -18,13 +9,13 @@ const finite = { allowNaN: false, allowInfinity: false };
 export class CreateEvaluationLabelDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'helpfulness' })
   @IsString()
-  @Length(1, 200, { message: 'name must be 1 to 200 characters long' })
+  @Characters(1, 200)
   name!: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, example: 'Did it help?' })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @Characters(0, 2000)
   description?: string | null;
 
   @ApiProperty({ enum: VALUE_TYPES, example: 'continuous' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNumber, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../../common/paging.js';
-import { UuidProperty } from '../../common/validation.js';
+import { Characters, UuidProperty } from '../../common/validation.js';
 
 export class CreateRunEvaluationDto {
   @UuidProperty({ example: '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11' })
@@ -10,7 +10,7 @@ export class CreateRunEvaluationDto {
   @ApiPropertyOptional({ type: String, maxLength: 500, example: 'answer' })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @Characters(0, 500)
   output_name?: string;
 
   @ApiPropertyOptional({
@@ -21,7 +21,7 @@ export class CreateRunEvaluationDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @Characters(0, 2000)
   field_path?: string;
 
   @ApiProperty({ type: Number, example: 4.5, description: 'Must fit the label' })

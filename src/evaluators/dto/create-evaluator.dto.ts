@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
+import { Characters } from '../../common/validation.js';
 import type { JsonObject } from '../../runs/run.entity.js';
 import { EVALUATOR_KINDS, type EvaluatorKind } from '../evaluator.entity.js';
 
 export class CreateEvaluatorDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'helpfulness-judge' })
   @IsString()
-  @Length(1, 200, { message: 'name must be 1 to 200 characters long' })
+  @Characters(1, 200)
   name!: string;
 
   @ApiProperty({ enum: EVALUATOR_KINDS, example: 'llm_judge' })
@@ -21,13 +22,13 @@ export class CreateEvaluatorDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @Characters(0, 2000)
   description?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, example: '2026-11-01' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @Characters(0, 200)
   version?: string | null;
 
   @ApiPropertyOptional({

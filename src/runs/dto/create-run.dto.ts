@@ -1,7 +1,8 @@
 import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
-import { UuidProperty } from '../../common/validation.js';
+import { IsIn, IsISO8601, IsObject, IsOptional, IsString } from 'class-validator';
+import { Characters, UuidProperty } from '../../common/validation.js';
 import { RUN_STATUSES, type JsonObject, type RunStatus } from '../run.entity.js';
+import { nullableStatus } from './run.dto.js';
 
 const jsonObject = (description: string, example: object) =>
   ApiPropertyOptional({
@@ -24,16 +25,16 @@ export class CreateRunDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500, example: 'nightly #42' })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @Characters(0, 500)
   name?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500, example: 'support-triage' })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @Characters(0, 500)
   workflow?: string | null;
 
-  @ApiPropertyOptional({ enum: RUN_STATUSES, nullable: true, example: 'succeeded' })
+  @ApiPropertyOptional({ ...nullableStatus, example: 'succeeded' })
   @IsOptional()
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
   status?: RunStatus | null;

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { RUN_STATUSES, type JsonObject, type RunEntity, type RunStatus } from '../run.entity.js';
 
+/** OpenAPI 3.0: a nullable enum must list null among its values to allow it. */
+export const nullableStatus = { enum: [...RUN_STATUSES, null], nullable: true } as const;
+
 const jsonObject = (description: string) =>
   ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description });
 
@@ -18,7 +21,7 @@ export class RunDto {
   @ApiProperty({ type: String, nullable: true, description: 'Name of the workflow that ran' })
   workflow!: string | null;
 
-  @ApiProperty({ enum: RUN_STATUSES, nullable: true })
+  @ApiProperty(nullableStatus)
   status!: RunStatus | null;
 
   @jsonObject('Inputs the run was given')

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { type ErrorCode, statusOf } from '../src/common/api-error.js';
+import { OPENAPI_FILE } from '../src/openapi/openapi.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json;
+
+/** Every schema object in the document, with where it is. */
+function schemas(value: unknown, at = '#'): [string, Json][] {
+  if (value === null || typeof value !== 'object') return [];
+  const own: [string, Json][] = 'enum' in value ? [[at, value]] : [];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => schemas(v, `${at}/${k}`))];
+}
+
+describe('the committed OpenAPI document tells the truth', () => {
+  it('a nullable enum lists null among its values (OpenAPI 3.0 validators need it)', () => {
+    const nullable = schemas(doc).filter(([, s]) => s.nullable === true);
+    expect(nullable.length).toBeGreaterThan(0);
+    for (const [at, s] of nullable)
+      expect([at, s.enum]).toEqual([at, expect.arrayContaining([null])]);
+  });
+
+  it("each error answer's example carries the code its status really has", () => {
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths as Json)) {
+      for (const [method, op] of Object.entries(item as Json)) {
+        for (const [status, answer] of Object.entries((op as Json).responses as Json)) {
+          const body = (answer as Json).content?.['application/json'] as Json | undefined;
+          if (body?.schema?.$ref !== '#/components/schemas/Error') continue;
+          const example = body.example as Json;
+          const where = `${method} ${path} ${status}`;
+          expect([where, typeof example?.error, typeof example?.request_id]).toEqual([
+            where,
+            'string',
+            'string',
+          ]);
+          expect([where, statusOf(example.code as ErrorCode)]).toEqual([where, Number(status)]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('says on the page how to get a token', () => {
+    expect(doc.info.description).toContain('npm run token -- --account A --sub U');
+    expect(doc.info.description).toContain('identity provider');
+  });
+});
