@@ -32,7 +32,10 @@ export class AppModule {
         }),
         AssayModule.forRootAsync({
           inject: [Settings],
-          useFactory: (s: Settings) => ({ auth: jwtVerificationFromSettings(s) }),
+          useFactory: (s: Settings) => ({
+            auth: jwtVerificationFromSettings(s),
+            statsTimeoutMs: s.DB_STATS_TIMEOUT * 1000,
+          }),
         }),
         HealthModule,
       ],

@@ -9,10 +9,14 @@ import type { JwtVerification } from './auth/jwt-options.js';
 import { EvaluationLabelsModule } from './evaluation-labels/evaluation-labels.module.js';
 import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { RunsModule } from './runs/runs.module.js';
+import { StatsModule } from './stats/stats.module.js';
+import { DEFAULT_STATS_TIMEOUT_MS } from './stats/stats.options.js';
 
 export interface AssayModuleOptions {
   /** How Assay verifies bearer tokens on its routes. */
   auth: JwtVerification;
+  /** Statement timeout of statistics queries, in milliseconds (default 30 s). */
+  statsTimeoutMs?: number;
 }
 
 export interface AssayModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -43,8 +47,16 @@ export class AssayModule {
         RunsModule,
         EvaluationLabelsModule,
         EvaluationsModule,
+        StatsModule.forRoot({
+          imports: options.imports,
+          inject: options.inject,
+          useFactory: async (...args: never[]) => ({
+            timeoutMs:
+              (await options.useFactory(...args)).statsTimeoutMs ?? DEFAULT_STATS_TIMEOUT_MS,
+          }),
+        }),
       ],
-      exports: [RunsModule, EvaluationLabelsModule, EvaluationsModule],
+      exports: [RunsModule, EvaluationLabelsModule, EvaluationsModule, StatsModule],
     };
   }
 }

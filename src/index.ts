@@ -11,3 +11,5 @@ export { MIGRATIONS as ASSAY_MIGRATIONS } from './database/migrations/index.js';
 export { EvaluationLabelsService } from './evaluation-labels/evaluation-labels.service.js';
 export { EvaluationsService } from './evaluations/evaluations.service.js';
 export { RunsService } from './runs/runs.service.js';
+export { EvaluationListService } from './stats/evaluation-list.service.js';
+export { StatsService } from './stats/stats.service.js';

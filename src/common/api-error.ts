@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'field_path_not_found'
   | 'rate_limited'
   | 'internal_error'
-  | 'database_unavailable';
+  | 'database_unavailable'
+  | 'statistics_timeout';
 
 export function statusOf(code: ErrorCode): HttpStatus {
   switch (code) {
@@ -57,6 +58,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':
+    case 'statistics_timeout':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }

@@ -137,6 +137,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   const status = statusOf(code);
   const headers: Record<string, string> = {};
   if (status === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
+  if (code === 'statistics_timeout') headers['Retry-After'] = '60';
   const body: ErrorBody = { error: message, code, request_id: requestId };
   if (details?.length) body.details = details;
   return { status, body, headers, internal };

@@ -14,6 +14,7 @@ describe('loadSettings', () => {
       BODY_LIMIT: 1048576,
       RATE_LIMIT: 6000,
       RATE_LIMIT_WINDOW: 60,
+      DB_STATS_TIMEOUT: 30,
     });
     expect(s.DATABASE_URL).toBeUndefined();
   });
@@ -24,6 +25,7 @@ describe('loadSettings', () => {
       BODY_LIMIT: '2048',
       RATE_LIMIT: '0',
       RATE_LIMIT_WINDOW: '10',
+      DB_STATS_TIMEOUT: '2.5',
       DATABASE_URL: 'postgres://u@h/db',
       JWT_SECRET: secret,
       HOST: '',
@@ -33,6 +35,7 @@ describe('loadSettings', () => {
       BODY_LIMIT: 2048,
       RATE_LIMIT: 0,
       RATE_LIMIT_WINDOW: 10,
+      DB_STATS_TIMEOUT: 2.5,
       DATABASE_URL: 'postgres://u@h/db',
       HOST: '0.0.0.0',
     });
@@ -51,6 +54,9 @@ describe('loadSettings', () => {
     [{ RATE_LIMIT: 'lots' }, /RATE_LIMIT: must be a whole number/],
     [{ RATE_LIMIT_WINDOW: '0' }, /RATE_LIMIT_WINDOW: must be a whole number of seconds/],
     [{ RATE_LIMIT_WINDOW: '1.5' }, /RATE_LIMIT_WINDOW/],
+    [{ DB_STATS_TIMEOUT: '0' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
+    [{ DB_STATS_TIMEOUT: 'soon' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
+    [{ DB_STATS_TIMEOUT: '3601' }, /DB_STATS_TIMEOUT/],
     [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
   ])('refuses %j naming the setting', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);

@@ -2,6 +2,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -82,6 +83,15 @@ export class Settings {
   @Max(86400, { message: 'must be a whole number of seconds from 1 to 86400' })
   RATE_LIMIT_WINDOW: number = 60;
 
+  /** Longest a statistics query may run, in seconds (its statement timeout). */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value,
+  )
+  @IsNumber({}, { message: 'must be a number of seconds from 0.001 to 3600' })
+  @Min(0.001, { message: 'must be a number of seconds from 0.001 to 3600' })
+  @Max(3600, { message: 'must be a number of seconds from 0.001 to 3600' })
+  DB_STATS_TIMEOUT: number = 30;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -104,6 +114,7 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
+  'DB_STATS_TIMEOUT',
 ];
 
 /**

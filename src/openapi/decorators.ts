@@ -13,12 +13,19 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
   429: "Too Many Requests: the account's rate limit is spent",
+  503: 'Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it)',
 };
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
   429: {
     'Retry-After': {
       description: 'Seconds until the account may make requests again',
+      schema: { type: 'integer' },
+    },
+  },
+  503: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again',
       schema: { type: 'integer' },
     },
   },
