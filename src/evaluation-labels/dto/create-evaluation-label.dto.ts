@@ -49,6 +49,7 @@ export class CreateEvaluationLabelDto {
   @ApiPropertyOptional({
     type: Boolean,
     nullable: true,
+    example: true,
     description:
       'Which way is better, for comparisons (default true); null for categorical labels. ' +
       'May always change.',
