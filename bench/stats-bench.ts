@@ -35,16 +35,18 @@ async function fill(client: pg.Client, labelId: string): Promise<void> {
     SELECT 'bench', gen_random_uuid(), 'stats ' || n, 'workflow-' || (n % ${WORKFLOWS}), 'succeeded',
            now() - interval '30 days'
       FROM generate_series(1, 1000) n`);
-  // 1,000 evaluations per run, spread evenly over the last 30 days.
+  // Spread evenly over the last 30 days and written in time order, as evaluations are;
+  // each run gets every 1,000th.
   await client.query(
-    `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bench', r.id, $1, round((random() * 5)::numeric, 1),
-            'filler', t.at, t.at
-       FROM runs r
-       CROSS JOIN LATERAL (SELECT now() - random() * interval '30 days' AS at
-                             FROM generate_series(1, ${STATS_ROWS / 1000}) n
-                            WHERE r.id IS NOT NULL) t
-      WHERE r.account_id = 'bench' AND r.name LIKE 'stats %'`,
+    `WITH r AS (SELECT id, (row_number() OVER (ORDER BY id)) - 1 AS k
+                  FROM runs WHERE account_id = 'bench' AND name LIKE 'stats %')
+     INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bench', r.id, $1, round((random() * 5)::numeric, 1), 'filler', t.at, t.at
+       FROM generate_series(0, ${STATS_ROWS - 1}) n
+       JOIN r ON r.k = n % 1000
+       CROSS JOIN LATERAL (SELECT now() - interval '30 days'
+                                  + n * (interval '30 days' / ${STATS_ROWS})) t(at)
+      ORDER BY n`,
     [labelId],
   );
   await client.query('ANALYZE');
