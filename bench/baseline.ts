@@ -1,6 +1,8 @@
-// The floor: the same four operations on plain Fastify + pg, with the same SQL, the same
-// JWT check and the same value validation as Assay, and no framework, ORM or validation
-// library. Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
+// The floor: Assay's operations on plain Fastify + pg, with the same JWT check and the same
+// value rules as Assay, and no framework, ORM or validation library. Creating evaluations
+// (one, or a batch) is one statement: the fewest round trips that keep the rules it checks
+// (run, label, archived, value, output name; not field_path, which needs RFC 9535 JSONPath).
+// Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
 import { createSecretKey, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
 import jwt from 'jsonwebtoken';
@@ -130,56 +132,119 @@ app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply: FastifyR
   void reply.status(status).send({ error: err.message });
 });
 
-app.post<{ Params: { id: string }; Body: Record<string, unknown> }>(
+/** The WHERE that makes a value fit its label (l) and an output name fit the run (r), in SQL. */
+const FITS = `l.archived_at IS NULL
+  AND CASE l.value_type
+        WHEN 'binary' THEN i.value IN (0, 1)
+        WHEN 'continuous' THEN i.value BETWEEN l.min_value AND l.max_value
+        ELSE i.value = trunc(i.value) AND i.value >= 0 AND i.value < jsonb_array_length(l.categories)
+      END
+  AND (i.output_name IS NULL OR r.outputs IS NULL OR r.outputs ? i.output_name)`;
+
+/**
+ * Creates evaluations in one statement, so in one round trip: runs and labels locked FOR
+ * SHARE, every item checked, and, only when all fit, the evaluations and their change rows
+ * inserted. Answers the created rows in order, or how many items did not fit.
+ */
+async function insertEvaluations(
+  p: Principal,
+  items: { runId: string; labelId: string; value: number; outputName: string | null }[],
+): Promise<{ created: Row[]; missing: number; unfit: number }> {
+  const now = new Date();
+  const { rows } = await pool.query(
+    `WITH i AS (
+       SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::float8[], $6::text[])
+         WITH ORDINALITY AS t(id, run_id, label_id, value, output_name, n)),
+     r AS (SELECT id, outputs FROM runs
+            WHERE account_id = $1 AND id IN (SELECT run_id FROM i) FOR SHARE),
+     l AS (SELECT * FROM evaluation_labels
+            WHERE account_id = $1 AND id IN (SELECT label_id FROM i) FOR SHARE),
+     checked AS (
+       SELECT i.*, r.id IS NOT NULL AND l.id IS NOT NULL AS found,
+              coalesce(r.id IS NOT NULL AND l.id IS NOT NULL AND ${FITS}, false) AS fits
+         FROM i LEFT JOIN r ON r.id = i.run_id LEFT JOIN l ON l.id = i.label_id),
+     ins AS (
+       INSERT INTO run_evaluations (id, account_id, run_id, output_name, field_path,
+         evaluation_label_id, value, created_by, created_by_evaluator_id, created_at,
+         updated_by, updated_at)
+       SELECT id, $1, run_id, output_name, NULL, label_id, value, $7, $8, $9, NULL, $9
+         FROM checked WHERE (SELECT bool_and(fits) FROM checked)
+       RETURNING *),
+     ch AS (
+       INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation,
+         old_value, new_value, changed_by, changed_by_evaluator_id, changed_at)
+       SELECT $1, run_id, id, 'create', NULL, value, $7, $8, $9 FROM ins)
+     SELECT (SELECT count(*) FROM checked WHERE NOT found)::int AS missing,
+            (SELECT count(*) FROM checked WHERE found AND NOT fits)::int AS unfit,
+            (SELECT coalesce(json_agg(ins ORDER BY checked.n), '[]')
+               FROM ins JOIN checked USING (id)) AS created`,
+    [
+      p.accountId,
+      items.map(() => randomUUID()),
+      items.map((i) => i.runId),
+      items.map((i) => i.labelId),
+      items.map((i) => i.value),
+      items.map((i) => i.outputName),
+      p.evaluatorId ? null : p.sub,
+      p.evaluatorId,
+      now,
+    ],
+  );
+  return rows[0] as { created: Row[]; missing: number; unfit: number };
+}
+
+const ITEM_FIELDS = ['evaluation_label_id', 'output_name', 'field_path', 'value'];
+
+/** One item's shape, checked as Assay's DTO checks it. */
+function item(body: unknown, runId?: string) {
+  if (typeof body !== 'object' || body === null) throw new HttpError(400, 'body must be an object');
+  const b = body as Record<string, unknown>;
+  const allowed = runId === undefined ? [...ITEM_FIELDS, 'run_id'] : ITEM_FIELDS;
+  for (const key of Object.keys(b)) {
+    if (!allowed.includes(key)) throw new HttpError(400, `unknown field ${key}`);
+  }
+  if (typeof b.evaluation_label_id !== 'string') throw new HttpError(400, 'bad label id');
+  if (typeof b.value !== 'number' || !Number.isFinite(b.value))
+    throw new HttpError(400, 'bad value');
+  if (b.output_name !== undefined && typeof b.output_name !== 'string') {
+    throw new HttpError(400, 'bad output_name');
+  }
+  return {
+    runId: uuid(runId ?? String(b.run_id)),
+    labelId: uuid(b.evaluation_label_id),
+    value: b.value,
+    outputName: b.output_name ?? null,
+  };
+}
+
+function refuse(result: { missing: number; unfit: number }): void {
+  if (result.missing > 0) throw new HttpError(404, 'run or label not found');
+  if (result.unfit > 0) throw new HttpError(422, 'value does not fit');
+}
+
+app.post<{ Params: { id: string }; Body: unknown }>(
   '/v1/run/:id/evaluations',
   async (req, reply) => {
     const p = principal(req.headers.authorization);
-    const runId = uuid(req.params.id);
-    const body = req.body;
-    if (typeof body !== 'object' || body === null)
-      throw new HttpError(400, 'body must be an object');
-    for (const key of Object.keys(body)) {
-      if (!['evaluation_label_id', 'output_name', 'field_path', 'value'].includes(key)) {
-        throw new HttpError(400, `unknown field ${key}`);
-      }
-    }
-    if (typeof body.evaluation_label_id !== 'string') throw new HttpError(400, 'bad label id');
-    const labelId = uuid(body.evaluation_label_id);
-    const created = await transaction(async (c) => {
-      const run = await c.query(
-        'SELECT outputs FROM runs WHERE account_id = $1 AND id = $2 FOR SHARE',
-        [p.accountId, runId],
-      );
-      if (!run.rows[0]) throw new HttpError(404, 'run not found');
-      const l = await label(c, p.accountId, labelId);
-      if (l.archived_at) throw new HttpError(422, 'label archived');
-      const now = new Date();
-      const e: Row = {
-        id: randomUUID(),
-        account_id: p.accountId,
-        run_id: runId,
-        output_name: body.output_name ?? null,
-        field_path: body.field_path ?? null,
-        evaluation_label_id: labelId,
-        value: checkValue(l, body.value),
-        created_by: p.evaluatorId ? null : p.sub,
-        created_by_evaluator_id: p.evaluatorId,
-        created_at: now,
-        updated_by: null,
-        updated_at: now,
-      };
-      await c.query(
-        `INSERT INTO run_evaluations (id, account_id, run_id, output_name, field_path, evaluation_label_id,
-           value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-        Object.values(e),
-      );
-      await change(c, p, e, 'create', null);
-      return e;
-    });
-    return reply.status(201).send(view(created));
+    const result = await insertEvaluations(p, [item(req.body, req.params.id)]);
+    refuse(result);
+    return reply.status(201).send(view(result.created[0]));
   },
 );
+
+app.post<{ Body: { items?: unknown } }>('/v1/evaluations/batch', async (req, reply) => {
+  const p = principal(req.headers.authorization);
+  const items = req.body?.items;
+  if (!Array.isArray(items) || items.length < 1 || items.length > 1000) {
+    throw new HttpError(400, 'items must hold 1 to 1000 evaluations');
+  }
+  const result = await insertEvaluations(
+    p,
+    items.map((i) => item(i)),
+  );
+  refuse(result);
+  return reply.status(201).send(result.created.map(view));
+});
 
 app.get<{ Params: { id: string }; Querystring: { limit?: string } }>(
   '/v1/run/:id/evaluations',

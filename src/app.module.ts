@@ -34,7 +34,10 @@ export class AppModule {
           inject: [Settings],
           useFactory: (s: Settings) => ({
             auth: jwtVerificationFromSettings(s),
-            statsTimeoutMs: s.DB_STATS_TIMEOUT * 1000,
+            idempotencyTtlSeconds: s.IDEMPOTENCY_TTL,
+            eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
+            natsUrl: s.NATS_URL,
+            statsTimeoutSeconds: s.DB_STATS_TIMEOUT,
           }),
         }),
         HealthModule,

@@ -1,33 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
 import {
-  type DynamicModule,
-  type InjectionToken,
-  Module,
-  type ModuleMetadata,
-} from '@nestjs/common';
+  ASSAY_OPTIONS,
+  type AssayModuleAsyncOptions,
+  type AssayModuleOptions,
+  AssayOptionsModule,
+} from './assay-options.js';
 import { AuthModule } from './auth/auth.module.js';
-import type { JwtVerification } from './auth/jwt-options.js';
 import { EvaluationLabelsModule } from './evaluation-labels/evaluation-labels.module.js';
 import { EvaluationsModule } from './evaluations/evaluations.module.js';
+import { EvaluatorsModule } from './evaluators/evaluators.module.js';
+import { EventsModule } from './events/events.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { StatsModule } from './stats/stats.module.js';
-import { DEFAULT_STATS_TIMEOUT_MS } from './stats/stats.options.js';
+import { WritesModule } from './writes/writes.module.js';
 
-export interface AssayModuleOptions {
-  /** How Assay verifies bearer tokens on its routes. */
-  auth: JwtVerification;
-  /** Statement timeout of statistics queries, in milliseconds (default 30 s). */
-  statsTimeoutMs?: number;
-}
-
-export interface AssayModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory: (...args: never[]) => AssayModuleOptions | Promise<AssayModuleOptions>;
-  inject?: InjectionToken[];
-}
+export type { AssayModuleAsyncOptions, AssayModuleOptions };
 
 /**
- * Assay's runs, evaluation labels and evaluations, for any Nest app. It uses the host's
- * default TypeORM DataSource, which must include ASSAY_ENTITIES and run ASSAY_MIGRATIONS.
- * Its routes carry their own guard, validation and error body; nothing global is installed.
+ * Assay's runs, evaluation labels, evaluations and evaluators, for any Nest app. It uses
+ * the host's default TypeORM DataSource, which must include ASSAY_ENTITIES and run
+ * ASSAY_MIGRATIONS. Its routes carry their own guard, validation, write pipeline and error
+ * body; nothing global is installed.
  */
 @Module({})
 export class AssayModule {
@@ -39,24 +32,27 @@ export class AssayModule {
     return {
       module: AssayModule,
       imports: [
+        AssayOptionsModule.forRootAsync(options),
         AuthModule.forRoot({
-          imports: options.imports,
-          inject: options.inject,
-          useFactory: async (...args: never[]) => (await options.useFactory(...args)).auth,
+          inject: [ASSAY_OPTIONS],
+          useFactory: (o: AssayModuleOptions) => o.auth,
         }),
+        WritesModule,
         RunsModule,
         EvaluationLabelsModule,
         EvaluationsModule,
-        StatsModule.forRoot({
-          imports: options.imports,
-          inject: options.inject,
-          useFactory: async (...args: never[]) => ({
-            timeoutMs:
-              (await options.useFactory(...args)).statsTimeoutMs ?? DEFAULT_STATS_TIMEOUT_MS,
-          }),
-        }),
+        EvaluatorsModule,
+        EventsModule,
+        StatsModule,
       ],
-      exports: [RunsModule, EvaluationLabelsModule, EvaluationsModule, StatsModule],
+      exports: [
+        RunsModule,
+        EvaluationLabelsModule,
+        EvaluationsModule,
+        EvaluatorsModule,
+        EventsModule,
+        StatsModule,
+      ],
     };
   }
 }

@@ -10,6 +10,7 @@ export { ENTITIES as ASSAY_ENTITIES } from './database/data-source-options.js';
 export { MIGRATIONS as ASSAY_MIGRATIONS } from './database/migrations/index.js';
 export { EvaluationLabelsService } from './evaluation-labels/evaluation-labels.service.js';
 export { EvaluationsService } from './evaluations/evaluations.service.js';
+export { EvaluatorsService } from './evaluators/evaluators.service.js';
 export { RunsService } from './runs/runs.service.js';
 export { EvaluationListService } from './stats/evaluation-list.service.js';
 export { StatsService } from './stats/stats.service.js';

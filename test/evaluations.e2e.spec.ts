@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import {
   createEvaluation,
+  createEvaluator,
   createLabel,
   createRun,
   insertEvaluations,
@@ -133,7 +134,7 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
   });
 
   it('takes provenance from an evaluator token', async () => {
-    const evaluator = randomUUID();
+    const evaluator = (await createEvaluator(t.http)).id;
     const auth = bearer(token({ sub: 'svc-judge', evaluator }));
     const label = await createLabel(t.http);
     const run = await createRun(t.http);
@@ -347,7 +348,7 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
     it('filters by label, output, creator and evaluator', async () => {
       const a = await createLabel(t.http);
       const b = await createLabel(t.http);
-      const evaluator = randomUUID();
+      const evaluator = (await createEvaluator(t.http)).id;
       const run = await createRun(t.http, { outputs: { x: 1, y: 2 } });
       await createEvaluation(t.http, run.id, {
         evaluation_label_id: a.id,

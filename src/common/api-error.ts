@@ -21,8 +21,16 @@ export type ErrorCode =
   | 'unknown_output'
   | 'field_path_not_found'
   | 'rate_limited'
+  | 'invalid_idempotency_key'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
+  | 'precondition_failed'
+  | 'evaluator_not_registered'
+  | 'evaluator_disabled'
+  | 'batch_rejected'
   | 'internal_error'
   | 'database_unavailable'
+  | 'outcome_unknown'
   | 'statistics_timeout';
 
 export function statusOf(code: ErrorCode): HttpStatus {
@@ -32,9 +40,13 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'invalid_path_parameter':
     case 'invalid_field_path':
     case 'invalid_cursor':
+    case 'invalid_idempotency_key':
       return HttpStatus.BAD_REQUEST;
     case 'unauthorized':
       return HttpStatus.UNAUTHORIZED;
+    case 'evaluator_not_registered':
+    case 'evaluator_disabled':
+      return HttpStatus.FORBIDDEN;
     case 'not_found':
     case 'route_not_found':
       return HttpStatus.NOT_FOUND;
@@ -42,7 +54,10 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.METHOD_NOT_ALLOWED;
     case 'conflict':
     case 'label_in_use':
+    case 'idempotency_key_in_use':
       return HttpStatus.CONFLICT;
+    case 'precondition_failed':
+      return HttpStatus.PRECONDITION_FAILED;
     case 'payload_too_large':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'unsupported_media_type':
@@ -52,12 +67,15 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'label_archived':
     case 'unknown_output':
     case 'field_path_not_found':
+    case 'idempotency_key_reused':
+    case 'batch_rejected':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;
     case 'internal_error':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'database_unavailable':
+    case 'outcome_unknown':
     case 'statistics_timeout':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
@@ -68,14 +86,19 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** An error Assay answers on purpose: a code, a sentence a person can act on, details. */
+/**
+ * An error Assay answers on purpose: a code, a sentence a person can act on, details, and
+ * the headers that go with it (Retry-After, ETag). A `cause` is logged, never sent.
+ */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 
   get status(): HttpStatus {

@@ -43,7 +43,7 @@ const UNAVAILABLE_ERRNO = new Set([
 
 // Duck-typed: socket errors may come from another realm (or as an AggregateError), where
 // `instanceof Error` is false although they are errors all the same.
-function isDatabaseUnavailable(err: unknown): boolean {
+export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (
@@ -110,6 +110,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
 
   if (err instanceof ApiError) {
     [code, message, details] = [err.code, err.message, err.details];
+    internal = err.cause;
   } else if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
     [code, message] = FASTIFY_CODES[fastifyCode];
   } else if (err instanceof HttpException) {
@@ -137,7 +138,7 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
   const status = statusOf(code);
   const headers: Record<string, string> = {};
   if (status === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
-  if (code === 'statistics_timeout') headers['Retry-After'] = '60';
+  if (err instanceof ApiError) Object.assign(headers, err.headers);
   const body: ErrorBody = { error: message, code, request_id: requestId };
   if (details?.length) body.details = details;
   return { status, body, headers, internal };

@@ -5,7 +5,8 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsUUID, ValidationOptions } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { IsUUID, ValidationOptions, validateSync } from 'class-validator';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
 /** For @Transform: a string of digits (query string, environment) becomes a number; else as is. */
@@ -37,15 +38,35 @@ class BodyValidationPipe extends ValidationPipe {
   }
 }
 
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: false },
+};
+
+/**
+ * Validates one JSON value against a DTO class as the pipe validates bodies: the value as
+ * an instance when it is valid, else what is wrong with it, field by field.
+ */
+export function validateValue<T extends object>(
+  type: new () => T,
+  value: unknown,
+): { value: T } | { problems: ErrorDetail[] } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { problems: [{ field: '', message: 'must be a JSON object' }] };
+  }
+  const instance = plainToInstance(type, value, { enableImplicitConversion: false });
+  const errors = validateSync(instance, VALIDATOR_OPTIONS);
+  return errors.length ? { problems: flatten(errors) } : { value: instance };
+}
+
 /** The global ValidationPipe: unknown fields and wrong types are a 400 with per-field details. */
 export function createValidationPipe(): ValidationPipe {
   return new BodyValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
+    ...VALIDATOR_OPTIONS,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const details = flatten(errors);
       const summary = details

@@ -83,6 +83,25 @@ export class Settings {
   @Max(86400, { message: 'must be a whole number of seconds from 1 to 86400' })
   RATE_LIMIT_WINDOW: number = 60;
 
+  /** Seconds an Idempotency-Key and its answer are kept. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  @Min(60, { message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  @Max(30 * 86400, { message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
+  IDEMPOTENCY_TTL: number = 86400;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of days from 1 to 365' })
+  @Min(1, { message: 'must be a whole number of days from 1 to 365' })
+  @Max(365, { message: 'must be a whole number of days from 1 to 365' })
+  EVENTS_RETENTION_DAYS: number = 7;
+
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'must be nats://host:port (comma-separated for several servers)',
+  })
+  NATS_URL?: string;
+
   /** Longest a statistics query may run, in seconds (its statement timeout). */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value,
@@ -114,6 +133,9 @@ const KEYS: (keyof Settings)[] = [
   'BODY_LIMIT',
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
+  'IDEMPOTENCY_TTL',
+  'EVENTS_RETENTION_DAYS',
+  'NATS_URL',
   'DB_STATS_TIMEOUT',
 ];
 

@@ -4,6 +4,9 @@ import type { Settings } from '../config/settings.js';
 import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
+import { EvaluatorEntity } from '../evaluators/evaluator.entity.js';
+import { OutboxEventEntity } from '../events/outbox-event.entity.js';
+import { IdempotencyKeyEntity } from '../writes/idempotency-key.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgDriver } from './pg-driver.js';
@@ -14,6 +17,9 @@ export const ENTITIES = [
   EvaluationLabelEntity,
   EvaluationEntity,
   EvaluationChangeEntity,
+  EvaluatorEntity,
+  IdempotencyKeyEntity,
+  OutboxEventEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server. */

@@ -5,7 +5,8 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ETagged } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateEvaluationLabelDto,
@@ -23,6 +24,8 @@ export class EvaluationLabelsController {
   constructor(private readonly labels: EvaluationLabelsService) {}
 
   @Post('evaluation-labels')
+  @ETagged()
+  @ApiWrite()
   @ApiOperation({
     summary: 'Define an evaluation label',
     description:
@@ -55,6 +58,7 @@ export class EvaluationLabelsController {
   }
 
   @Get('evaluation-label/:id')
+  @ETagged()
   @ApiOperation({ summary: 'Get an evaluation label', description: 'Archived labels included.' })
   @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'The label' }, 400, 404)
   async get(
@@ -65,6 +69,8 @@ export class EvaluationLabelsController {
   }
 
   @Patch('evaluation-label/:id')
+  @ETagged()
+  @ApiWrite({ ifMatch: true })
   @ApiOperation({
     summary: 'Update an evaluation label',
     description:
@@ -88,6 +94,7 @@ export class EvaluationLabelsController {
 
   @Delete('evaluation-label/:id')
   @HttpCode(204)
+  @ApiWrite({ ifMatch: true })
   @ApiOperation({
     summary: 'Delete an evaluation label',
     description:

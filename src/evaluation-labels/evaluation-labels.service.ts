@@ -8,10 +8,12 @@ import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
+import { WritePipeline } from '../writes/write-pipeline.js';
 import type {
   CreateEvaluationLabelDto,
   UpdateEvaluationLabelDto,
 } from './dto/create-evaluation-label.dto.js';
+import { toEvaluationLabelDto } from './dto/evaluation-label.dto.js';
 import { EvaluationLabelEntity, type ValueType } from './evaluation-label.entity.js';
 import { definitionProblems, type LabelDefinition } from './label-rules.js';
 
@@ -75,14 +77,14 @@ async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> 
 export class EvaluationLabelsService {
   private readonly columns: string;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly writes: WritePipeline,
+  ) {
     this.columns = selectColumns(db, EvaluationLabelEntity);
   }
 
-  async create(
-    principal: Principal,
-    dto: CreateEvaluationLabelDto,
-  ): Promise<EvaluationLabelEntity> {
+  create(principal: Principal, dto: CreateEvaluationLabelDto): Promise<EvaluationLabelEntity> {
     const now = new Date();
     const label = Object.assign(new EvaluationLabelEntity(), {
       accountId: principal.accountId,
@@ -100,8 +102,11 @@ export class EvaluationLabelsService {
       updatedAt: null,
     });
     checkDefinition(label);
-    await uniqueName(label.name, () => this.db.getRepository(EvaluationLabelEntity).insert(label));
-    return label;
+    return this.writes.run(principal, async (w) => {
+      await uniqueName(label.name, () => w.tx.getRepository(EvaluationLabelEntity).insert(label));
+      w.emit('label.created', toEvaluationLabelDto(label));
+      return label;
+    });
   }
 
   list(
@@ -140,8 +145,9 @@ export class EvaluationLabelsService {
         );
       }
     }
-    return this.db.transaction(async (tx) => {
-      const label = await this.lock(tx, principal, id, 'pessimistic_write');
+    return this.writes.run(principal, async (w) => {
+      const label = await this.lock(w.tx, principal, id, 'pessimistic_write');
+      w.precondition(toEvaluationLabelDto(label));
       const next: LabelDefinition = {
         name: dto.name ?? label.name,
         valueType: dto.value_type ?? label.valueType,
@@ -149,7 +155,7 @@ export class EvaluationLabelsService {
         maxValue: dto.max_value !== undefined ? dto.max_value : label.maxValue,
         categories: dto.categories !== undefined ? dto.categories : label.categories,
       };
-      if (!sameDefinition(label, next) && (await this.inUse(tx, principal, id))) {
+      if (!sameDefinition(label, next) && (await this.inUse(w.tx, principal, id))) {
         throw new ApiError(
           'label_in_use',
           `Label "${label.name}" is used by evaluations, so its value_type, min_value, max_value ` +
@@ -162,21 +168,25 @@ export class EvaluationLabelsService {
         description: dto.description !== undefined ? dto.description : label.description,
         updatedAt: new Date(),
       });
-      await uniqueName(label.name, () => tx.save(label));
+      await uniqueName(label.name, () => w.tx.save(label));
+      w.emit('label.updated', toEvaluationLabelDto(label));
       return label;
     });
   }
 
   /** Deletes an unused label; archives one that evaluations use, so that they stay readable. */
   async remove(principal: Principal, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const label = await this.lock(tx, principal, id, 'pessimistic_write');
-      if (!(await this.inUse(tx, principal, id))) {
-        await tx.delete(EvaluationLabelEntity, { accountId: principal.accountId, id });
+    await this.writes.run(principal, async (w) => {
+      const label = await this.lock(w.tx, principal, id, 'pessimistic_write');
+      w.precondition(toEvaluationLabelDto(label));
+      if (!(await this.inUse(w.tx, principal, id))) {
+        await w.tx.delete(EvaluationLabelEntity, { accountId: principal.accountId, id });
+        w.emit('label.deleted', toEvaluationLabelDto(label));
       } else if (!label.archivedAt) {
         label.archivedAt = new Date();
         label.updatedAt = label.archivedAt;
-        await tx.save(label);
+        await w.tx.save(label);
+        w.emit('label.archived', toEvaluationLabelDto(label));
       }
     });
   }
@@ -199,6 +209,20 @@ export class EvaluationLabelsService {
     if (!row) throw notFound(id);
     // An entity instance, so that a later tx.save() knows what it saves.
     return Object.assign(new EvaluationLabelEntity(), row);
+  }
+
+  /** Several labels, under shared locks, by id: for a writer of many evaluations. */
+  async lockMany(
+    tx: EntityManager,
+    principal: Principal,
+    ids: string[],
+  ): Promise<Map<string, EvaluationLabelEntity>> {
+    const rows = await tx.query<EvaluationLabelEntity[]>(
+      `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = ANY($2::uuid[])
+        ORDER BY id FOR SHARE`,
+      [principal.accountId, ids],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   private async inUse(tx: EntityManager, principal: Principal, id: string): Promise<boolean> {

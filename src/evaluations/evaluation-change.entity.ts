@@ -9,6 +9,10 @@ export type ChangeOperation = (typeof CHANGE_OPERATIONS)[number];
  */
 @Entity({ name: 'evaluation_changes' })
 @Index('IDX_evaluation_changes_evaluation', ['accountId', 'evaluationId', 'seq'])
+// Whether an evaluator ever wrote decides if deleting it removes or disables it.
+@Index('IDX_evaluation_changes_evaluator', ['accountId', 'changedByEvaluatorId'], {
+  where: '"changed_by_evaluator_id" IS NOT NULL',
+})
 export class EvaluationChangeEntity {
   // A sequence, not a clock: it orders changes exactly as they took effect.
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })

@@ -1,10 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { selectColumns } from '../database/columns.js';
+import type { WriteScope } from '../writes/write-scope.js';
+import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import type { ChangeOperation } from './evaluation-change.entity.js';
-import type { EvaluationEntity } from './evaluation.entity.js';
+import { EvaluationEntity } from './evaluation.entity.js';
 
 /** Who made a change: a user, or an evaluator acting under a token with evaluator_id. */
-function actor(principal: Principal) {
+export function actor(principal: Principal) {
   return {
     changedBy: principal.evaluatorId ? null : principal.sub,
     changedByEvaluatorId: principal.evaluatorId,
@@ -39,21 +42,22 @@ export async function recordChange(
   );
 }
 
-/** Appends a delete record for every evaluation of a run that is about to be deleted. */
-export async function recordRunDeletion(
-  tx: EntityManager,
-  principal: Principal,
-  runId: string,
-): Promise<void> {
-  const { changedBy, changedByEvaluatorId } = actor(principal);
-  await tx.query(
-    `INSERT INTO evaluation_changes
-       (account_id, run_id, evaluation_id, operation, old_value, new_value,
-        changed_by, changed_by_evaluator_id, changed_at)
-     SELECT account_id, run_id, id, 'delete', value, NULL, $3, $4, $5
-       FROM run_evaluations
-      WHERE account_id = $1 AND run_id = $2
-      ORDER BY created_at, id`,
-    [principal.accountId, runId, changedBy, changedByEvaluatorId, new Date()],
+/**
+ * Before a run is deleted (its evaluations go with it, by cascade): a delete record in each
+ * evaluation's history and an evaluation.deleted event for each, oldest first.
+ */
+export async function deleteRunEvaluations(w: WriteScope, runId: string): Promise<void> {
+  const { changedBy, changedByEvaluatorId } = actor(w.principal);
+  const deleted = await w.tx.query<EvaluationEntity[]>(
+    `WITH doomed AS (
+       SELECT * FROM run_evaluations WHERE account_id = $1 AND run_id = $2 ORDER BY created_at, id),
+     changes AS (
+       INSERT INTO evaluation_changes
+         (account_id, run_id, evaluation_id, operation, old_value, new_value,
+          changed_by, changed_by_evaluator_id, changed_at)
+       SELECT account_id, run_id, id, 'delete', value, NULL, $3, $4, $5 FROM doomed)
+     SELECT ${selectColumns(w.tx.connection, EvaluationEntity)} FROM doomed ORDER BY created_at, id`,
+    [w.principal.accountId, runId, changedBy, changedByEvaluatorId, new Date()],
   );
+  for (const e of deleted) w.emit('evaluation.deleted', toRunEvaluationDto(e));
 }

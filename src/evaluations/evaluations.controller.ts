@@ -5,7 +5,8 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ETagged } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateRunEvaluationDto,
@@ -32,6 +33,8 @@ export class EvaluationsController {
   constructor(private readonly evaluations: EvaluationsService) {}
 
   @Post(':id/evaluations')
+  @ETagged()
+  @ApiWrite()
   @RunId('id')
   @ApiOperation({
     summary: 'Create evaluation for a run',
@@ -48,7 +51,7 @@ export class EvaluationsController {
     @UuidParam('id') runId: string,
     @Body() dto: CreateRunEvaluationDto,
   ): Promise<RunEvaluationDto> {
-    return toRunEvaluationDto(await this.evaluations.create(principal, runId, dto));
+    return toRunEvaluationDto(await this.evaluations.create(principal, { ...dto, run_id: runId }));
   }
 
   @Get(':id/evaluations')
@@ -71,6 +74,7 @@ export class EvaluationsController {
   }
 
   @Get(':run_id/evaluation/:evaluation_id')
+  @ETagged()
   @RunId('run_id')
   @EvaluationId()
   @ApiOperation({
@@ -87,6 +91,8 @@ export class EvaluationsController {
   }
 
   @Put(':run_id/evaluation/:evaluation_id')
+  @ETagged()
+  @ApiWrite({ ifMatch: true })
   @RunId('run_id')
   @EvaluationId()
   @ApiOperation({
@@ -112,6 +118,7 @@ export class EvaluationsController {
 
   @Delete(':run_id/evaluation/:evaluation_id')
   @HttpCode(204)
+  @ApiWrite({ ifMatch: true })
   @RunId('run_id')
   @EvaluationId()
   @ApiOperation({

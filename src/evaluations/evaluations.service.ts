@@ -1,27 +1,41 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
 import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page } from '../common/paging.js';
+import { selectColumns } from '../database/columns.js';
 import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
 import { valueProblem } from '../evaluation-labels/label-rules.js';
-import { selectColumns } from '../database/columns.js';
 import type { RunEntity } from '../runs/run.entity.js';
-import type {
-  CreateRunEvaluationDto,
-  ListRunEvaluationsQueryDto,
-} from './dto/create-run-evaluation.dto.js';
+import { WritePipeline } from '../writes/write-pipeline.js';
+import type { WriteScope } from '../writes/write-scope.js';
+import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto.js';
+import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
 import { addListFilters } from './evaluation-filters.js';
-import { recordChange } from './evaluation-history.js';
+import { actor, recordChange } from './evaluation-history.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 import { compileFieldPath, selectsSomething } from './field-path.js';
 
 const evaluationNotFound = (id: string) => ApiError.notFound('Evaluation', id);
+
+/** One evaluation to create: a POSTed body with its run, or one item of a batch. */
+export interface NewEvaluation {
+  run_id: string;
+  evaluation_label_id: string;
+  value: number;
+  output_name?: string | null;
+  field_path?: string | null;
+}
+
+/** What became of one new evaluation: created, or refused with the reason. */
+export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
+
+type LockedRun = Pick<RunEntity, 'id' | 'outputs'>;
 
 function checkValue(label: EvaluationLabelEntity, value: number): void {
   const problem = valueProblem(label, value);
@@ -31,37 +45,58 @@ function checkValue(label: EvaluationLabelEntity, value: number): void {
 }
 
 /** The output_name and field_path rules, checked against what the run recorded. */
-function checkTarget(
-  run: Pick<RunEntity, 'id' | 'outputs'>,
-  dto: CreateRunEvaluationDto,
-  fieldPath: JSONPathQuery | null,
-): void {
+function checkTarget(run: LockedRun, item: NewEvaluation, fieldPath: JSONPathQuery | null): void {
   const outputs = run.outputs;
   if (outputs === null) return; // nothing recorded yet: nothing to check against
   let target: unknown = outputs;
-  if (dto.output_name !== undefined && dto.output_name !== null) {
-    if (!Object.hasOwn(outputs, dto.output_name)) {
+  if (item.output_name !== undefined && item.output_name !== null) {
+    if (!Object.hasOwn(outputs, item.output_name)) {
       const names = Object.keys(outputs);
       throw new ApiError(
         'unknown_output',
-        `Run ${run.id} has no output named "${dto.output_name}"; its outputs are: ` +
+        `Run ${run.id} has no output named "${item.output_name}"; its outputs are: ` +
           `${names.length ? names.map((n) => `"${n}"`).join(', ') : 'none'}.`,
         [{ field: 'output_name', message: 'not an output of the run' }],
       );
     }
-    target = outputs[dto.output_name];
+    target = outputs[item.output_name];
   }
-  if (fieldPath) {
-    if (!selectsSomething(fieldPath, target)) {
-      throw new ApiError(
-        'field_path_not_found',
-        `field_path "${dto.field_path}" selects nothing in ` +
-          `${dto.output_name ? `output "${dto.output_name}"` : 'the outputs'} of run ${run.id}.`,
-        [{ field: 'field_path', message: 'selects no node' }],
-      );
-    }
+  if (fieldPath && !selectsSomething(fieldPath, target)) {
+    throw new ApiError(
+      'field_path_not_found',
+      `field_path "${item.field_path}" selects nothing in ` +
+        `${item.output_name ? `output "${item.output_name}"` : 'the outputs'} of run ${run.id}.`,
+      [{ field: 'field_path', message: 'selects no node' }],
+    );
   }
 }
+
+const missing = (field: string, what: string, id: string) =>
+  new ApiError('not_found', `${what} ${id} was not found.`, [
+    { field, message: `no ${what.toLowerCase()} with this id in your account` },
+  ]);
+
+function checkItem(
+  item: NewEvaluation,
+  run: LockedRun | undefined,
+  label: EvaluationLabelEntity | undefined,
+): void {
+  // Syntax first: a bad path is a 400 whatever the run holds.
+  const fieldPath = item.field_path != null ? compileFieldPath(item.field_path) : null;
+  if (!run) throw missing('run_id', 'Run', item.run_id);
+  if (!label) throw missing('evaluation_label_id', 'Evaluation label', item.evaluation_label_id);
+  if (label.archivedAt) {
+    throw new ApiError(
+      'label_archived',
+      `Label "${label.name}" is archived and takes no new evaluations; use a live label.`,
+      [{ field: 'evaluation_label_id', message: 'the label is archived' }],
+    );
+  }
+  checkValue(label, item.value);
+  checkTarget(run, item, fieldPath);
+}
+
+const distinct = (ids: string[]) => [...new Set(ids)].sort();
 
 @Injectable()
 export class EvaluationsService {
@@ -70,71 +105,53 @@ export class EvaluationsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly labels: EvaluationLabelsService,
+    private readonly writes: WritePipeline,
   ) {
     this.columns = selectColumns(db, EvaluationEntity);
   }
 
-  create(
-    principal: Principal,
-    runId: string,
-    dto: CreateRunEvaluationDto,
-  ): Promise<EvaluationEntity> {
-    // Syntax first: a bad path is a 400 whatever the run holds.
-    const fieldPath = dto.field_path != null ? compileFieldPath(dto.field_path) : null;
-    return this.db.transaction(async (tx) => {
-      // Shared locks: the run and label cannot change or vanish until this commits.
-      const run = await this.lockRun(tx, principal, runId);
-      const label = await this.labels.lock(
-        tx,
+  /** Creates one evaluation on a run; its refusal is thrown. */
+  async create(principal: Principal, item: NewEvaluation): Promise<EvaluationEntity> {
+    const [outcome] = await this.createMany(principal, [item]);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.evaluation;
+  }
+
+  /**
+   * Creates evaluations on any runs of the account, each checked by every rule as if it
+   * were created alone, and answers what became of each, in order. With `atomic`, one
+   * refusal writes nothing (the outcomes say why); otherwise each valid one is written.
+   * Runs and labels are read once per distinct id, under shared locks so that none can
+   * change or vanish before the write commits; the inserts are one statement.
+   */
+  createMany(principal: Principal, sent: NewEvaluation[], atomic = true): Promise<Outcome[]> {
+    // Ids as stored: uuids compare without case in PostgreSQL, but not in a Map.
+    const items = sent.map((i) => ({
+      ...i,
+      run_id: i.run_id.toLowerCase(),
+      evaluation_label_id: i.evaluation_label_id.toLowerCase(),
+    }));
+    return this.writes.run(principal, async (w) => {
+      const runs = await this.lockRuns(w.tx, principal, distinct(items.map((i) => i.run_id)));
+      const labels = await this.labels.lockMany(
+        w.tx,
         principal,
-        dto.evaluation_label_id,
-        'pessimistic_read',
+        distinct(items.map((i) => i.evaluation_label_id)),
       );
-      if (label.archivedAt) {
-        throw new ApiError(
-          'label_archived',
-          `Label "${label.name}" is archived and takes no new evaluations; use a live label.`,
-          [{ field: 'evaluation_label_id', message: 'the label is archived' }],
-        );
-      }
-      checkValue(label, dto.value);
-      checkTarget(run, dto, fieldPath);
       const now = new Date();
-      const evaluation = Object.assign(new EvaluationEntity(), {
-        id: randomUUID(),
-        accountId: principal.accountId,
-        runId,
-        evaluationLabelId: label.id,
-        outputName: dto.output_name ?? null,
-        fieldPath: dto.field_path ?? null,
-        value: dto.value,
-        createdBy: principal.evaluatorId ? null : principal.sub,
-        createdByEvaluatorId: principal.evaluatorId,
-        createdAt: now,
-        updatedBy: null,
-        updatedAt: now,
+      const outcomes: Outcome[] = items.map((item) => {
+        try {
+          checkItem(item, runs.get(item.run_id), labels.get(item.evaluation_label_id));
+        } catch (err) {
+          if (err instanceof ApiError) return { error: err };
+          throw err;
+        }
+        return { evaluation: this.newEvaluation(principal, item, now) };
       });
-      await tx.query(
-        `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
-           field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          evaluation.id,
-          evaluation.accountId,
-          evaluation.runId,
-          evaluation.evaluationLabelId,
-          evaluation.outputName,
-          evaluation.fieldPath,
-          evaluation.value,
-          evaluation.createdBy,
-          evaluation.createdByEvaluatorId,
-          evaluation.createdAt,
-          evaluation.updatedBy,
-          evaluation.updatedAt,
-        ],
-      );
-      await recordChange(tx, principal, evaluation, 'create', null, evaluation.value);
-      return evaluation;
+      const refused = outcomes.some((o) => 'error' in o);
+      const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
+      if (created.length > 0 && !(atomic && refused)) await this.insert(w, created);
+      return outcomes;
     });
   }
 
@@ -169,11 +186,12 @@ export class EvaluationsService {
     id: string,
     value: number,
   ): Promise<EvaluationEntity> {
-    return this.db.transaction(async (tx) => {
+    return this.writes.run(principal, async (w) => {
       // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
-      const evaluation = await this.lockEvaluation(tx, principal, runId, id);
+      const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
+      w.precondition(toRunEvaluationDto(evaluation));
       const label = await this.labels.lock(
-        tx,
+        w.tx,
         principal,
         evaluation.evaluationLabelId,
         'pessimistic_read',
@@ -181,33 +199,92 @@ export class EvaluationsService {
       checkValue(label, value);
       const oldValue = evaluation.value;
       Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
-      await tx.query(
+      await w.tx.query(
         'UPDATE run_evaluations SET value = $1, updated_by = $2, updated_at = $3 WHERE id = $4',
         [value, evaluation.updatedBy, evaluation.updatedAt, id],
       );
-      await recordChange(tx, principal, evaluation, 'update', oldValue, value);
+      await recordChange(w.tx, principal, evaluation, 'update', oldValue, value);
+      w.emit('evaluation.updated', { ...toRunEvaluationDto(evaluation), old_value: oldValue });
       return evaluation;
     });
   }
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const evaluation = await this.lockEvaluation(tx, principal, runId, id);
-      await tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
-      await recordChange(tx, principal, evaluation, 'delete', evaluation.value, null);
+    await this.writes.run(principal, async (w) => {
+      const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
+      w.precondition(toRunEvaluationDto(evaluation));
+      await w.tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
+      await recordChange(w.tx, principal, evaluation, 'delete', evaluation.value, null);
+      w.emit('evaluation.deleted', toRunEvaluationDto(evaluation));
     });
   }
 
+  /**
+   * Every change of an evaluation, oldest first. It stays readable after the evaluation is
+   * deleted (its last record is the delete): 404 only when it never existed in this run.
+   */
   async history(
     principal: Principal,
     runId: string,
     id: string,
   ): Promise<EvaluationChangeEntity[]> {
-    await this.get(principal, runId, id);
-    return this.db.getRepository(EvaluationChangeEntity).find({
-      where: { accountId: principal.accountId, evaluationId: id },
+    const changes = await this.db.getRepository(EvaluationChangeEntity).find({
+      where: { accountId: principal.accountId, runId, evaluationId: id },
       order: { seq: 'ASC' },
     });
+    if (changes.length === 0) throw evaluationNotFound(id);
+    return changes;
+  }
+
+  private newEvaluation(principal: Principal, item: NewEvaluation, now: Date): EvaluationEntity {
+    return Object.assign(new EvaluationEntity(), {
+      // UUIDv7, made in order: evaluations created together list in the order they were sent.
+      id: uuidv7(),
+      accountId: principal.accountId,
+      runId: item.run_id,
+      evaluationLabelId: item.evaluation_label_id,
+      outputName: item.output_name ?? null,
+      fieldPath: item.field_path ?? null,
+      value: item.value,
+      createdBy: principal.evaluatorId ? null : principal.sub,
+      createdByEvaluatorId: principal.evaluatorId,
+      createdAt: now,
+      updatedBy: null,
+      updatedAt: now,
+    });
+  }
+
+  /** Inserts evaluations and their create records in one statement, and emits their events. */
+  private async insert(w: WriteScope, created: EvaluationEntity[]): Promise<void> {
+    const { changedBy, changedByEvaluatorId } = actor(w.principal);
+    const [first] = created;
+    await w.tx.query(
+      `WITH ev AS (
+         INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
+           field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
+         SELECT id, $1, run_id, label_id, output_name, field_path, value, $2, $3, $4, NULL, $4
+           FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::float8[])
+             AS t(id, run_id, label_id, output_name, field_path, value)
+         RETURNING id, run_id, value)
+       INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
+         new_value, changed_by, changed_by_evaluator_id, changed_at)
+       SELECT $1, run_id, id, 'create', NULL, value, $11, $12, $4 FROM ev`,
+      [
+        first.accountId,
+        first.createdBy,
+        first.createdByEvaluatorId,
+        first.createdAt,
+        created.map((e) => e.id),
+        created.map((e) => e.runId),
+        created.map((e) => e.evaluationLabelId),
+        created.map((e) => e.outputName),
+        created.map((e) => e.fieldPath),
+        created.map((e) => e.value),
+        changedBy,
+        changedByEvaluatorId,
+      ],
+    );
+    for (const e of created) w.emit('evaluation.created', toRunEvaluationDto(e));
   }
 
   private async assertRun(principal: Principal, runId: string): Promise<void> {
@@ -218,18 +295,18 @@ export class EvaluationsService {
     if (rows.length === 0) throw ApiError.notFound('Run', runId);
   }
 
-  /** The run's outputs, under a shared lock: the run cannot change or vanish until commit. */
-  private async lockRun(
+  /** The runs' outputs, under shared locks: none can change or vanish until commit. */
+  private async lockRuns(
     tx: EntityManager,
     principal: Principal,
-    runId: string,
-  ): Promise<Pick<RunEntity, 'id' | 'outputs'>> {
-    const [run] = await tx.query<Pick<RunEntity, 'id' | 'outputs'>[]>(
-      'SELECT id, outputs FROM runs WHERE account_id = $1 AND id = $2 FOR SHARE',
-      [principal.accountId, runId],
+    ids: string[],
+  ): Promise<Map<string, LockedRun>> {
+    const rows = await tx.query<LockedRun[]>(
+      `SELECT id, outputs FROM runs WHERE account_id = $1 AND id = ANY($2::uuid[])
+        ORDER BY id FOR SHARE`,
+      [principal.accountId, ids],
     );
-    if (!run) throw ApiError.notFound('Run', runId);
-    return run;
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   private async lockEvaluation(

@@ -1,5 +1,5 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ErrorBodyDto } from './error-body.dto.js';
 
 export const BEARER = 'BearerAuth';
@@ -7,8 +7,10 @@ export const BEARER = 'BearerAuth';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID',
   401: 'Unauthorized',
+  403: 'Forbidden: the token names an evaluator that is not registered, or is disabled',
   404: 'Not Found',
   409: 'Conflict',
+  412: 'Precondition Failed: If-Match does not match the current ETag (sent back in ETag)',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
@@ -17,6 +19,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 };
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  412: {
+    ETag: { description: 'The current ETag of the resource', schema: { type: 'string' } },
+  },
   429: {
     'Retry-After': {
       description: 'Seconds until the account may make requests again',
@@ -67,5 +72,35 @@ export function ApiPaged(type: Type, description: string, ...errors: number[]): 
     },
     400,
     ...errors,
+  );
+}
+
+/**
+ * A write: documents the Idempotency-Key it takes, If-Match where `ifMatch` (PUT, PATCH,
+ * DELETE of one resource), and the 403 of an evaluator token that may not write.
+ */
+export function ApiWrite(options: { ifMatch?: boolean } = {}): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        'Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets ' +
+        'the first answer again, with Idempotent-Replayed: true, and writes nothing; the same ' +
+        'key with another request is a 422.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    }),
+    ...(options.ifMatch
+      ? [
+          ApiHeader({
+            name: 'If-Match',
+            required: false,
+            description: 'Write only while the resource has one of these ETags (or `*`); else 412.',
+            schema: { type: 'string' },
+          }),
+          errorResponse(412),
+        ]
+      : []),
+    errorResponse(403),
   );
 }

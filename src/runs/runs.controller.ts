@@ -5,7 +5,8 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ETagged } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
 import { RunDto, toRunDto } from './dto/run.dto.js';
@@ -17,6 +18,8 @@ export class RunsController {
   constructor(private readonly runs: RunsService) {}
 
   @Post('runs')
+  @ETagged()
+  @ApiWrite()
   @ApiOperation({
     summary: 'Record a run',
     description: 'Records a run of a workflow, with its outputs.',
@@ -47,6 +50,7 @@ export class RunsController {
   }
 
   @Get('run/:id')
+  @ETagged()
   @ApiOperation({ summary: 'Get a run', description: 'One run of your account, with its outputs.' })
   @ApiErrors({ status: 200, type: RunDto, description: 'The run' }, 400, 404)
   async get(
@@ -57,6 +61,8 @@ export class RunsController {
   }
 
   @Patch('run/:id')
+  @ETagged()
+  @ApiWrite({ ifMatch: true })
   @ApiOperation({
     summary: 'Update a run',
     description: 'Changes the fields sent; a field sent as null is cleared, one left out stays.',
@@ -72,6 +78,7 @@ export class RunsController {
 
   @Delete('run/:id')
   @HttpCode(204)
+  @ApiWrite({ ifMatch: true })
   @ApiOperation({ summary: 'Delete a run', description: 'Deletes a run and its evaluations.' })
   @ApiErrors({ status: 204, description: 'Run and its evaluations deleted' }, 400, 404)
   async remove(

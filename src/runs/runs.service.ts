@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
-import { recordRunDeletion } from '../evaluations/evaluation-history.js';
+import { deleteRunEvaluations } from '../evaluations/evaluation-history.js';
+import { WritePipeline } from '../writes/write-pipeline.js';
 import type { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
+import { toRunDto } from './dto/run.dto.js';
 import { RunEntity } from './run.entity.js';
 
 const notFound = (id: string) => ApiError.notFound('Run', id);
@@ -26,15 +28,28 @@ function assignFields(run: RunEntity, dto: UpdateRunDto): void {
   }
 }
 
+/** A run of the account, locked for a change until the write commits. */
+async function lock(tx: EntityManager, principal: Principal, id: string): Promise<RunEntity> {
+  const run = await tx.findOne(RunEntity, {
+    where: { accountId: principal.accountId, id },
+    lock: { mode: 'pessimistic_write' },
+  });
+  if (!run) throw notFound(id);
+  return run;
+}
+
 @Injectable()
 export class RunsService {
   private readonly columns: string;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly writes: WritePipeline,
+  ) {
     this.columns = selectColumns(db, RunEntity);
   }
 
-  async create(principal: Principal, dto: CreateRunDto): Promise<RunEntity> {
+  create(principal: Principal, dto: CreateRunDto): Promise<RunEntity> {
     const run = Object.assign(new RunEntity(), {
       accountId: principal.accountId,
       id: dto.id?.toLowerCase() ?? randomUUID(),
@@ -50,18 +65,21 @@ export class RunsService {
       completedAt: null,
     });
     assignFields(run, dto);
-    try {
-      await this.db.getRepository(RunEntity).insert(run);
-    } catch (err) {
-      if (sqlState(err) === UNIQUE_VIOLATION) {
-        throw new ApiError(
-          'conflict',
-          `A run with id ${run.id} already exists; choose another id.`,
-        );
+    return this.writes.run(principal, async (w) => {
+      try {
+        await w.tx.getRepository(RunEntity).insert(run);
+      } catch (err) {
+        if (sqlState(err) === UNIQUE_VIOLATION) {
+          throw new ApiError(
+            'conflict',
+            `A run with id ${run.id} already exists; choose another id.`,
+          );
+        }
+        throw err;
       }
-      throw err;
-    }
-    return run;
+      w.emit('run.created', toRunDto(run));
+      return run;
+    });
   }
 
   list(principal: Principal, page: PageQueryDto): Promise<Page<RunEntity>> {
@@ -86,29 +104,25 @@ export class RunsService {
   }
 
   update(principal: Principal, id: string, dto: UpdateRunDto): Promise<RunEntity> {
-    return this.db.transaction(async (tx) => {
-      const run = await tx.findOne(RunEntity, {
-        where: { accountId: principal.accountId, id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!run) throw notFound(id);
+    return this.writes.run(principal, async (w) => {
+      const run = await lock(w.tx, principal, id);
+      w.precondition(toRunDto(run));
       assignFields(run, dto);
       run.updatedAt = new Date();
-      await tx.save(run);
+      await w.tx.save(run);
+      w.emit('run.updated', toRunDto(run));
       return run;
     });
   }
 
   /** Deletes a run with its evaluations, leaving a delete record in each one's history. */
   async remove(principal: Principal, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const run = await tx.findOne(RunEntity, {
-        where: { accountId: principal.accountId, id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!run) throw notFound(id);
-      await recordRunDeletion(tx, principal, id);
-      await tx.delete(RunEntity, { accountId: principal.accountId, id });
+    await this.writes.run(principal, async (w) => {
+      const run = await lock(w.tx, principal, id);
+      w.precondition(toRunDto(run));
+      await deleteRunEvaluations(w, id);
+      await w.tx.delete(RunEntity, { accountId: principal.accountId, id });
+      w.emit('run.deleted', toRunDto(run));
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ASSAY_OPTIONS, type AssayModuleOptions, DEFAULT_STATS_TIMEOUT } from '../assay-options.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { sqlState } from '../common/pg-errors.js';
@@ -19,7 +20,6 @@ import {
   type Selection,
   statsGroups,
 } from './stats-sql.js';
-import { STATS_OPTIONS, type StatsOptions } from './stats.options.js';
 
 const QUERY_CANCELED = '57014';
 
@@ -33,13 +33,16 @@ type Row = Record<string, unknown>;
 @Injectable()
 export class StatsService {
   private readonly labelColumns: string;
+  /** DB_STATS_TIMEOUT, in seconds. */
+  private readonly timeout: number;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly labels: EvaluationLabelsService,
-    @Inject(STATS_OPTIONS) private readonly options: StatsOptions,
+    @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
   ) {
     this.labelColumns = selectColumns(db, EvaluationLabelEntity);
+    this.timeout = options.statsTimeoutSeconds ?? DEFAULT_STATS_TIMEOUT;
   }
 
   /** The label's figures per group_by key and time bucket. */
@@ -141,16 +144,18 @@ export class StatsService {
     try {
       return await this.db.transaction('REPEATABLE READ', async (tx) => {
         await tx.query('SET TRANSACTION READ ONLY');
-        await tx.query(`SET LOCAL statement_timeout = ${Math.ceil(this.options.timeoutMs)}`);
+        await tx.query(`SET LOCAL statement_timeout = ${Math.ceil(this.timeout * 1000)}`);
         return work(tx);
       });
     } catch (err) {
       if (sqlState(err) !== QUERY_CANCELED) throw err;
       throw new ApiError(
         'statistics_timeout',
-        `The statistics query ran longer than ${this.options.timeoutMs / 1000} s ` +
+        `The statistics query ran longer than ${this.timeout} s ` +
           '(DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or ' +
           'other filter, fewer group_by keys or a coarser interval.',
+        undefined,
+        { 'Retry-After': '60' },
       );
     }
   }

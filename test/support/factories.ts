@@ -41,6 +41,19 @@ export function createRun(
   return created(http.post('/v1/runs').set(auth).send(body));
 }
 
+export function createEvaluator(
+  http: Http,
+  body: Record<string, unknown> = {},
+  auth = bearer(),
+): Promise<Created> {
+  return created(
+    http
+      .post('/v1/evaluators')
+      .set(auth)
+      .send({ name: `judge-${randomUUID()}`, kind: 'llm_judge', ...body }),
+  );
+}
+
 export function createEvaluation(
   http: Http,
   runId: string,

@@ -1,0 +1,124 @@
+import type { EntityManager } from 'typeorm';
+import type { AssayEvent } from './outbox.js';
+
+type Db = Pick<EntityManager, 'query'>;
+
+// Any constant will do, as long as it is Assay's alone: "assay-seq" in ASCII.
+const SEQUENCER_LOCK = 0x61737361792d73;
+
+const EVENT_COLUMNS = `id, type, account_id, to_char(occurred_at AT TIME ZONE 'UTC',
+  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, data, position::text AS position`;
+
+export interface StoredEvent extends AssayEvent {
+  position: string;
+}
+
+/** The event as readers get it, without where it stands in the outbox. */
+export const toEvent = ({ position: _position, ...event }: StoredEvent): AssayEvent => event;
+
+/** Whether any committed event still waits for its position. */
+export async function hasUnpositioned(db: Db): Promise<boolean> {
+  const rows = await db.query<unknown[]>(
+    'SELECT 1 FROM outbox_events WHERE position IS NULL LIMIT 1',
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Gives committed events their positions, in the order writers inserted them. One
+ * sequencer at a time (a transaction-level advisory lock, so any instance may do it), and
+ * only events already committed get one: a reader that follows positions never sees an
+ * event appear behind one it has passed. Writes to one resource take turns under its row
+ * lock, so their insertion order is their commit order. Call it inside a transaction.
+ */
+export async function assignPositions(tx: Db, limit = 5000): Promise<number> {
+  const [{ locked }] = await tx.query<{ locked: boolean }[]>(
+    'SELECT pg_try_advisory_xact_lock($1) AS locked',
+    [SEQUENCER_LOCK],
+  );
+  if (!locked) return 0;
+  // A statement of its own, after the lock: its snapshot sees every earlier sequencer's work.
+  const rows = await tx.query<unknown[]>(
+    `WITH todo AS (
+       SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT $1),
+     numbered AS (
+       SELECT seq, (SELECT coalesce(max(position), 0) FROM outbox_events)
+                   + row_number() OVER (ORDER BY seq) AS position
+         FROM todo)
+     UPDATE outbox_events o SET position = n.position FROM numbered n
+      WHERE o.seq = n.seq
+     RETURNING 1`,
+    [limit],
+  );
+  return rows.length;
+}
+
+/** The position of an account's event by its id, if it is still kept. */
+export async function positionOf(db: Db, accountId: string, id: string): Promise<string | null> {
+  const [row] = await db.query<{ position: string }[]>(
+    'SELECT position::text AS position FROM outbox_events WHERE account_id = $1 AND id = $2 AND position IS NOT NULL',
+    [accountId, id],
+  );
+  return row?.position ?? null;
+}
+
+/** The last position given so far: "now" for a reader that wants only what comes next. */
+export async function headPosition(db: Db): Promise<string> {
+  const [{ head }] = await db.query<{ head: string }[]>(
+    'SELECT coalesce(max(position), 0)::text AS head FROM outbox_events',
+  );
+  return head;
+}
+
+/** An account's events after a position, in order. */
+export function eventsAfter(
+  db: Db,
+  accountId: string,
+  position: string,
+  limit: number,
+): Promise<StoredEvent[]> {
+  return db.query<StoredEvent[]>(
+    `SELECT ${EVENT_COLUMNS} FROM outbox_events
+      WHERE account_id = $1 AND position > $2 ORDER BY outbox_events.position LIMIT $3`,
+    [accountId, position, limit],
+  );
+}
+
+/**
+ * Leases the oldest events not yet relayed, locked so that no other instance relays them
+ * meanwhile. Another instance holding older ones means this one must wait its turn (an
+ * empty lease): events of one resource go out in order. Call it inside a transaction.
+ */
+export async function leaseUnsent(tx: Db, limit: number): Promise<StoredEvent[]> {
+  const leased = await tx.query<StoredEvent[]>(
+    `SELECT ${EVENT_COLUMNS} FROM outbox_events
+      WHERE sent_at IS NULL AND position IS NOT NULL
+      ORDER BY outbox_events.position LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  if (leased.length === 0) return leased;
+  const [{ oldest }] = await tx.query<{ oldest: string }[]>(
+    'SELECT min(position)::text AS oldest FROM outbox_events WHERE sent_at IS NULL AND position IS NOT NULL',
+  );
+  return oldest === leased[0].position ? leased : [];
+}
+
+export async function markSent(tx: Db, positions: string[]): Promise<void> {
+  await tx.query('UPDATE outbox_events SET sent_at = now() WHERE position = ANY($1::bigint[])', [
+    positions,
+  ]);
+}
+
+/** Deletes events past retention that need nothing more (relayed, or no relay to wait for). */
+export async function purgeOldEvents(db: Db, days: number, relayed: boolean): Promise<number> {
+  const rows = await db.query<unknown[]>(
+    `DELETE FROM outbox_events WHERE seq IN (
+       SELECT seq FROM outbox_events
+        WHERE occurred_at < now() - make_interval(days => $1) AND position IS NOT NULL
+          AND ($2 = false OR sent_at IS NOT NULL)
+        LIMIT 5000)
+     RETURNING 1`,
+    [days, relayed],
+  );
+  return rows.length;
+}

@@ -1,0 +1,81 @@
+import { Get, Headers, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiController } from '../common/api-controller.js';
+import { toInt, UuidProperty } from '../common/validation.js';
+import { ApiErrors } from '../openapi/decorators.js';
+import { AssayEventDto } from './dto/assay-event.dto.js';
+import { EventsService } from './events.service.js';
+
+const MAX_EVENTS_PAGE = 1000;
+
+export class ListEventsQueryDto {
+  @UuidProperty({ required: false, description: 'Only events after this one (its id)' })
+  @IsOptional()
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_EVENTS_PAGE, default: 100, type: 'integer' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'limit must be a whole number from 1 to 1000' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 1000' })
+  @Max(MAX_EVENTS_PAGE, { message: 'limit must be a whole number from 1 to 1000' })
+  limit?: number;
+}
+
+@ApiTags('Events')
+@ApiController('v1')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get('events')
+  @ApiOperation({
+    summary: 'Change events of your account',
+    description:
+      'Every create, update and delete of an evaluation, run, label or evaluator. As ' +
+      'Server-Sent Events (`event:` the type, `id:` the event id, `data:` the event): ' +
+      'without Last-Event-ID from now on; with it, every kept event after that one first, ' +
+      'then live, with no gap and no repeat. With `Accept: application/json`: a page of ' +
+      'events oldest first, after `?after=` (or from the oldest kept), with a Link to the next.',
+  })
+  @ApiProduces('text/event-stream', 'application/json')
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Server-Sent Events: resume after this event',
+  })
+  @ApiErrors(
+    { status: 200, type: [AssayEventDto], description: 'The events (JSON), or a stream of them' },
+    400,
+  )
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListEventsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (accept?.includes('application/json')) {
+      const page = await this.events.page(principal, query.after, query.limit ?? 100);
+      if (page.next) {
+        const url = new URL(request.url, 'http://assay.invalid');
+        url.searchParams.set('after', page.next);
+        void reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
+      }
+      await reply.send(page.items);
+      return;
+    }
+    await this.events.stream(principal, lastEventId, request, reply);
+  }
+}

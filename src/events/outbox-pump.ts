@@ -1,0 +1,123 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  ASSAY_OPTIONS,
+  type AssayModuleOptions,
+  DEFAULT_EVENTS_RETENTION_DAYS,
+} from '../assay-options.js';
+import {
+  assignPositions,
+  hasUnpositioned,
+  leaseUnsent,
+  markSent,
+  purgeOldEvents,
+  toEvent,
+} from './event-store.js';
+import { NatsPublisher } from './nats-publisher.js';
+
+const TICK_MS = 50;
+const MAX_BACKOFF_MS = 5000;
+const PURGE_EVERY_MS = 10 * 60_000;
+const RELAY_BATCH = 500;
+
+/**
+ * Moves the outbox along, in every instance: gives committed events their positions, relays
+ * them to NATS JetStream when NATS_URL is set (marked sent only after the broker's
+ * acknowledgement), and deletes events past EVENTS_RETENTION_DAYS. Writes never wait for
+ * any of this. A failed round (database or broker away) is retried with a growing pause,
+ * logged once when it starts failing and once when it recovers.
+ */
+@Injectable()
+export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Events');
+  private readonly publisher?: NatsPublisher;
+  private readonly retentionDays: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private failures = 0;
+  private lastPurge = 0;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
+  ) {
+    if (options.natsUrl) this.publisher = new NatsPublisher(options.natsUrl);
+    this.retentionDays = options.eventsRetentionDays ?? DEFAULT_EVENTS_RETENTION_DAYS;
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.publisher?.close();
+  }
+
+  /** One round: positions, relay, and now and then the purge. Exposed for tests and bench. */
+  async round(): Promise<void> {
+    if (await hasUnpositioned(this.db)) {
+      await this.db.transaction((tx) => assignPositions(tx));
+    }
+    if (this.publisher) await this.relay(this.publisher);
+    if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+      this.lastPurge = Date.now();
+      await purgeOldEvents(this.db, this.retentionDays, this.publisher !== undefined);
+    }
+  }
+
+  private async relay(publisher: NatsPublisher): Promise<void> {
+    let failure: Error | undefined;
+    await this.db.transaction(async (tx) => {
+      const leased = await leaseUnsent(tx, RELAY_BATCH);
+      const sent: string[] = [];
+      // One at a time: a failure leaves everything after it unsent, so order is kept.
+      for (const event of leased) {
+        try {
+          await publisher.publish(toEvent(event));
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+          break;
+        }
+        sent.push(event.position);
+      }
+      if (sent.length > 0) await markSent(tx, sent);
+    });
+    if (failure !== undefined) throw failure;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.round().then(
+        () => {
+          if (this.failures > 0)
+            this.logger.log(`Outbox relay recovered after ${this.failures} failed rounds`);
+          this.failures = 0;
+        },
+        (err: unknown) => {
+          if (this.failures === 0) {
+            this.logger.warn(
+              `Outbox round failed, retrying with backoff: ${err instanceof Error ? err.message : String(err)}`,
+            );
+          }
+          this.failures++;
+        },
+      );
+      void this.running.then(() =>
+        this.schedule(Math.min(TICK_MS * 2 ** this.failures, MAX_BACKOFF_MS)),
+      );
+    }, delay);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,17 @@
+/** An answer whose status is not the route's usual one (a 207 for a partial batch, say). */
+export class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+/** What a write answers: a fresh answer's value, or a replayed answer's stored JSON text. */
+export interface WriteAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** The body of a fresh answer; undefined for none (204). */
+  value?: unknown;
+  /** The stored JSON text of a replayed answer; null for none. */
+  replayed?: { text: string | null };
+}

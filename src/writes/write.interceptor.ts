@@ -1,0 +1,84 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { from, lastValueFrom, map, type Observable } from 'rxjs';
+import type { Principal } from '../auth/principal.js';
+import type { WriteAnswer } from './answer.js';
+import { etagOf, matchesWeakly, parseEntityTags } from './etag.js';
+import { ETAGGED } from './etagged.decorator.js';
+import { WritePipeline } from './write-pipeline.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Puts every POST, PUT, PATCH and DELETE of Assay's controllers through the write pipeline,
+ * and answers GET of one resource with its ETag (304 when If-None-Match names it).
+ */
+@Injectable()
+export class WriteInterceptor implements NestInterceptor {
+  constructor(
+    private readonly pipeline: WritePipeline,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { user?: Principal }>();
+    const reply = http.getResponse<FastifyReply>();
+    const etagged = this.reflector.get<boolean>(ETAGGED, context.getHandler()) === true;
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      return etagged
+        ? next.handle().pipe(map((body) => conditionalGet(request, reply, body)))
+        : next.handle();
+    }
+    const status =
+      this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
+      (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+    const answer = this.pipeline.request(
+      {
+        principal: request.user!,
+        method: request.method,
+        route: request.routeOptions.url ?? request.url,
+        params: request.params,
+        body: request.body,
+        headers: request.headers,
+        status,
+        etagged,
+      },
+      () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+    );
+    return from(answer).pipe(map((a) => send(reply, a, status)));
+  }
+}
+
+/** A write's answer as Nest sends it: the value itself when the status is the route's own. */
+function send(reply: FastifyReply, answer: WriteAnswer, status: number): unknown {
+  void reply.headers(answer.headers);
+  if (answer.replayed) {
+    void reply.header('Idempotent-Replayed', 'true');
+    return new Response(answer.replayed.text, {
+      status: answer.status,
+      headers: answer.replayed.text === null ? {} : { 'Content-Type': JSON_TYPE },
+    });
+  }
+  if (answer.status === status) return answer.value;
+  return new Response(JSON.stringify(answer.value), {
+    status: answer.status,
+    headers: { 'Content-Type': JSON_TYPE },
+  });
+}
+
+function conditionalGet(request: FastifyRequest, reply: FastifyReply, body: unknown): unknown {
+  const etag = etagOf(body);
+  void reply.header('ETag', etag);
+  const tags = parseEntityTags(request.headers['if-none-match']);
+  if (tags && matchesWeakly(tags, etag)) return new Response(null, { status: 304 });
+  return body;
+}

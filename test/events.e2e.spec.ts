@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { createEvaluation, createLabel, createRun } from './support/factories.js';
+
+interface Event {
+  id: string;
+  type: string;
+  account_id: string;
+  occurred_at: string;
+  data: Record<string, unknown>;
+}
+
+/** Polls until `check` holds (events get their positions a moment after commit). */
+export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A Server-Sent Events client over a plain socket: what a browser's EventSource would see. */
+class SseClient {
+  readonly events: Event[] = [];
+  readonly ids: string[] = [];
+  private req?: http.ClientRequest;
+
+  constructor(
+    private readonly port: number,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  open(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.req = http.get(
+        { port: this.port, host: '127.0.0.1', path: '/v1/events', headers: this.headers },
+        (res) => {
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const message = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const data = /^data: (.*)$/m.exec(message)?.[1];
+              const id = /^id: (.*)$/m.exec(message)?.[1];
+              if (data && id) {
+                this.events.push(JSON.parse(data) as Event);
+                this.ids.push(id);
+              }
+            }
+          });
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      this.req.on('error', reject);
+    });
+  }
+
+  close(): void {
+    this.req?.destroy();
+  }
+}
+
+describe.each(DATABASES)('change events on $name', (db) => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await startApp(db);
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
+  });
+  afterAll(() => t.close());
+
+  const page = (auth: ReturnType<typeof bearer>, query = '') =>
+    t.http.get(`/v1/events${query}`).set(auth).set('Accept', 'application/json');
+
+  it('records every change in the transaction that made it, for its own account only', async () => {
+    const account = `acct-${randomUUID()}`;
+    const auth = bearer(token({ account }));
+    const label = await createLabel(t.http, {}, auth);
+    const run = await createRun(t.http, {}, auth);
+    const e = await createEvaluation(
+      t.http,
+      run.id,
+      { evaluation_label_id: label.id, value: 1 },
+      auth,
+    );
+    const path = `/v1/run/${run.id}/evaluation/${e.id}`;
+    await t.http.put(path).set(auth).send({ value: 3 });
+    // A refused write leaves no event.
+    expect((await t.http.put(path).set(auth).send({ value: 30 })).status).toBe(422);
+    await t.http.delete(path).set(auth);
+    await t.http.delete(`/v1/run/${run.id}`).set(auth);
+
+    const res = await eventually(
+      () => page(auth),
+      (r) => r.body.length >= 6,
+    );
+    expect(res.status).toBe(200);
+    const events = res.body as Event[];
+    expect(events.map((x) => x.type)).toEqual([
+      'label.created',
+      'run.created',
+      'evaluation.created',
+      'evaluation.updated',
+      'evaluation.deleted',
+      'run.deleted',
+    ]);
+    expect(events.every((x) => x.account_id === account)).toBe(true);
+    expect(events[2].data).toEqual(e);
+    expect(events[3].data).toMatchObject({ id: e.id, value: 3, old_value: 1 });
+    expect(new Set(events.map((x) => x.id)).size).toBe(6);
+    // UUIDv7, in the order the events were made.
+    expect(events.every((x) => x.id[14] === '7')).toBe(true);
+    expect([...events.map((x) => x.id)].sort()).toEqual(events.map((x) => x.id));
+
+    const other = await page(bearer(token({ account: `other-${randomUUID()}` })));
+    expect(other.body).toEqual([]);
+  });
+
+  it('pages with ?after and a Link to the next page', async () => {
+    const auth = bearer(token({ account: `acct-${randomUUID()}` }));
+    for (let i = 0; i < 5; i++) await createRun(t.http, { name: `r${i}` }, auth);
+    await eventually(
+      () => page(auth),
+      (r) => r.body.length === 5,
+    );
+    const first = await page(auth, '?limit=2');
+    expect(first.body.map((x: Event) => x.data.name)).toEqual(['r0', 'r1']);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.link)![1];
+    const second = await t.http.get(next).set(auth).set('Accept', 'application/json');
+    expect(second.body.map((x: Event) => x.data.name)).toEqual(['r2', 'r3']);
+    const rest = await page(auth, `?after=${second.body[1].id}`);
+    expect(rest.body.map((x: Event) => x.data.name)).toEqual(['r4']);
+    expect(rest.headers.link).toBeUndefined();
+    for (const bad of ['?after=nope', `?after=${randomUUID()}`, '?limit=0', '?limit=1001']) {
+      const res = await page(auth, bad);
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('streams live, and resumes after Last-Event-ID with exactly the missed events', async () => {
+    const account = `acct-${randomUUID()}`;
+    const auth = bearer(token({ account }));
+    const live = new SseClient(port, { ...auth, Accept: 'text/event-stream' });
+    expect(await live.open()).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    const label = await createLabel(t.http, {}, auth);
+    const run = await createRun(t.http, {}, auth);
+    await eventually(
+      () => Promise.resolve(live.events.length),
+      (n) => n >= 2,
+    );
+    live.close();
+    const missed: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      missed.push(
+        (await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: i }, auth))
+          .id,
+      );
+    }
+    const resumed = new SseClient(port, {
+      ...auth,
+      Accept: 'text/event-stream',
+      'Last-Event-ID': live.ids[live.ids.length - 1],
+    });
+    expect(await resumed.open()).toBe(200);
+    await eventually(
+      () => Promise.resolve(resumed.events.length),
+      (n) => n >= 3,
+    );
+    await createRun(t.http, { name: 'after' }, auth);
+    await eventually(
+      () => Promise.resolve(resumed.events.length),
+      (n) => n >= 4,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    resumed.close();
+    expect(live.events.map((x) => x.type)).toEqual(['label.created', 'run.created']);
+    expect(resumed.events.map((x) => x.type)).toEqual([
+      'evaluation.created',
+      'evaluation.created',
+      'evaluation.created',
+      'run.created',
+    ]);
+    expect(resumed.events.slice(0, 3).map((x) => x.data.id)).toEqual(missed);
+    expect(resumed.ids).toEqual(resumed.events.map((x) => x.id));
+  });
+
+  it('refuses an unknown Last-Event-ID with 400', async () => {
+    const res = await t.http.get('/v1/events').set(bearer()).set('Last-Event-ID', randomUUID());
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('invalid_cursor');
+  });
+});

@@ -1,0 +1,197 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createApp } from '../src/app.factory.js';
+import { subjectToken } from '../src/events/nats-publisher.js';
+import { bearer, DATABASES, startApp, type TestApp, testSettings, token } from './support/app.js';
+import { createLabel, createRun } from './support/factories.js';
+
+const MACHINE_NATS = 'nats://127.0.0.1:4222';
+
+interface Event {
+  id: string;
+  type: string;
+  data: { id: string; value?: number };
+}
+
+/** Every message published on an account's subjects, as core NATS sees them (duplicates too). */
+function watch(nc: NatsConnection, account: string): Event[] {
+  const seen: Event[] = [];
+  const sub = nc.subscribe(`assay.${subjectToken(account)}.>`);
+  void (async () => {
+    for await (const m of sub) seen.push(m.json<Event>());
+  })();
+  return seen;
+}
+
+/** What the stream ASSAY kept for an account, in stream order. */
+async function stored(nc: NatsConnection, account: string, expected: number): Promise<Event[]> {
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get('ASSAY', {
+    filter_subjects: `assay.${subjectToken(account)}.>`,
+  });
+  const out: Event[] = [];
+  const deadline = Date.now() + 15_000;
+  while (out.length < expected && Date.now() < deadline) {
+    const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+    for await (const m of batch) out.push(m.json<Event>());
+  }
+  return out;
+}
+
+async function unsent(t: TestApp): Promise<number> {
+  const [{ n }] = await t.dataSource.query<{ n: number }[]>(
+    'SELECT count(*)::int AS n FROM outbox_events WHERE sent_at IS NULL',
+  );
+  return n;
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Writes that make events: a label, a run, evaluations, and an update of each. */
+async function writes(http: TestApp['http'], auth: ReturnType<typeof bearer>, evaluations: number) {
+  const label = await createLabel(http, {}, auth);
+  const run = await createRun(http, {}, auth);
+  const ids: string[] = [];
+  for (let i = 0; i < evaluations; i++) {
+    const res = await http
+      .post(`/v1/run/${run.id}/evaluations`)
+      .set(auth)
+      .send({ evaluation_label_id: label.id, value: i % 5 });
+    expect(res.status).toBe(201);
+    ids.push(res.body.id);
+  }
+  for (const id of ids) {
+    await http.put(`/v1/run/${run.id}/evaluation/${id}`).set(auth).send({ value: 5 });
+  }
+  return 2 + 2 * evaluations;
+}
+
+function expectOncePerIdInOrder(events: Event[], count: number): void {
+  expect(events).toHaveLength(count);
+  expect(new Set(events.map((e) => e.id)).size).toBe(count);
+  const perEvaluation = new Map<string, string[]>();
+  for (const e of events.filter((x) => x.type.startsWith('evaluation.'))) {
+    perEvaluation.set(e.data.id, [...(perEvaluation.get(e.data.id) ?? []), e.type]);
+  }
+  for (const types of perEvaluation.values()) {
+    expect(types).toEqual(['evaluation.created', 'evaluation.updated']);
+  }
+}
+
+describe.each(DATABASES)('NATS JetStream relay on $name', (db) => {
+  let t: TestApp;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nc = await connect({ servers: MACHINE_NATS });
+    t = await startApp(db, { NATS_URL: MACHINE_NATS });
+  });
+  afterAll(async () => {
+    await t.close();
+    await nc.close();
+  });
+
+  it('publishes every event exactly once, on assay.<account>.<type>, in order per resource', async () => {
+    const account = `team.a*b>c %${randomUUID()}`;
+    const seen = watch(nc, account);
+    const count = await writes(t.http, bearer(token({ account })), 10);
+    await until(async () => (await unsent(t)) === 0 && seen.length >= count);
+    expectOncePerIdInOrder(seen, count);
+    expectOncePerIdInOrder(await stored(nc, account, count), count);
+  });
+});
+
+const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
+
+(SERVERS.length ? describe.each(SERVERS) : describe.skip.each(DATABASES))(
+  'NATS relay under faults on $name',
+  (db) => {
+    it('two instances relay together without sending an event twice', async () => {
+      const nc = await connect({ servers: MACHINE_NATS });
+      const t = await startApp(db, { NATS_URL: MACHINE_NATS });
+      const second: NestFastifyApplication = await createApp(
+        testSettings(db, { NATS_URL: MACHINE_NATS }),
+      );
+      try {
+        const accounts = [`two-a-${randomUUID()}`, `two-b-${randomUUID()}`];
+        const seen = accounts.map((a) => watch(nc, a));
+        const counts = await Promise.all([
+          writes(t.http, bearer(token({ account: accounts[0] })), 20),
+          writes(request(second.getHttpServer()), bearer(token({ account: accounts[1] })), 20),
+        ]);
+        await until(async () => (await unsent(t)) === 0);
+        await new Promise((r) => setTimeout(r, 300));
+        seen.forEach((s, i) => expectOncePerIdInOrder(s, counts[i]));
+      } finally {
+        await second.close();
+        await t.close();
+        await nc.close();
+      }
+    });
+
+    it('loses nothing through a broker outage, and writes never wait for the broker', async () => {
+      const port = 14000 + Math.floor(Math.random() * 1000);
+      const store = mkdtempSync(join(tmpdir(), 'assay-nats-'));
+      const url = `nats://127.0.0.1:${port}`;
+      const start = () =>
+        spawn(
+          '/usr/sbin/nats-server',
+          ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store],
+          {
+            stdio: 'ignore',
+          },
+        );
+      const ready = async () => {
+        await until(async () => {
+          try {
+            await (await connect({ servers: url, reconnect: false })).close();
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      };
+      let broker: ChildProcess = start();
+      await ready();
+      const t = await startApp(db, { NATS_URL: url });
+      try {
+        const account = `outage-${randomUUID()}`;
+        const auth = bearer(token({ account }));
+        const before = await writes(t.http, auth, 5);
+        await until(async () => (await unsent(t)) === 0);
+        broker.kill('SIGKILL');
+        const started = Date.now();
+        const during = await writes(t.http, auth, 10);
+        // 22 writes while the broker is gone: none of them waited for it.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(await unsent(t)).toBeGreaterThan(0);
+        broker = start();
+        await ready();
+        await until(async () => (await unsent(t)) === 0, 30_000);
+        const nc = await connect({ servers: url });
+        try {
+          expectOncePerIdInOrder(await stored(nc, account, before + during), before + during);
+        } finally {
+          await nc.close();
+        }
+      } finally {
+        await t.close();
+        broker.kill('SIGKILL');
+        rmSync(store, { recursive: true, force: true });
+      }
+    });
+  },
+);
