@@ -24,9 +24,14 @@ describe.each(DATABASES)('evaluations across runs on $name', (db) => {
   let other: Created;
   let runA: Created;
   let runB: Created;
-  const evaluator = randomUUID();
+  let evaluator: string;
   beforeAll(async () => {
     t = await startApp(db);
+    const registered = await t.http
+      .post('/v1/evaluators')
+      .set(bearer())
+      .send({ name: `judge ${randomUUID()}`, kind: 'llm_judge' });
+    evaluator = (registered.body as Created).id;
     label = await createLabel(t.http);
     other = await createLabel(t.http, { value_type: 'binary' });
     runA = await createRun(t.http, { workflow: 'triage' });
