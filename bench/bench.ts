@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const TOKEN = jwt.sign({ sub: 'bench', account_id: 'bench' }, SECRET, { expiresIn: '2h' });
@@ -372,6 +373,8 @@ export interface BenchReport {
   rounds: number;
   rows: BenchRow[];
   scale?: { workload: string; small: Figures; large: Figures }[];
+  /** --scale: statistics and the export over a million evaluations of one label. */
+  statistics?: StatsBench;
   peakRssMb: { assay: number; baseline?: number; express?: number; metricsOff?: number };
 }
 
@@ -433,6 +436,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // connections on the server in the middle of its drives.
     for (const s of servers.slice(1)) await stop(s);
     let scale: BenchReport['scale'];
+    let statistics: StatsBench | undefined;
     if (o.scale && o.databaseUrl) {
       const listed = [WORKLOADS[1], PAGE];
       const before = [];
@@ -443,6 +447,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         const after = combine((await measure([assay], w, seedData, o))[0]);
         scale.push({ workload: w.name, small: before[i], large: after });
       }
+      statistics = await benchStatistics(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
     return {
       database: o.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite',
@@ -450,6 +455,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       rounds: o.rounds ?? 1,
       rows,
       scale,
+      statistics,
       peakRssMb: { assay: peakRssMb(assay), ...peak },
     };
   } finally {
@@ -520,6 +526,7 @@ export function printReport(r: BenchReport): void {
       })),
     );
   }
+  if (r.statistics) printStatsBench(r.statistics);
   const { assay, baseline, express, metricsOff } = r.peakRssMb;
   console.log(
     `\npeak RSS: Assay ${assay.toFixed(0)} MB` +

@@ -42,6 +42,7 @@ export class AppModule {
             idempotencyTtlSeconds: s.IDEMPOTENCY_TTL,
             eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
             natsUrl: s.NATS_URL,
+            statsTimeoutSeconds: s.DB_STATS_TIMEOUT,
           }),
         }),
         HealthModule,

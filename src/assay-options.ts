@@ -16,6 +16,8 @@ export interface AssayModuleOptions {
   eventsRetentionDays?: number;
   /** A NATS server (nats://host:port, comma-separated for several): events go to JetStream. */
   natsUrl?: string;
+  /** Statement timeout of statistics queries, in seconds (default 30). */
+  statsTimeoutSeconds?: number;
 }
 
 export interface AssayModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -27,6 +29,7 @@ export const ASSAY_OPTIONS = Symbol('assay:options');
 
 export const DEFAULT_IDEMPOTENCY_TTL = 24 * 3600;
 export const DEFAULT_EVENTS_RETENTION_DAYS = 7;
+export const DEFAULT_STATS_TIMEOUT = 30;
 
 /** Makes Assay's options injectable in each of its modules. */
 @Global()

@@ -11,6 +11,7 @@ import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { EvaluatorsModule } from './evaluators/evaluators.module.js';
 import { EventsModule } from './events/events.module.js';
 import { RunsModule } from './runs/runs.module.js';
+import { StatsModule } from './stats/stats.module.js';
 import { WritesModule } from './writes/writes.module.js';
 
 export type { AssayModuleAsyncOptions, AssayModuleOptions };
@@ -42,6 +43,7 @@ export class AssayModule {
         EvaluationsModule,
         EvaluatorsModule,
         EventsModule,
+        StatsModule,
       ],
       exports: [
         RunsModule,
@@ -49,6 +51,7 @@ export class AssayModule {
         EvaluationsModule,
         EvaluatorsModule,
         EventsModule,
+        StatsModule,
       ],
     };
   }

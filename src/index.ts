@@ -13,3 +13,5 @@ export { EvaluationsService } from './evaluations/evaluations.service.js';
 export { EvaluatorsService } from './evaluators/evaluators.service.js';
 export { type AssayHttpOptions, configureAssayHttp } from './http/configure-http.js';
 export { RunsService } from './runs/runs.service.js';
+export { EvaluationListService } from './stats/evaluation-list.service.js';
+export { StatsService } from './stats/stats.service.js';

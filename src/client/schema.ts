@@ -72,6 +72,46 @@ export interface paths {
         patch: operations["EvaluationLabels_update"];
         trace?: never;
     };
+    "/v1/evaluation-label/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two groups of evaluations of a label
+         * @description Each group (baseline.*, candidate.*) takes the filters of /stats. binary: difference of rates with Newcombe's hybrid score interval and the two-proportion z test; continuous: Welch's t test and interval; ordinal: Mann–Whitney U (normal approximation, tie- and continuity-corrected), estimate the difference of mean indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows the label's higher_is_better.
+         */
+        get: operations["Stats_compare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluation-label/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of a label
+         * @description Figures of the label's current evaluations (deleted ones excluded), computed by the database, optionally per group_by key and UTC time bucket. binary: rate and Wilson ci95; continuous: mean, sample stddev, min, max, p50, p90 and t-interval ci95; ordinal: counts per category, median category and mean_index; categorical: counts and shares. from/to are half-open, [from, to). A query running past DB_STATS_TIMEOUT is a 503 naming how to narrow it.
+         */
+        get: operations["Stats_labelStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evaluation-labels": {
         parameters: {
             query?: never;
@@ -90,6 +130,26 @@ export interface paths {
          * @description binary: values 0 or 1. continuous: min_value ≤ value ≤ max_value. categorical and ordinal: a 0-based index into 2–100 distinct categories (ordinal lowest first).
          */
         post: operations["EvaluationLabels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List evaluations across runs, or export them
+         * @description The account’s evaluations of every run, oldest first, with the filters of a run’s list plus workflow and a half-open [from, to) range on created_at. By default a bare JSON array paged by limit/cursor and a Link header. With `Accept: application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header line, then one row per evaluation) it streams every matching row in one answer, no paging (a cursor still sets where it starts; limit is ignored).
+         */
+        get: operations["EvaluationList_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -240,6 +300,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/run/{id}/evaluations/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summary of the evaluations of a run
+         * @description For each label the run has evaluations of, the figures of /stats.
+         */
+        get: operations["Stats_runSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/run/{run_id}/evaluation/{evaluation_id}": {
         parameters: {
             query?: never;
@@ -316,11 +396,49 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A baseline and a candidate group compared. */
+        Comparison: {
+            /** @description Significance level of the verdict */
+            alpha: number;
+            baseline: components["schemas"]["StatsFigures"];
+            candidate: components["schemas"]["StatsFigures"];
+            /** @description null: insufficient data */
+            difference: components["schemas"]["ComparisonDifference"] | null;
+            label: components["schemas"]["EvaluationLabel"];
+            /** @description null: insufficient data */
+            test: components["schemas"]["ComparisonTest"] | null;
+            /**
+             * @description p_value < alpha: improved or regressed by the label higher_is_better (categorical: changed); else no_detectable_change; insufficient_data when a group is too small (no evaluations; continuous: fewer than two)
+             * @enum {string}
+             */
+            verdict: "improved" | "regressed" | "changed" | "no_detectable_change" | "insufficient_data";
+        };
+        /** @description Candidate minus baseline. */
+        ComparisonDifference: {
+            /** @description binary: Newcombe's hybrid score interval; continuous and ordinal: Welch interval (ordinal: of the indexes); categorical: null: [low, high], 95% */
+            ci95: number[] | null;
+            /** @description binary: difference of rates; continuous: of means; ordinal: of mean indexes; categorical: null (no single number) */
+            estimate: number | null;
+        };
+        /** @description The test of the two groups. */
+        ComparisonTest: {
+            /** @enum {string} */
+            method: "two_proportion_z" | "welch_t" | "mann_whitney_u" | "pearson_chi_square";
+            /** @description Two-sided */
+            p_value: number | null;
+            /** @description z, Welch t, U of the candidate, or chi-square; null where no spread leaves it undefined */
+            statistic: number | null;
+        };
         CreateEvaluationLabelDto: {
             /** @example null */
             categories?: string[] | null;
             /** @example Did it help? */
             description?: string | null;
+            /**
+             * @description Which way is better, for comparisons (default true); null for categorical labels. May always change.
+             * @example true
+             */
+            higher_is_better?: boolean | null;
             /** @example 5 */
             max_value?: number | null;
             /** @example 0 */
@@ -523,6 +641,8 @@ export interface components {
             created_at: string;
             created_by: string | null;
             description: string | null;
+            /** @description Which way is better, for comparisons; null for categorical labels */
+            higher_is_better: boolean | null;
             /** Format: uuid */
             id: string;
             /** @description continuous only */
@@ -579,6 +699,46 @@ export interface components {
              * @example evaluation.updated
              */
             type: string;
+        };
+        /** @description Statistics of one label. */
+        LabelStats: {
+            /** @description Ordered by key, then bucket. Without group_by and interval: exactly one group, even over no evaluations. */
+            groups: components["schemas"]["StatsGroup"][];
+            label: components["schemas"]["EvaluationLabel"];
+        };
+        /** @description The figures of one label on one run. */
+        LabelSummary: {
+            /** @description binary: Wilson score interval of the rate; continuous: t interval of the mean: [low, high], 95% */
+            ci95?: number[] | null;
+            /** @description ordinal and categorical: evaluations per category, every category by name (zeros included) */
+            counts?: {
+                [key: string]: number | null;
+            };
+            label: components["schemas"]["EvaluationLabel"];
+            /** @description continuous */
+            max?: number | null;
+            /** @description continuous */
+            mean?: number | null;
+            /** @description ordinal: mean of the 0-based category indexes */
+            mean_index?: number | null;
+            /** @description ordinal: the median category (the lower one when it falls between two) */
+            median?: string | null;
+            /** @description continuous */
+            min?: number | null;
+            /** @description How many evaluations */
+            n: number;
+            /** @description continuous: median, linear interpolation */
+            p50?: number | null;
+            /** @description continuous: 90th percentile, linear interpolation */
+            p90?: number | null;
+            /** @description binary: share of 1s */
+            rate?: number | null;
+            /** @description categorical: share of the evaluations per category, every category by name (zeros included) */
+            shares?: {
+                [key: string]: number | null;
+            };
+            /** @description continuous: sample standard deviation (n − 1) */
+            stddev?: number | null;
         };
         /** @description A recorded run of an AI workflow. */
         Run: {
@@ -655,11 +815,103 @@ export interface components {
             /** @description The evaluation value */
             value: number;
         };
+        /** @description Per label, the evaluations of one run. */
+        RunEvaluationsSummary: {
+            /** @description Every label the run has evaluations of, oldest label first */
+            labels: components["schemas"]["LabelSummary"][];
+            /** Format: uuid */
+            run_id: string;
+        };
+        /** @description The figures of one set of evaluations, by the label value type. binary: rate, ci95. continuous: mean, stddev, min, max, p50, p90, ci95. ordinal: counts, median, mean_index. categorical: counts, shares. A figure the data cannot give (no evaluations; one, where it needs two) is null. */
+        StatsFigures: {
+            /** @description binary: Wilson score interval of the rate; continuous: t interval of the mean: [low, high], 95% */
+            ci95?: number[] | null;
+            /** @description ordinal and categorical: evaluations per category, every category by name (zeros included) */
+            counts?: {
+                [key: string]: number | null;
+            };
+            /** @description continuous */
+            max?: number | null;
+            /** @description continuous */
+            mean?: number | null;
+            /** @description ordinal: mean of the 0-based category indexes */
+            mean_index?: number | null;
+            /** @description ordinal: the median category (the lower one when it falls between two) */
+            median?: string | null;
+            /** @description continuous */
+            min?: number | null;
+            /** @description How many evaluations */
+            n: number;
+            /** @description continuous: median, linear interpolation */
+            p50?: number | null;
+            /** @description continuous: 90th percentile, linear interpolation */
+            p90?: number | null;
+            /** @description binary: share of 1s */
+            rate?: number | null;
+            /** @description categorical: share of the evaluations per category, every category by name (zeros included) */
+            shares?: {
+                [key: string]: number | null;
+            };
+            /** @description continuous: sample standard deviation (n − 1) */
+            stddev?: number | null;
+        };
+        /** @description The figures of one group and time bucket. */
+        StatsGroup: {
+            /**
+             * Format: date-time
+             * @description Start of the UTC time bucket; null without interval
+             */
+            bucket: string | null;
+            /** @description binary: Wilson score interval of the rate; continuous: t interval of the mean: [low, high], 95% */
+            ci95?: number[] | null;
+            /** @description ordinal and categorical: evaluations per category, every category by name (zeros included) */
+            counts?: {
+                [key: string]: number | null;
+            };
+            /**
+             * @description The group_by keys and their values ({} without group_by)
+             * @example {
+             *       "workflow": "support-triage"
+             *     }
+             */
+            key: {
+                [key: string]: string | null;
+            };
+            /** @description continuous */
+            max?: number | null;
+            /** @description continuous */
+            mean?: number | null;
+            /** @description ordinal: mean of the 0-based category indexes */
+            mean_index?: number | null;
+            /** @description ordinal: the median category (the lower one when it falls between two) */
+            median?: string | null;
+            /** @description continuous */
+            min?: number | null;
+            /** @description How many evaluations */
+            n: number;
+            /** @description continuous: median, linear interpolation */
+            p50?: number | null;
+            /** @description continuous: 90th percentile, linear interpolation */
+            p90?: number | null;
+            /** @description binary: share of 1s */
+            rate?: number | null;
+            /** @description categorical: share of the evaluations per category, every category by name (zeros included) */
+            shares?: {
+                [key: string]: number | null;
+            };
+            /** @description continuous: sample standard deviation (n − 1) */
+            stddev?: number | null;
+        };
         UpdateEvaluationLabelDto: {
             /** @example null */
             categories?: string[] | null;
             /** @example Did it help? */
             description?: string | null;
+            /**
+             * @description Which way is better, for comparisons (default true); null for categorical labels. May always change.
+             * @example true
+             */
+            higher_is_better?: boolean | null;
             /** @example 5 */
             max_value?: number | null;
             /** @example 0 */
@@ -1200,6 +1452,284 @@ export interface operations {
             };
         };
     };
+    Stats_compare: {
+        parameters: {
+            query?: {
+                /** @description Significance level of the verdict */
+                alpha?: number;
+                /** @description baseline: Only evaluations created at or after this instant (inclusive) */
+                "baseline.from"?: string;
+                /** @description baseline: Only evaluations created before this instant (exclusive); later than from */
+                "baseline.to"?: string;
+                /** @description baseline: Only evaluations of runs of this workflow */
+                "baseline.workflow"?: string;
+                /** @description baseline: Only evaluations of runs in this status */
+                "baseline.run_status"?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description baseline: Only evaluations of this output */
+                "baseline.output_name"?: string;
+                /** @description baseline: Only evaluations created by this user */
+                "baseline.created_by"?: string;
+                /** @description baseline: Only evaluations created by this evaluator */
+                "baseline.created_by_evaluator_id"?: string;
+                /** @description baseline: human: created with a user token; evaluator: with an evaluator token */
+                "baseline.source"?: "human" | "evaluator";
+                /** @description candidate: Only evaluations created at or after this instant (inclusive) */
+                "candidate.from"?: string;
+                /** @description candidate: Only evaluations created before this instant (exclusive); later than from */
+                "candidate.to"?: string;
+                /** @description candidate: Only evaluations of runs of this workflow */
+                "candidate.workflow"?: string;
+                /** @description candidate: Only evaluations of runs in this status */
+                "candidate.run_status"?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description candidate: Only evaluations of this output */
+                "candidate.output_name"?: string;
+                /** @description candidate: Only evaluations created by this user */
+                "candidate.created_by"?: string;
+                /** @description candidate: Only evaluations created by this evaluator */
+                "candidate.created_by_evaluator_id"?: string;
+                /** @description candidate: human: created with a user token; evaluator: with an evaluator token */
+                "candidate.source"?: "human" | "evaluator";
+            };
+            header?: never;
+            path: {
+                /** @description The ID of the label */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comparison */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Stats_labelStats: {
+        parameters: {
+            query?: {
+                /** @description Only evaluations created at or after this instant (inclusive) */
+                from?: string;
+                /** @description Only evaluations created before this instant (exclusive); later than from */
+                to?: string;
+                /** @description Only evaluations of runs of this workflow */
+                workflow?: string;
+                /** @description Only evaluations of runs in this status */
+                run_status?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description Only evaluations of this output */
+                output_name?: string;
+                /** @description Only evaluations created by this user */
+                created_by?: string;
+                /** @description Only evaluations created by this evaluator */
+                created_by_evaluator_id?: string;
+                /** @description human: created with a user token; evaluator: with an evaluator token */
+                source?: "human" | "evaluator";
+                /** @description Comma list of keys to group by: workflow, output_name, evaluator, created_by, source */
+                group_by?: string;
+                /** @description Also group by time buckets (UTC) */
+                interval?: "hour" | "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                /** @description The ID of the label */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures per group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelStats"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     EvaluationLabels_list: {
         parameters: {
             query?: {
@@ -1395,6 +1925,104 @@ export interface operations {
                      *         }
                      *       ],
                      *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EvaluationList_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+                /** @description Only evaluations of this label */
+                evaluation_label_id?: string;
+                /** @description Only evaluations of this output */
+                output_name?: string;
+                /** @description Only evaluations created by this user */
+                created_by?: string;
+                /** @description Only evaluations created by this evaluator */
+                created_by_evaluator_id?: string;
+                /** @description Only evaluations of runs of this workflow */
+                workflow?: string;
+                /** @description Only evaluations created at or after this instant (inclusive) */
+                from?: string;
+                /** @description Only evaluations created before this instant (exclusive); later than from */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluations */
+            200: {
+                headers: {
+                    /** @description JSON only, when more rows remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEvaluation"][];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2845,6 +3473,117 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Stats_runSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the run */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Figures per label */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEvaluationsSummary"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

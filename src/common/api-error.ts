@@ -39,7 +39,8 @@ export type ErrorCode =
   | 'database_unavailable'
   | 'database_busy'
   | 'database_timeout'
-  | 'outcome_unknown';
+  | 'outcome_unknown'
+  | 'statistics_timeout';
 
 /** Not in Nest's HttpStatus. */
 const REQUEST_HEADER_FIELDS_TOO_LARGE = 431 as HttpStatus;
@@ -99,6 +100,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'database_busy':
     case 'database_timeout':
     case 'outcome_unknown':
+    case 'statistics_timeout':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }

@@ -16,6 +16,7 @@ describe('loadSettings', () => {
       RATE_LIMIT_WINDOW: 60,
       REDIS_KEY_PREFIX: 'assay:',
       METRICS_ENABLED: true,
+      DB_STATS_TIMEOUT: 30,
     });
     expect(s.DATABASE_URL).toBeUndefined();
     expect(s.REDIS_URL).toBeUndefined();
@@ -27,6 +28,7 @@ describe('loadSettings', () => {
       BODY_LIMIT: '2048',
       RATE_LIMIT: '0',
       RATE_LIMIT_WINDOW: '10',
+      DB_STATS_TIMEOUT: '2.5',
       DATABASE_URL: 'postgres://u@h/db',
       JWT_SECRET: secret,
       HOST: '',
@@ -39,6 +41,7 @@ describe('loadSettings', () => {
       BODY_LIMIT: 2048,
       RATE_LIMIT: 0,
       RATE_LIMIT_WINDOW: 10,
+      DB_STATS_TIMEOUT: 2.5,
       DATABASE_URL: 'postgres://u@h/db',
       HOST: '0.0.0.0',
       REDIS_URL: 'redis://127.0.0.1:6379/2',
@@ -60,6 +63,9 @@ describe('loadSettings', () => {
     [{ RATE_LIMIT: 'lots' }, /RATE_LIMIT: must be a whole number/],
     [{ RATE_LIMIT_WINDOW: '0' }, /RATE_LIMIT_WINDOW: must be a whole number of seconds/],
     [{ RATE_LIMIT_WINDOW: '1.5' }, /RATE_LIMIT_WINDOW/],
+    [{ DB_STATS_TIMEOUT: '0' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
+    [{ DB_STATS_TIMEOUT: 'soon' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
+    [{ DB_STATS_TIMEOUT: '3601' }, /DB_STATS_TIMEOUT/],
     [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],

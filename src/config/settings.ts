@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -130,6 +131,15 @@ export class Settings {
   })
   NATS_URL?: string;
 
+  /** Longest a statistics query may run, in seconds (its statement timeout). */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value,
+  )
+  @IsNumber({}, { message: 'must be a number of seconds from 0.001 to 3600' })
+  @Min(0.001, { message: 'must be a number of seconds from 0.001 to 3600' })
+  @Max(3600, { message: 'must be a number of seconds from 0.001 to 3600' })
+  DB_STATS_TIMEOUT: number = 30;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -160,6 +170,7 @@ const KEYS: (keyof Settings)[] = [
   'IDEMPOTENCY_TTL',
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',
+  'DB_STATS_TIMEOUT',
 ];
 
 /**

@@ -35,6 +35,10 @@ export class EvaluationLabelEntity {
   @Column({ type: 'jsonb', nullable: true })
   categories!: string[] | null;
 
+  /** Which way is better, for comparisons; null for categorical labels. */
+  @Column({ name: 'higher_is_better', type: 'boolean', nullable: true })
+  higherIsBetter!: boolean | null;
+
   @Column({ name: 'archived_at', type: 'timestamptz', precision: 3, nullable: true })
   archivedAt!: Date | null;
 

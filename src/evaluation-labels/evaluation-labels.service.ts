@@ -14,7 +14,7 @@ import type {
   UpdateEvaluationLabelDto,
 } from './dto/create-evaluation-label.dto.js';
 import { toEvaluationLabelDto } from './dto/evaluation-label.dto.js';
-import { EvaluationLabelEntity } from './evaluation-label.entity.js';
+import { EvaluationLabelEntity, type ValueType } from './evaluation-label.entity.js';
 import { definitionProblems, type LabelDefinition } from './label-rules.js';
 
 const notFound = (id: string) => ApiError.notFound('Evaluation label', id);
@@ -28,6 +28,28 @@ function checkDefinition(def: LabelDefinition): void {
       problems.map((message) => ({ field: 'value_type', message })),
     );
   }
+}
+
+/**
+ * higher_is_better as a label of this value type keeps it: null for a categorical label,
+ * else what was asked, else what it was, else true. Null on another type means the default.
+ */
+function higherIsBetter(
+  valueType: ValueType,
+  requested: boolean | null | undefined,
+  current: boolean | null,
+): boolean | null {
+  if (valueType === 'categorical') {
+    if (requested != null) {
+      throw new ApiError(
+        'invalid_label_definition',
+        'A categorical label has no better direction: leave higher_is_better out, or null.',
+        [{ field: 'higher_is_better', message: 'must be null for a categorical label' }],
+      );
+    }
+    return null;
+  }
+  return requested === undefined ? (current ?? true) : (requested ?? true);
 }
 
 const sameDefinition = (a: LabelDefinition, b: LabelDefinition) =>
@@ -65,6 +87,7 @@ export class EvaluationLabelsService {
       minValue: dto.min_value ?? null,
       maxValue: dto.max_value ?? null,
       categories: dto.categories ?? null,
+      higherIsBetter: higherIsBetter(dto.value_type, dto.higher_is_better, null),
       archivedAt: null,
       createdBy: principal.sub,
       createdAt: now,
@@ -133,6 +156,7 @@ export class EvaluationLabelsService {
       }
       checkDefinition(next);
       Object.assign(label, next, {
+        higherIsBetter: higherIsBetter(next.valueType, dto.higher_is_better, label.higherIsBetter),
         description: dto.description !== undefined ? dto.description : label.description,
         updatedAt: new Date(),
       });

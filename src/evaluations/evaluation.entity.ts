@@ -13,7 +13,8 @@ import { RunEntity } from '../runs/run.entity.js';
 /** One score of one label on a run, an output of it, or a field inside that output. */
 @Entity({ name: 'run_evaluations' })
 @Index('IDX_run_evaluations_run_order', ['accountId', 'runId', 'createdAt', 'id'])
-@Index('IDX_run_evaluations_label', ['accountId', 'evaluationLabelId'])
+@Index('IDX_run_evaluations_label_order', ['accountId', 'evaluationLabelId', 'createdAt', 'id'])
+@Index('IDX_run_evaluations_order', ['accountId', 'createdAt', 'id'])
 export class EvaluationEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;

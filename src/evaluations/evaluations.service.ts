@@ -17,6 +17,7 @@ import type { WriteScope } from '../writes/write-scope.js';
 import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto.js';
 import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
+import { addListFilters } from './evaluation-filters.js';
 import { actor, recordChange } from './evaluation-history.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 import { compileFieldPath, selectsSomething } from './field-path.js';
@@ -167,17 +168,7 @@ export class EvaluationsService {
     await this.assertRun(principal, runId);
     const where = ['account_id = $1', 'run_id = $2'];
     const params: unknown[] = [principal.accountId, runId];
-    const filters = {
-      evaluation_label_id: query.evaluation_label_id?.toLowerCase(),
-      output_name: query.output_name,
-      created_by: query.created_by,
-      created_by_evaluator_id: query.created_by_evaluator_id?.toLowerCase(),
-    };
-    for (const [column, value] of Object.entries(filters)) {
-      if (value === undefined) continue;
-      params.push(value);
-      where.push(`${column} = $${params.length}`);
-    }
+    addListFilters(query, where, params);
     return findPage(
       this.db,
       { columns: this.columns, from: 'run_evaluations', where, params },

@@ -16,6 +16,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable: well-formed, but it breaks a rule',
   429: "Too Many Requests: the account's rate limit is spent",
+  503: 'Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it)',
 };
 
 const REQUEST_ID = '3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77';
@@ -66,6 +67,12 @@ const HEADERS: Record<number, ApiResponseOptions['headers']> = {
   429: {
     'Retry-After': {
       description: 'Seconds until the account may make requests again',
+      schema: { type: 'integer' },
+    },
+  },
+  503: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again',
       schema: { type: 'integer' },
     },
   },

@@ -1,5 +1,10 @@
 import { Initial1795535239826 } from './1795535239826-Initial.js';
 import { WritePipeline1795621556467 } from './1795621556467-WritePipeline.js';
+import { StatsIndexesAndDirection1795700000000 } from './1795700000000-StatsIndexesAndDirection.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
-export const MIGRATIONS = [Initial1795535239826, WritePipeline1795621556467];
+export const MIGRATIONS = [
+  Initial1795535239826,
+  WritePipeline1795621556467,
+  StatsIndexesAndDirection1795700000000,
+];

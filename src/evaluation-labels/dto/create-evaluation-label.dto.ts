@@ -37,6 +37,18 @@ export class CreateEvaluationLabelDto {
   @IsArray({ message: 'categories must be an array of strings' })
   @IsString({ each: true, message: 'categories must be an array of strings' })
   categories?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    example: true,
+    description:
+      'Which way is better, for comparisons (default true); null for categorical labels. ' +
+      'May always change.',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'higher_is_better must be true, false or null' })
+  higher_is_better?: boolean | null;
 }
 
 export class UpdateEvaluationLabelDto extends PartialType(CreateEvaluationLabelDto) {}

@@ -38,6 +38,13 @@ export class EvaluationLabelDto {
   })
   categories!: string[] | null;
 
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Which way is better, for comparisons; null for categorical labels',
+  })
+  higher_is_better!: boolean | null;
+
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   archived_at!: Date | null;
 
@@ -61,6 +68,7 @@ export function toEvaluationLabelDto(label: EvaluationLabelEntity): EvaluationLa
     min_value: label.minValue,
     max_value: label.maxValue,
     categories: label.categories,
+    higher_is_better: label.higherIsBetter,
     archived_at: label.archivedAt,
     created_by: label.createdBy,
     created_at: label.createdAt,

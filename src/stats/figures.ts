@@ -1,0 +1,68 @@
+import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
+import type { FiguresDto } from './dto/stats.dto.js';
+import { meanInterval, wilson } from './inference.js';
+
+/** What PostgreSQL computed for one group (see MEASURES), plus counts per category index. */
+export interface Aggregate {
+  n: number;
+  sum?: number | null;
+  mean?: number | null;
+  stddev?: number | null;
+  min?: number | null;
+  max?: number | null;
+  p50?: number | null;
+  p90?: number | null;
+  /** percentile_disc(0.5) of the category indexes. */
+  median?: number | null;
+  counts?: number[];
+}
+
+type Label = Pick<EvaluationLabelEntity, 'valueType' | 'categories' | 'higherIsBetter'>;
+
+const byCategory = <T>(label: Label, values: T[]): Record<string, T> =>
+  Object.fromEntries((label.categories ?? []).map((c, i) => [c, values[i]]));
+
+/** The counts per category index, zeros included. */
+export const countsOf = (label: Label, a: Aggregate): number[] =>
+  (label.categories ?? []).map((_, i) => a.counts?.[i] ?? 0);
+
+/** The figures of §11 for one group; null where the group is too small for a figure. */
+export function figuresOf(label: Label, a: Aggregate): FiguresDto {
+  const { n } = a;
+  const some = <T>(v: T | null | undefined): T | null => (n > 0 ? (v ?? null) : null);
+  switch (label.valueType) {
+    case 'binary': {
+      const k = a.sum ?? 0;
+      return { n, rate: n > 0 ? k / n : null, ci95: n > 0 ? wilson(k, n) : null };
+    }
+    case 'continuous': {
+      const twoOrMore = n >= 2 && a.mean != null && a.stddev != null;
+      return {
+        n,
+        mean: some(a.mean),
+        stddev: twoOrMore ? a.stddev : null,
+        min: some(a.min),
+        max: some(a.max),
+        p50: some(a.p50),
+        p90: some(a.p90),
+        ci95: twoOrMore ? meanInterval(a.mean!, a.stddev!, n) : null,
+      };
+    }
+    case 'ordinal':
+      return {
+        n,
+        counts: byCategory(label, countsOf(label, a)),
+        median: n > 0 && a.median != null ? (label.categories?.[a.median] ?? null) : null,
+        mean_index: some(a.mean),
+      };
+    case 'categorical':
+      return {
+        n,
+        counts: byCategory(label, countsOf(label, a)),
+        shares: byCategory(
+          label,
+          countsOf(label, a).map((c) => (n > 0 ? c / n : null)),
+        ),
+      };
+  }
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ASSAY_OPTIONS, type AssayModuleOptions, DEFAULT_STATS_TIMEOUT } from '../assay-options.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { sqlState } from '../common/pg-errors.js';
+import { selectColumns } from '../database/columns.js';
+import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
+import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
+import { type Comparison, compareAggregates } from './compare.js';
+import type { GroupKey, Interval } from './dto/stats-query.dto.js';
+import type { Aggregate } from './figures.js';
+import {
+  aggregateSql,
+  COUNT_MEASURES,
+  type Filters,
+  type GroupColumn,
+  MEASURES,
+  type Selection,
+  statsGroups,
+} from './stats-sql.js';
+
+const QUERY_CANCELED = '57014';
+
+/** One group's aggregate, with the values of its grouping columns. */
+export interface GroupAggregate extends Aggregate {
+  groups: unknown[];
+}
+
+type Row = Record<string, unknown>;
+
+@Injectable()
+export class StatsService {
+  private readonly labelColumns: string;
+  /** DB_STATS_TIMEOUT, in seconds. */
+  private readonly timeout: number;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly labels: EvaluationLabelsService,
+    @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
+  ) {
+    this.labelColumns = selectColumns(db, EvaluationLabelEntity);
+    this.timeout = options.statsTimeoutSeconds ?? DEFAULT_STATS_TIMEOUT;
+  }
+
+  /** The label's figures per group_by key and time bucket. */
+  async labelStats(
+    principal: Principal,
+    labelId: string,
+    filters: Filters,
+    groupBy: GroupKey[] = [],
+    interval?: Interval,
+  ): Promise<{ label: EvaluationLabelEntity; groups: GroupAggregate[] }> {
+    const label = await this.labels.get(principal, labelId);
+    const selection = { accountId: principal.accountId, labelId, filters };
+    const groups = await this.read((tx) =>
+      this.aggregate(tx, label, selection, statsGroups(groupBy, interval)),
+    );
+    return { label, groups };
+  }
+
+  /** Per label, the figures of one run's evaluations. */
+  async runSummary(
+    principal: Principal,
+    runId: string,
+  ): Promise<{ label: EvaluationLabelEntity; aggregate: Aggregate }[]> {
+    return this.read(async (tx) => {
+      const [run] = await tx.query<Row[]>('SELECT 1 FROM runs WHERE account_id = $1 AND id = $2', [
+        principal.accountId,
+        runId,
+      ]);
+      if (!run) throw ApiError.notFound('Run', runId);
+      const labels = await tx.query<EvaluationLabelEntity[]>(
+        `SELECT ${this.labelColumns} FROM evaluation_labels l
+          WHERE l.account_id = $1 AND l.id IN (SELECT evaluation_label_id FROM run_evaluations
+                                               WHERE account_id = $1 AND run_id = $2)
+          ORDER BY l.created_at, l.id`,
+        [principal.accountId, runId],
+      );
+      const summary = [];
+      for (const label of labels) {
+        const selection = { accountId: principal.accountId, labelId: label.id, runId, filters: {} };
+        const [aggregate] = await this.aggregate(tx, label, selection, []);
+        summary.push({ label, aggregate });
+      }
+      return summary;
+    });
+  }
+
+  /** Baseline and candidate of one label, each narrowed by its own filters. */
+  async compare(
+    principal: Principal,
+    labelId: string,
+    baseline: Filters,
+    candidate: Filters,
+    alpha: number,
+  ): Promise<
+    { label: EvaluationLabelEntity; baseline: Aggregate; candidate: Aggregate } & Comparison
+  > {
+    const label = await this.labels.get(principal, labelId);
+    const [b, c] = await this.read(async (tx) => {
+      const of = async (filters: Filters) =>
+        (
+          await this.aggregate(tx, label, { accountId: principal.accountId, labelId, filters }, [])
+        )[0];
+      return [await of(baseline), await of(candidate)];
+    });
+    return { label, baseline: b, candidate: c, ...compareAggregates(label, b, c, alpha) };
+  }
+
+  /**
+   * The measures of the label's value type per group, and for categorical and ordinal
+   * labels the counts per category, both computed by PostgreSQL.
+   */
+  private async aggregate(
+    tx: EntityManager,
+    label: EvaluationLabelEntity,
+    selection: Selection,
+    groups: GroupColumn[],
+  ): Promise<GroupAggregate[]> {
+    const main = aggregateSql(selection, groups, MEASURES[label.valueType]);
+    const rows = await tx.query<Row[]>(main.text, main.params);
+    const result = rows.map((row) => toAggregate(row, groups.length));
+    if (label.valueType === 'categorical' || label.valueType === 'ordinal') {
+      const byGroup = new Map(result.map((a) => [groupKey(a.groups), a]));
+      const counts = aggregateSql(selection, [...groups, 'e.value::int'], COUNT_MEASURES);
+      for (const row of await tx.query<Row[]>(counts.text, counts.params)) {
+        const { groups: withCategory, n } = toAggregate(row, groups.length + 1);
+        const category = Number(withCategory.pop());
+        const group = byGroup.get(groupKey(withCategory));
+        if (group) (group.counts ??= [])[category] = n;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Runs statistics in one read-only snapshot, bounded by DB_STATS_TIMEOUT instead of the
+   * usual statement timeout; a query that runs out of time is a 503 that says how to narrow it.
+   */
+  private async read<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction('REPEATABLE READ', async (tx) => {
+        await tx.query('SET TRANSACTION READ ONLY');
+        await tx.query(`SET LOCAL statement_timeout = ${Math.ceil(this.timeout * 1000)}`);
+        return work(tx);
+      });
+    } catch (err) {
+      if (sqlState(err) !== QUERY_CANCELED) throw err;
+      throw new ApiError(
+        'statistics_timeout',
+        `The statistics query ran longer than ${this.timeout} s ` +
+          '(DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or ' +
+          'other filter, fewer group_by keys or a coarser interval.',
+        undefined,
+        { 'Retry-After': '60' },
+      );
+    }
+  }
+}
+
+const groupKey = (groups: unknown[]) =>
+  JSON.stringify(groups.map((g) => (g instanceof Date ? g.toISOString() : g)));
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toAggregate(row: Row, groupCount: number): GroupAggregate {
+  const groups = Array.from({ length: groupCount }, (_, i) => row[`g${i}`]);
+  return {
+    groups,
+    n: Number(row.n),
+    sum: num(row.sum),
+    mean: num(row.mean),
+    stddev: num(row.stddev),
+    min: num(row.min),
+    max: num(row.max),
+    p50: num(row.p50),
+    p90: num(row.p90),
+    median: num(row.median),
+  };
+}

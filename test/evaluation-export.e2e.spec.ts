@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { EXPORT_PAGE } from '../src/stats/evaluation-list.service.js';
+import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import {
+  type Created,
+  createEvaluation,
+  createLabel,
+  createRun,
+  insertEvaluations,
+} from './support/factories.js';
+
+const parseNdjson = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { id: string; value: number });
+
+describe.each(DATABASES)('evaluations across runs on $name', (db) => {
+  let t: TestApp;
+  let label: Created;
+  let other: Created;
+  let runA: Created;
+  let runB: Created;
+  let evaluator: string;
+  beforeAll(async () => {
+    t = await startApp(db);
+    const registered = await t.http
+      .post('/v1/evaluators')
+      .set(bearer())
+      .send({ name: `judge ${randomUUID()}`, kind: 'llm_judge' });
+    evaluator = (registered.body as Created).id;
+    label = await createLabel(t.http);
+    other = await createLabel(t.http, { value_type: 'binary' });
+    runA = await createRun(t.http, { workflow: 'triage' });
+    runB = await createRun(t.http, { workflow: 'billing' });
+    await createEvaluation(t.http, runA.id, {
+      evaluation_label_id: label.id,
+      value: 1,
+      output_name: 'a, "quoted"\nname',
+    });
+    await createEvaluation(t.http, runB.id, { evaluation_label_id: label.id, value: 2.5 });
+    await createEvaluation(
+      t.http,
+      runA.id,
+      { evaluation_label_id: other.id, value: 0 },
+      bearer(token({ evaluator })),
+    );
+    await createEvaluation(t.http, runB.id, { evaluation_label_id: label.id, value: 4 });
+    // Another account's rows never show.
+    const theirs = bearer(token({ account: 'globex' }));
+    const theirLabel = await createLabel(t.http, {}, theirs);
+    const theirRun = await createRun(t.http, { workflow: 'triage' }, theirs);
+    await createEvaluation(
+      t.http,
+      theirRun.id,
+      { evaluation_label_id: theirLabel.id, value: 3 },
+      theirs,
+    );
+  });
+  afterAll(() => t.close());
+
+  const list = (query = '', accept?: string) => {
+    const req = t.http.get(`/v1/evaluations${query}`).set(bearer());
+    return accept ? req.set('Accept', accept) : req;
+  };
+  const values = (body: { value: number }[]) => body.map((e) => e.value);
+
+  it('lists every run of the account, oldest first, with the filters of a run list', async () => {
+    expect(values((await list()).body)).toEqual([1, 2.5, 0, 4]);
+    expect(values((await list(`?evaluation_label_id=${label.id}`)).body)).toEqual([1, 2.5, 4]);
+    expect(values((await list('?workflow=billing')).body)).toEqual([2.5, 4]);
+    expect(values((await list(`?created_by_evaluator_id=${evaluator}`)).body)).toEqual([0]);
+    expect(values((await list('?created_by=alice&workflow=triage')).body)).toEqual([1]);
+    expect(values((await list('?output_name=nothing')).body)).toEqual([]);
+  });
+
+  it('takes a half-open [from, to) and pages by Link like every list', async () => {
+    const all = (await list()).body as { created_at: string }[];
+    const res = await list(`?from=${all[1].created_at}&to=${all[3].created_at}`);
+    expect(values(res.body)).toEqual([2.5, 0]);
+    const first = await list('?limit=3');
+    expect(values(first.body)).toEqual([1, 2.5, 0]);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.link)![1];
+    expect(next).toContain('limit=3');
+    const second = await t.http.get(next).set(bearer());
+    expect([values(second.body), second.headers.link]).toEqual([[4], undefined]);
+  });
+
+  it.each([
+    ['?from=monday', 'from'],
+    ['?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'from'],
+    ['?workflow=a&workflow=b', 'workflow'],
+    ['?evaluation_label_id=7', 'evaluation_label_id'],
+    ['?limit=0', 'limit'],
+    ['?colour=red', 'colour'],
+  ])('%s is a 400 in the one error body, for JSON and exports alike', async (query, field) => {
+    for (const accept of [undefined, 'application/x-ndjson', 'text/csv']) {
+      const res = await list(query, accept);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'validation_failed', request_id: expect.any(String) });
+      expect(res.body.details).toContainEqual(expect.objectContaining({ field }));
+    }
+    const cursor = await list('?cursor=nonsense', 'text/csv');
+    expect([cursor.status, cursor.body.code]).toEqual([400, 'invalid_cursor']);
+  });
+
+  it('exports every matching row as NDJSON', async () => {
+    const res = await list(`?evaluation_label_id=${label.id}&limit=1`, 'application/x-ndjson');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/x-ndjson');
+    expect(res.headers.link).toBeUndefined();
+    const rows = parseNdjson(res.text);
+    const json = (await list(`?evaluation_label_id=${label.id}`)).body;
+    expect(rows).toEqual(json);
+  });
+
+  it('exports every matching row as CSV, quoting what needs it', async () => {
+    const res = await list('?workflow=triage', 'text/csv;q=0.9, application/json;q=0.5');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const [header, first, second, end] = res.text.split('\r\n').reduce<string[]>((lines, line) => {
+      // A quoted field may hold a line break: join until quotes balance.
+      const last = lines.at(-1);
+      if (last !== undefined && (last.split('"').length - 1) % 2 === 1)
+        lines[lines.length - 1] = `${last}\r\n${line}`;
+      else lines.push(line);
+      return lines;
+    }, []);
+    expect(header).toBe(
+      'id,account_id,run_id,output_name,field_path,evaluation_label_id,value,created_by,created_by_evaluator_id,created_at,updated_by,updated_at',
+    );
+    const json = (await list('?workflow=triage')).body;
+    expect(first).toBe(
+      [
+        json[0].id,
+        'acme',
+        runA.id,
+        '"a, ""quoted""\nname"',
+        '',
+        label.id,
+        '1',
+        'alice',
+        '',
+        json[0].created_at,
+        '',
+        json[0].updated_at,
+      ].join(','),
+    );
+    expect(second.split(',').slice(6, 9)).toEqual(['0', '', evaluator]);
+    expect(end).toBe('');
+  });
+
+  it('streams a large export in keyset pages, and stops reading while the client does not', async () => {
+    const big = await createLabel(t.http);
+    const run = await createRun(t.http);
+    const total = 100_000;
+    const pageCount = total / EXPORT_PAGE;
+    await insertEvaluations(t.dataSource, 'acme', run.id, big.id, total);
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const pages = jest.spyOn(t.dataSource, 'query');
+    let res: IncomingMessage | undefined;
+    try {
+      res = await new Promise<IncomingMessage>((resolve, reject) => {
+        httpRequest(
+          {
+            port,
+            host: '127.0.0.1',
+            path: `/v1/evaluations?evaluation_label_id=${big.id}`,
+            headers: { ...bearer(), Accept: 'application/x-ndjson' },
+          },
+          resolve,
+        )
+          .on('error', reject)
+          .end();
+      });
+      expect(res.statusCode).toBe(200);
+      // Read one chunk, then stop reading for a while.
+      res.pause();
+      await new Promise((r) => setTimeout(r, 1500));
+      const whilePaused = pages.mock.calls.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      // Reads have stopped, far short of the whole result.
+      expect(pages.mock.calls.length).toBe(whilePaused);
+      expect(whilePaused).toBeLessThan(pageCount / 2);
+      const chunks: Buffer[] = [];
+      const body = res;
+      body.on('data', (c: Buffer) => chunks.push(c));
+      body.resume();
+      await new Promise((r) => body.on('end', r));
+      const rows = parseNdjson(Buffer.concat(chunks).toString('utf8'));
+      expect(rows).toHaveLength(total);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(total);
+      expect(pages.mock.calls.length).toBeGreaterThanOrEqual(pageCount);
+    } finally {
+      res?.destroy(); // a failed expectation must not leave the export open
+      pages.mockRestore();
+    }
+  });
+});
