@@ -145,6 +145,21 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
     expect(events.response.status).toBe(200);
     expect(events.data!.map((e) => e.type)).toContain('evaluation.updated');
 
+    const ofLabel = { params: { path: { id: labelId } } };
+    const stats = await client.GET('/v1/evaluation-label/{id}/stats', ofLabel);
+    expect(stats.data!.groups[0].n).toBe(2);
+    const compare = await client.GET('/v1/evaluation-label/{id}/compare', ofLabel);
+    expect(compare.response.status).toBe(200);
+    const summary = await client.GET('/v1/run/{id}/evaluations/summary', {
+      params: { path: { id: runId } },
+    });
+    expect(summary.response.status).toBe(200);
+    const across = await client.GET('/v1/evaluations', {
+      params: { query: { evaluation_label_id: labelId } },
+    });
+    expect(across.response.status).toBe(200);
+    expect((across.data as { value: number }[]).map((e) => e.value)).toEqual([1, 2]);
+
     expect(
       (await client.DELETE('/v1/evaluation-label/{id}', { params: { path: { id: labelId } } }))
         .response.status,

@@ -1590,6 +1590,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1722,6 +1724,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3584,6 +3588,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

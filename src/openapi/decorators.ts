@@ -58,6 +58,10 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
     error:
       'Account "acme" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).',
   },
+  503: {
+    code: 'database_unavailable',
+    error: 'The database is unreachable; try again after Retry-After seconds.',
+  },
 };
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
