@@ -1,6 +1,6 @@
-import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { selectColumns } from '../database/columns.js';
+import type { Statement } from '../writes/statement.js';
 import type { WriteScope } from '../writes/write-scope.js';
 import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import type { ChangeOperation } from './evaluation-change.entity.js';
@@ -14,31 +14,32 @@ export function actor(principal: Principal) {
   };
 }
 
-/** Appends one change record; call it inside the transaction that made the change. */
-export async function recordChange(
-  tx: EntityManager,
+/** Adds to a write's statement the step that appends one change record to the history. */
+export function changeRecorded(
+  s: Statement,
   principal: Principal,
   evaluation: EvaluationEntity,
   operation: ChangeOperation,
   oldValue: number | null,
   newValue: number | null,
-): Promise<void> {
+): Statement {
   const { changedBy, changedByEvaluatorId } = actor(principal);
-  await tx.query(
+  const values = [
+    evaluation.accountId,
+    evaluation.runId,
+    evaluation.id,
+    operation,
+    oldValue,
+    newValue,
+    changedBy,
+    changedByEvaluatorId,
+    new Date(),
+  ];
+  return s.step(
+    'change',
     `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
        new_value, changed_by, changed_by_evaluator_id, changed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      evaluation.accountId,
-      evaluation.runId,
-      evaluation.id,
-      operation,
-      oldValue,
-      newValue,
-      changedBy,
-      changedByEvaluatorId,
-      new Date(),
-    ],
+     VALUES (${values.map((v) => s.param(v)).join(', ')})`,
   );
 }
 

@@ -12,13 +12,14 @@ import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.
 import { valueProblem } from '../evaluation-labels/label-rules.js';
 import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
 import type { RunEntity } from '../runs/run.entity.js';
+import { Statement } from '../writes/statement.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
 import type { WriteScope } from '../writes/write-scope.js';
 import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto.js';
 import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
 import { addListFilters } from './evaluation-filters.js';
-import { actor, recordChange } from './evaluation-history.js';
+import { actor, changeRecorded } from './evaluation-history.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 import { compileFieldPath, selectsSomething } from './field-path.js';
 
@@ -155,7 +156,7 @@ export class EvaluationsService {
       const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
       if (created.length > 0 && !(atomic && refused)) await this.insert(w, created);
       this.metrics?.evaluationsWritten('rejected', outcomes.length - created.length);
-      if (!(atomic && refused)) this.metrics?.evaluationsWritten('created', created.length);
+      if (!(atomic && refused)) this.counted(w, 'created', created.length);
       return outcomes;
     });
   }
@@ -204,30 +205,38 @@ export class EvaluationsService {
       checkValue(label, value);
       const oldValue = evaluation.value;
       Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
-      await w.tx.query(
-        'UPDATE run_evaluations SET value = $1, updated_by = $2, updated_at = $3 WHERE id = $4',
-        [value, evaluation.updatedBy, evaluation.updatedAt, id],
+      const s = new Statement();
+      s.step(
+        'updated',
+        `UPDATE run_evaluations SET value = ${s.param(value)}, updated_by = ${s.param(
+          evaluation.updatedBy,
+        )}, updated_at = ${s.param(evaluation.updatedAt)} WHERE id = ${s.param(id)}`,
       );
-      await recordChange(w.tx, principal, evaluation, 'update', oldValue, value);
+      await w.lastly(changeRecorded(s, principal, evaluation, 'update', oldValue, value));
       w.emit('evaluation.updated', { ...toRunEvaluationDto(evaluation), old_value: oldValue });
+      this.counted(w, 'updated');
       return evaluation;
     });
-    return this.counted('updated', work);
+    return this.metrics ? this.metrics.refusalsOf(work) : work;
   }
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {
     const work = this.writes.run(principal, async (w) => {
       const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
       w.precondition(toRunEvaluationDto(evaluation));
-      await w.tx.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
-      await recordChange(w.tx, principal, evaluation, 'delete', evaluation.value, null);
+      const s = new Statement();
+      s.step('deleted', `DELETE FROM run_evaluations WHERE id = ${s.param(id)}`);
+      await w.lastly(changeRecorded(s, principal, evaluation, 'delete', evaluation.value, null));
       w.emit('evaluation.deleted', toRunEvaluationDto(evaluation));
+      this.counted(w, 'deleted');
     });
-    await this.counted('deleted', work);
+    await (this.metrics ? this.metrics.refusalsOf(work) : work);
   }
 
-  private counted<T>(outcome: Exclude<WriteOutcome, 'rejected'>, work: Promise<T>): Promise<T> {
-    return this.metrics ? this.metrics.evaluationWrite(outcome, work) : work;
+  /** Counts evaluations written, once the write has committed. */
+  private counted(w: WriteScope, outcome: Exclude<WriteOutcome, 'rejected'>, count = 1): void {
+    const metrics = this.metrics;
+    if (metrics) w.afterCommit(() => metrics.evaluationsWritten(outcome, count));
   }
 
   /**
@@ -265,36 +274,39 @@ export class EvaluationsService {
     });
   }
 
-  /** Inserts evaluations and their create records in one statement, and emits their events. */
+  /**
+   * Inserts evaluations and their create records, and emits their events: one statement,
+   * sent with the write's last.
+   */
   private async insert(w: WriteScope, created: EvaluationEntity[]): Promise<void> {
     const { changedBy, changedByEvaluatorId } = actor(w.principal);
     const [first] = created;
-    await w.tx.query(
-      `WITH ev AS (
-         INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
-           field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
-         SELECT id, $1, run_id, label_id, output_name, field_path, value, $2, $3, $4, NULL, $4
-           FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::float8[])
-             AS t(id, run_id, label_id, output_name, field_path, value)
-         RETURNING id, run_id, value)
-       INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
-         new_value, changed_by, changed_by_evaluator_id, changed_at)
-       SELECT $1, run_id, id, 'create', NULL, value, $11, $12, $4 FROM ev`,
-      [
-        first.accountId,
-        first.createdBy,
-        first.createdByEvaluatorId,
-        first.createdAt,
-        created.map((e) => e.id),
-        created.map((e) => e.runId),
-        created.map((e) => e.evaluationLabelId),
-        created.map((e) => e.outputName),
-        created.map((e) => e.fieldPath),
-        created.map((e) => e.value),
-        changedBy,
-        changedByEvaluatorId,
-      ],
+    const s = new Statement();
+    const [account, at] = [s.param(first.accountId), s.param(first.createdAt)];
+    s.step(
+      'created',
+      `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
+         field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
+       SELECT id, ${account}, run_id, label_id, output_name, field_path, value,
+              ${s.param(first.createdBy)}, ${s.param(first.createdByEvaluatorId)}, ${at}, NULL, ${at}
+         FROM unnest(${s.param(created.map((e) => e.id))}::uuid[],
+                     ${s.param(created.map((e) => e.runId))}::uuid[],
+                     ${s.param(created.map((e) => e.evaluationLabelId))}::uuid[],
+                     ${s.param(created.map((e) => e.outputName))}::text[],
+                     ${s.param(created.map((e) => e.fieldPath))}::text[],
+                     ${s.param(created.map((e) => e.value))}::float8[])
+           AS t(id, run_id, label_id, output_name, field_path, value)
+       RETURNING id, run_id, value`,
     );
+    s.step(
+      'changes',
+      `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
+         new_value, changed_by, changed_by_evaluator_id, changed_at)
+       SELECT ${account}, run_id, id, 'create', NULL, value, ${s.param(changedBy)},
+              ${s.param(changedByEvaluatorId)}, ${at}
+         FROM created`,
+    );
+    await w.lastly(s);
     for (const e of created) w.emit('evaluation.created', toRunEvaluationDto(e));
   }
 

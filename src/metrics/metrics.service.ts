@@ -41,25 +41,23 @@ export class MetricsService {
   }
 
   /**
-   * Counts one write of an evaluation: `outcome` when it succeeds, `rejected` when Assay
-   * refuses it (any ApiError: a rule, a missing run or label). A failure from below, such as
-   * the database being unreachable, is no refusal; the HTTP metric shows it as a 5xx.
+   * Counts a write of an evaluation that Assay refused (any ApiError: a rule, a missing run
+   * or label) as `rejected`. A failure from below, such as the database being unreachable,
+   * is no refusal; the HTTP metric shows it as a 5xx.
    */
-  async evaluationWrite<T>(
-    outcome: Exclude<WriteOutcome, 'rejected'>,
-    work: Promise<T>,
-  ): Promise<T> {
+  async refusalsOf<T>(work: Promise<T>): Promise<T> {
     try {
-      const result = await work;
-      this.evaluationsWritten(outcome);
-      return result;
+      return await work;
     } catch (err) {
       if (err instanceof ApiError) this.evaluationsWritten('rejected');
       throw err;
     }
   }
 
-  /** Counts `count` evaluations written (or refused) at once, as a batch does. */
+  /**
+   * Counts `count` evaluations written (or refused) at once. Writes are counted once
+   * committed (WriteScope.afterCommit), so that a write rolled back never counts.
+   */
   evaluationsWritten(outcome: WriteOutcome, count = 1): void {
     if (count > 0) this.written.inc({ outcome }, count);
   }

@@ -130,6 +130,7 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
       });
       await this.finish(runner, scope, stored);
       await commit(runner);
+      scope.committed();
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw err;
@@ -138,33 +139,34 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The write's last statement: its events into the outbox, its answer under its key. */
+  /**
+   * The write's last statement: the change's own last step, if it handed one over, then its
+   * events into the outbox and its answer under its key.
+   */
   private async finish(
     runner: QueryRunner,
     scope: WriteScope,
     stored: { key: string; answer: WriteAnswer } | undefined,
   ): Promise<void> {
-    const parts: string[] = [];
-    const params: unknown[] = [];
+    const statement = scope.takeLast();
     if (scope.events.length > 0) {
-      const insert = outboxInsert(scope.events, 1);
-      parts.push(insert.sql);
-      params.push(...insert.params);
+      statement.numbered('outbox_write', outboxInsert(scope.events, statement.params.length + 1));
     }
     if (stored) {
       const { status, headers, value } = stored.answer;
-      parts.push(storeAnswerSql(params.length + 1));
-      params.push(
-        scope.principal.accountId,
-        stored.key,
-        status,
-        JSON.stringify(headers),
-        value === undefined ? null : JSON.stringify(value),
-      );
+      const first = statement.params.length + 1;
+      statement.numbered('key_answer', {
+        sql: storeAnswerSql(first),
+        params: [
+          scope.principal.accountId,
+          stored.key,
+          status,
+          JSON.stringify(headers),
+          value === undefined ? null : JSON.stringify(value),
+        ],
+      });
     }
-    if (parts.length === 0) return;
-    const sql = parts.length === 1 ? parts[0] : `WITH events AS (${parts[0]}) ${parts[1]}`;
-    await runner.query(sql, params);
+    if (!statement.empty) await runner.query(statement.sql, statement.params);
   }
 
   private async claim(

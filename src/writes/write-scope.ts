@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import type { ChangeEvent } from '../events/outbox.js';
 import { etagOf, matchesStrongly } from './etag.js';
+import { Statement } from './statement.js';
 
 /**
  * One write in progress: its transaction, who writes, the If-Match it must honour and the
@@ -13,6 +14,8 @@ import { etagOf, matchesStrongly } from './etag.js';
 export class WriteScope {
   readonly events: ChangeEvent[] = [];
   private preconditionChecked = false;
+  private readonly onCommit: (() => void)[] = [];
+  private last?: Statement;
 
   constructor(
     readonly tx: EntityManager,
@@ -23,6 +26,35 @@ export class WriteScope {
   /** Records that a resource changed: an event in the outbox, committed with the change. */
   emit(type: string, data: object): void {
     this.events.push({ type, accountId: this.principal.accountId, data });
+  }
+
+  /**
+   * Hands over the change's last statement, which the pipeline sends together with the
+   * events and the stored answer: one round trip for all three. For a change that needs
+   * nothing back from it and expects no error of it (only the database can make it fail).
+   * A second one sends the first at once.
+   */
+  async lastly(statement: Statement): Promise<void> {
+    const earlier = this.last;
+    this.last = statement;
+    if (earlier) await this.tx.query(earlier.sql, earlier.params);
+  }
+
+  /** The last statement handed over, for the pipeline to complete; empty when none was. */
+  takeLast(): Statement {
+    const last = this.last ?? new Statement();
+    this.last = undefined;
+    return last;
+  }
+
+  /** Runs `fn` once the write has committed, never when it rolls back: for counters. */
+  afterCommit(fn: () => void): void {
+    this.onCommit.push(fn);
+  }
+
+  /** Called by the pipeline once the transaction committed. */
+  committed(): void {
+    for (const fn of this.onCommit) fn();
   }
 
   /**
