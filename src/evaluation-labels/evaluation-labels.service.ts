@@ -203,18 +203,13 @@ export class EvaluationLabelsService {
     return Object.assign(new EvaluationLabelEntity(), row);
   }
 
-  /** Several labels, under shared locks, by id: for a writer of many evaluations. */
-  async lockMany(
-    tx: EntityManager,
-    principal: Principal,
-    ids: string[],
-  ): Promise<Map<string, EvaluationLabelEntity>> {
-    const rows = await tx.query<EvaluationLabelEntity[]>(
-      `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = ANY($2::uuid[])
-        ORDER BY id FOR SHARE`,
-      [principal.accountId, ids],
-    );
-    return new Map(rows.map((r) => [r.id, r]));
+  /**
+   * The SELECT of an account's labels by id under shared locks, for a writer of evaluations
+   * to join with its other reads: `account` and `ids` are its placeholders.
+   */
+  lockManySql(account: string, ids: string): string {
+    return `SELECT ${this.columns} FROM evaluation_labels
+             WHERE account_id = ${account} AND id = ANY(${ids}::uuid[]) ORDER BY id FOR SHARE`;
   }
 
   private async inUse(tx: EntityManager, principal: Principal, id: string): Promise<boolean> {

@@ -7,9 +7,8 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, type Page } from '../common/paging.js';
 import { selectColumns } from '../database/columns.js';
-import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
-import { valueProblem } from '../evaluation-labels/label-rules.js';
+import { type LabelDefinition, valueProblem } from '../evaluation-labels/label-rules.js';
 import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
 import type { RunEntity } from '../runs/run.entity.js';
 import { Statement } from '../writes/statement.js';
@@ -38,8 +37,10 @@ export interface NewEvaluation {
 export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
 type LockedRun = Pick<RunEntity, 'id' | 'outputs'>;
+/** What the rules read of a label (read as JSON: archived_at is text). */
+type LockedLabel = LabelDefinition & { id: string; archivedAt: string | null };
 
-function checkValue(label: EvaluationLabelEntity, value: number): void {
+function checkValue(label: LabelDefinition, value: number): void {
   const problem = valueProblem(label, value);
   if (problem) {
     throw new ApiError('value_out_of_range', problem, [{ field: 'value', message: problem }]);
@@ -81,7 +82,7 @@ const missing = (field: string, what: string, id: string) =>
 function checkItem(
   item: NewEvaluation,
   run: LockedRun | undefined,
-  label: EvaluationLabelEntity | undefined,
+  label: LockedLabel | undefined,
 ): void {
   // Syntax first: a bad path is a 400 whatever the run holds.
   const fieldPath = item.field_path != null ? compileFieldPath(item.field_path) : null;
@@ -136,10 +137,10 @@ export class EvaluationsService {
       evaluation_label_id: i.evaluation_label_id.toLowerCase(),
     }));
     return this.writes.run(principal, async (w) => {
-      const runs = await this.lockRuns(w.tx, principal, distinct(items.map((i) => i.run_id)));
-      const labels = await this.labels.lockMany(
+      const { runs, labels } = await this.lockTargets(
         w.tx,
         principal,
+        distinct(items.map((i) => i.run_id)),
         distinct(items.map((i) => i.evaluation_label_id)),
       );
       const now = new Date();
@@ -318,18 +319,27 @@ export class EvaluationsService {
     if (rows.length === 0) throw ApiError.notFound('Run', runId);
   }
 
-  /** The runs' outputs, under shared locks: none can change or vanish until commit. */
-  private async lockRuns(
+  /**
+   * The runs' outputs and the labels, in one statement under shared locks: none can change
+   * or vanish until commit.
+   */
+  private async lockTargets(
     tx: EntityManager,
     principal: Principal,
-    ids: string[],
-  ): Promise<Map<string, LockedRun>> {
-    const rows = await tx.query<LockedRun[]>(
-      `SELECT id, outputs FROM runs WHERE account_id = $1 AND id = ANY($2::uuid[])
-        ORDER BY id FOR SHARE`,
-      [principal.accountId, ids],
+    runIds: string[],
+    labelIds: string[],
+  ): Promise<{ runs: Map<string, LockedRun>; labels: Map<string, LockedLabel> }> {
+    const [found] = await tx.query<{ runs: LockedRun[] | null; labels: LockedLabel[] | null }[]>(
+      `WITH r AS (SELECT id, outputs FROM runs WHERE account_id = $1 AND id = ANY($2::uuid[])
+                   ORDER BY id FOR SHARE),
+            l AS (${this.labels.lockManySql('$1', '$3')})
+       SELECT (SELECT json_agg(r) FROM r) AS runs, (SELECT json_agg(l) FROM l) AS labels`,
+      [principal.accountId, runIds, labelIds],
     );
-    return new Map(rows.map((r) => [r.id, r]));
+    return {
+      runs: new Map((found.runs ?? []).map((r) => [r.id, r])),
+      labels: new Map((found.labels ?? []).map((l) => [l.id, l])),
+    };
   }
 
   private async lockEvaluation(
