@@ -40,6 +40,7 @@ export class AppModule {
           useFactory: (s: Settings) => ({
             auth: jwtVerificationFromSettings(s),
             idempotencyTtlSeconds: s.IDEMPOTENCY_TTL,
+            events: s.EVENTS_ENABLED,
             eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
             natsUrl: s.NATS_URL,
             statsTimeoutSeconds: s.DB_STATS_TIMEOUT,

@@ -12,6 +12,8 @@ export interface AssayModuleOptions {
   auth: JwtVerification;
   /** How long an Idempotency-Key and its answer are kept, in seconds (default 24 h). */
   idempotencyTtlSeconds?: number;
+  /** Whether writes record change events: the outbox, /v1/events, the relay (default true). */
+  events?: boolean;
   /** How many days change events are kept for /v1/events (default 7). */
   eventsRetentionDays?: number;
   /** A NATS server (nats://host:port, comma-separated for several): events go to JetStream. */

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createEvaluation, createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createLabel, createRun, scoredRun } from './support/factories.js';
 
 interface Event {
   id: string;
@@ -197,5 +197,34 @@ describe.each(DATABASES)('change events on $name', (db) => {
     const res = await t.http.get('/v1/events').set(bearer()).set('Last-Event-ID', randomUUID());
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_cursor');
+  });
+});
+
+describe.each(DATABASES)('with EVENTS_ENABLED=false on $name', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(db, { EVENTS_ENABLED: 'false' });
+  });
+  afterAll(() => t.close());
+
+  it('writes record no event, and /v1/events says why there are none', async () => {
+    const auth = bearer(token({ account: `acct-${randomUUID()}` }));
+    const { path } = await scoredRun(t.http, auth);
+    expect((await t.http.put(path).set(auth).send({ value: 2 })).status).toBe(200);
+    const history = await t.http.get(`${path}/history`).set(auth);
+    expect(history.body.map((c: { operation: string }) => c.operation)).toEqual([
+      'create',
+      'update',
+    ]);
+    const [{ count }] = await t.dataSource.query<{ count: number }[]>(
+      'SELECT count(*)::int AS count FROM outbox_events',
+    );
+    expect(count).toBe(0);
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const res = await t.http.get('/v1/events').set(auth).set('Accept', accept);
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('events_disabled');
+      expect(res.body.error).toMatch(/EVENTS_ENABLED is false/);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createEvaluation, createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createLabel, createRun, scoredRun } from './support/factories.js';
 import { hasMetric, sample } from './support/metrics.js';
 
 const DURATION = 'http_server_request_duration_seconds';
@@ -72,16 +72,8 @@ describe.each(DATABASES)('GET /metrics on $name', (db) => {
 
   it('counts writes of evaluations by outcome', async () => {
     const auth = bearer(token({ account: `acme-${randomUUID()}` }));
-    const label = await createLabel(t.http, {}, auth);
-    const run = await createRun(t.http, {}, auth);
     const before = await scrape();
-    const e = await createEvaluation(
-      t.http,
-      run.id,
-      { evaluation_label_id: label.id, value: 1 },
-      auth,
-    );
-    const path = `/v1/run/${run.id}/evaluation/${e.id}`;
+    const { label, path } = await scoredRun(t.http, auth);
     expect((await t.http.put(path).set(auth).send({ value: 2 })).status).toBe(200);
     expect((await t.http.put(path).set(auth).send({ value: 9 })).status).toBe(422);
     expect(

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'not_found'
   | 'route_not_found'
+  | 'events_disabled'
   | 'method_not_allowed'
   | 'conflict'
   | 'label_in_use'
@@ -64,6 +65,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.FORBIDDEN;
     case 'not_found':
     case 'route_not_found':
+    case 'events_disabled':
       return HttpStatus.NOT_FOUND;
     case 'method_not_allowed':
       return HttpStatus.METHOD_NOT_ALLOWED;

@@ -16,6 +16,7 @@ describe('loadSettings', () => {
       RATE_LIMIT_WINDOW: 60,
       REDIS_KEY_PREFIX: 'assay:',
       METRICS_ENABLED: true,
+      EVENTS_ENABLED: true,
       DB_STATS_TIMEOUT: 30,
     });
     expect(s.DATABASE_URL).toBeUndefined();
@@ -35,6 +36,7 @@ describe('loadSettings', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/2',
       REDIS_KEY_PREFIX: 'team-a:',
       METRICS_ENABLED: 'false',
+      EVENTS_ENABLED: 'false',
     });
     expect(s).toMatchObject({
       PORT: 8080,
@@ -47,6 +49,7 @@ describe('loadSettings', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/2',
       REDIS_KEY_PREFIX: 'team-a:',
       METRICS_ENABLED: false,
+      EVENTS_ENABLED: false,
     });
   });
 
@@ -70,6 +73,11 @@ describe('loadSettings', () => {
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],
     [{ METRICS_ENABLED: 'yes' }, /METRICS_ENABLED: must be true or false/],
+    [{ EVENTS_ENABLED: 'off' }, /EVENTS_ENABLED: must be true or false/],
+    [
+      { EVENTS_ENABLED: 'false', NATS_URL: 'nats://127.0.0.1:4222' },
+      /NATS_URL: EVENTS_ENABLED is false, so there are no events to relay/,
+    ],
   ])('refuses %j naming the setting', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);
   });

@@ -119,6 +119,11 @@ export class Settings {
   @Max(30 * 86400, { message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
   IDEMPOTENCY_TTL: number = 86400;
 
+  /** Whether writes record change events (the outbox behind /v1/events and the NATS relay). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  EVENTS_ENABLED: boolean = true;
+
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of days from 1 to 365' })
   @Min(1, { message: 'must be a whole number of days from 1 to 365' })
@@ -168,6 +173,7 @@ const KEYS: (keyof Settings)[] = [
   'METRICS_ENABLED',
   'BAD_TOKEN_LIMIT',
   'IDEMPOTENCY_TTL',
+  'EVENTS_ENABLED',
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',
   'DB_STATS_TIMEOUT',
@@ -195,6 +201,9 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (settings.production && !settings.JWT_SECRET && !settings.JWT_JWKS_URL) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one is required when NODE_ENV is production');
+  }
+  if (settings.NATS_URL && !settings.EVENTS_ENABLED) {
+    problems.push('NATS_URL: EVENTS_ENABLED is false, so there are no events to relay; unset one');
   }
   if (problems.length > 0) {
     throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);

@@ -67,6 +67,7 @@ export class EventsController {
       },
     },
     400,
+    404,
   )
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -76,6 +77,7 @@ export class EventsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    this.events.assertEnabled();
     if (accept?.includes('application/json')) {
       const page = await this.events.page(principal, query.after, query.limit ?? 100);
       if (page.next) {

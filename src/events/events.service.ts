@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
+import { ASSAY_OPTIONS, type AssayModuleOptions } from '../assay-options.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { eventsAfter, headPosition, positionOf, type StoredEvent, toEvent } from './event-store.js';
@@ -22,7 +23,24 @@ export const sseMessage = (e: AssayEvent) =>
 export class EventsService implements BeforeApplicationShutdown {
   private readonly stop = new AbortController();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly enabled: boolean;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
+  ) {
+    this.enabled = options.events !== false;
+  }
+
+  /** 404 when this server records no events: there is nothing to read. */
+  assertEnabled(): void {
+    if (this.enabled) return;
+    throw new ApiError(
+      'events_disabled',
+      'This server records no change events (EVENTS_ENABLED is false), so there are none to ' +
+        'read; ask its operator to turn them on.',
+    );
+  }
 
   /** Open streams end before the server closes, so that shutdown never waits on them. */
   beforeApplicationShutdown(): void {

@@ -39,6 +39,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger('Events');
   private readonly publisher?: NatsPublisher;
   private readonly retentionDays: number;
+  private readonly enabled: boolean;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -49,12 +50,13 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     @InjectDataSource() private readonly db: DataSource,
     @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
   ) {
-    if (options.natsUrl) this.publisher = new NatsPublisher(options.natsUrl);
+    this.enabled = options.events !== false;
+    if (this.enabled && options.natsUrl) this.publisher = new NatsPublisher(options.natsUrl);
     this.retentionDays = options.eventsRetentionDays ?? DEFAULT_EVENTS_RETENTION_DAYS;
   }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    if (this.enabled) this.schedule(0);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -52,6 +52,7 @@ const PURGE_EVERY_MS = 60_000;
 export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
   private readonly checks: WriteCheck[] = [];
   private readonly ttl: number;
+  private readonly recordsEvents: boolean;
   private purgeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -59,6 +60,7 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     @Inject(ASSAY_OPTIONS) options: AssayModuleOptions,
   ) {
     this.ttl = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL;
+    this.recordsEvents = options.events !== false;
   }
 
   onModuleInit(): void {
@@ -149,7 +151,7 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     stored: { key: string; answer: WriteAnswer } | undefined,
   ): Promise<void> {
     const statement = scope.takeLast();
-    if (scope.events.length > 0) {
+    if (this.recordsEvents && scope.events.length > 0) {
       statement.numbered('outbox_write', outboxInsert(scope.events, statement.params.length + 1));
     }
     if (stored) {

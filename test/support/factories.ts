@@ -63,6 +63,19 @@ export function createEvaluation(
   return created(http.post(`/v1/run/${runId}/evaluations`).set(auth).send(body));
 }
 
+/** A new label and run, and an evaluation of 1 on it: the path of that evaluation. */
+export async function scoredRun(http: Http, auth = bearer()) {
+  const label = await createLabel(http, {}, auth);
+  const run = await createRun(http, {}, auth);
+  const evaluation = await createEvaluation(
+    http,
+    run.id,
+    { evaluation_label_id: label.id, value: 1 },
+    auth,
+  );
+  return { label, run, evaluation, path: `/v1/run/${run.id}/evaluation/${evaluation.id}` };
+}
+
 /** Inserts evaluations straight into the table: for specs that need thousands of rows. */
 export async function insertEvaluations(
   ds: DataSource,
