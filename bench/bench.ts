@@ -1,8 +1,10 @@
-// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express]`: how fast
-// Assay records and serves evaluations, against a bare Fastify + pg baseline doing the same
-// work, and against itself with METRICS_ENABLED=false (what metrics cost). Uses the PostgreSQL server at BENCH_DATABASE_URL (its database is emptied), else the
-// embedded database, where only Assay is measured (baseline, --express and --scale need the
-// server).
+// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express --only POST]`:
+// how fast Assay records and serves evaluations, against a bare Fastify + pg baseline doing
+// the same work, and against itself with METRICS_ENABLED=false and with EVENTS_ENABLED=false
+// (what metrics and the outbox cost). Uses the PostgreSQL server at BENCH_DATABASE_URL (its
+// database is emptied), else the embedded database, where only Assay is measured (the
+// others, --express and --scale need the server). With BENCH_NATS_URL, Assay relays its
+// events there, and the time from commit to the broker's acknowledgement is measured.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,12 @@ export interface BenchOptions {
   express?: boolean;
   /** Also run Assay with METRICS_ENABLED=false (server database only): what metrics cost. */
   metricsOff?: boolean;
+  /** Also run Assay with EVENTS_ENABLED=false (server database only): what the outbox costs. */
+  eventsOff?: boolean;
+  /** NATS for Assay to relay its events to; also measures commit-to-acknowledgement time. */
+  natsUrl?: string;
+  /** Only the workloads whose name contains this. */
+  only?: string;
   scale: boolean;
 }
 
@@ -351,20 +359,38 @@ async function resetDatabase(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
+/** What Assay is measured against, each in the same rounds: another server, or Assay itself otherwise set. */
+type Rival = 'baseline' | 'express' | 'metricsOff' | 'eventsOff';
+
+const RIVALS: Record<
+  Rival,
+  { name: string; script: string; port: number; env?: Record<string, string>; heap: boolean }
+> = {
+  baseline: { name: 'baseline', script: 'bench/baseline.js', port: 3902, heap: false },
+  express: { name: 'Assay on Express', script: 'bench/express-main.js', port: 3903, heap: true },
+  metricsOff: {
+    name: 'Assay without metrics',
+    script: 'src/main.js',
+    port: 3904,
+    env: { METRICS_ENABLED: 'false' },
+    heap: true,
+  },
+  eventsOff: {
+    name: 'Assay without events',
+    script: 'src/main.js',
+    port: 3905,
+    env: { EVENTS_ENABLED: 'false' },
+    heap: true,
+  },
+};
+
 export interface BenchRow {
   workload: string;
   /** Evaluations each request writes (writes only). */
   evaluations?: number;
   assay: Figures;
-  baseline?: Figures;
-  express?: Figures;
-  /** Assay / baseline. */
-  vsBaseline?: Ratios;
-  /** Assay (Fastify) / Assay on Express. */
-  vsExpress?: Ratios;
-  metricsOff?: Figures;
-  /** Assay / Assay with METRICS_ENABLED=false. */
-  vsMetricsOff?: Ratios;
+  /** Each rival's figures, and Assay's paired ratios to them (Assay / rival). */
+  rivals: Partial<Record<Rival, { figures: Figures; ratios: Ratios }>>;
 }
 
 export interface BenchReport {
@@ -375,7 +401,9 @@ export interface BenchReport {
   scale?: { workload: string; small: Figures; large: Figures }[];
   /** --scale: statistics and the export over a million evaluations of one label. */
   statistics?: StatsBench;
-  peakRssMb: { assay: number; baseline?: number; express?: number; metricsOff?: number };
+  /** With NATS: from commit to the broker's acknowledgement, at a steady write rate. */
+  relay?: RelayLatency;
+  peakRssMb: { assay: number } & Partial<Record<Rival, number>>;
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -385,60 +413,49 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
-  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
+  const nats: Record<string, string> = o.natsUrl ? { NATS_URL: o.natsUrl } : {};
+  const assay = start('Assay', join(dist, 'src/main.js'), 3901, { ...env, ...nats }, heap);
   const servers = [assay];
   try {
     await waitReady(assay, '/health/ready');
     const seedData = await seed(assay.url);
-    let baseline: Server | undefined;
-    let express: Server | undefined;
-    if (o.baseline && o.databaseUrl) {
-      baseline = start('baseline', join(dist, 'bench/baseline.js'), 3902, env);
-      servers.push(baseline);
-      await waitReady(baseline, '/');
-    }
-    if (o.express && o.databaseUrl) {
-      express = start('Express', join(dist, 'bench/express-main.js'), 3903, env, heap);
-      servers.push(express);
-      await waitReady(express, '/health/ready');
-    }
-    let metricsOff: Server | undefined;
-    if (o.metricsOff && o.databaseUrl) {
-      const off = { ...env, METRICS_ENABLED: 'false' };
-      metricsOff = start('Assay without metrics', join(dist, 'src/main.js'), 3904, off, heap);
-      servers.push(metricsOff);
-      await waitReady(metricsOff, '/health/ready');
-    }
+    // The rivals need the server database: the embedded one is one process's alone.
+    const wanted: Rival[] = o.databaseUrl
+      ? (['baseline', 'express', 'metricsOff', 'eventsOff'] as const).filter((r) => o[r])
+      : [];
+    const rivals = wanted.map((key) => {
+      const r = RIVALS[key];
+      const env2 = { ...env, ...(key === 'metricsOff' ? nats : {}), ...r.env };
+      return { key, server: start(r.name, join(dist, r.script), r.port, env2, r.heap ? heap : []) };
+    });
+    servers.push(...rivals.map((r) => r.server));
+    for (const r of rivals) await waitReady(r.server, r.key === 'baseline' ? '/' : '/health/ready');
     const rows: BenchRow[] = [];
-    for (const w of WORKLOADS) {
+    for (const w of WORKLOADS.filter((w) => !o.only || w.name.includes(o.only))) {
       const [a, ...others] = await measure(servers, w, seedData, o);
-      const row: BenchRow = { workload: w.name, evaluations: w.evaluations, assay: combine(a) };
-      for (const [i, s] of servers.slice(1).entries()) {
-        if (s === baseline) {
-          row.baseline = combine(others[i]);
-          row.vsBaseline = pairedRatios(a, others[i]);
-        } else if (s === express) {
-          row.express = combine(others[i]);
-          row.vsExpress = pairedRatios(a, others[i]);
-        } else {
-          row.metricsOff = combine(others[i]);
-          row.vsMetricsOff = pairedRatios(a, others[i]);
-        }
+      const row: BenchRow = {
+        workload: w.name,
+        evaluations: w.evaluations,
+        assay: combine(a),
+        rivals: {},
+      };
+      for (const [i, r] of rivals.entries()) {
+        row.rivals[r.key] = { figures: combine(others[i]), ratios: pairedRatios(a, others[i]) };
       }
       rows.push(row);
     }
-    const peak = {
-      baseline: baseline && peakRssMb(baseline),
-      express: express && peakRssMb(express),
-      metricsOff: metricsOff && peakRssMb(metricsOff),
-    };
+    const peakRss: BenchReport['peakRssMb'] = { assay: 0 };
+    for (const r of rivals) peakRss[r.key] = peakRssMb(r.server);
     // Only Assay is measured from here on; the others must not close their idle
     // connections on the server in the middle of its drives.
     for (const s of servers.slice(1)) await stop(s);
+    let relay: RelayLatency | undefined;
+    if (o.natsUrl && o.databaseUrl)
+      relay = await relayLatency(assay.url, o.databaseUrl, seedData, o.amount ? 2 : 10);
     let scale: BenchReport['scale'];
     let statistics: StatsBench | undefined;
     if (o.scale && o.databaseUrl) {
-      const listed = [WORKLOADS[1], PAGE];
+      const listed = [WORKLOADS[3], PAGE];
       const before = [];
       for (const w of listed) before.push(combine((await measure([assay], w, seedData, o))[0]));
       await scaleUp(o.databaseUrl, seedData.labelId);
@@ -449,6 +466,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       }
       statistics = await benchStatistics(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
+    peakRss.assay = peakRssMb(assay);
     return {
       database: o.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite',
       connections: o.connections,
@@ -456,33 +474,113 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       rows,
       scale,
       statistics,
-      peakRssMb: { assay: peakRssMb(assay), ...peak },
+      relay,
+      peakRssMb: peakRss,
     };
   } finally {
     for (const s of servers) await stop(s);
   }
 }
 
+export interface RelayLatency {
+  /** Evaluations written per second, as the drive asked and as it got. */
+  asked: number;
+  written: number;
+  /** Evaluations written in all, and their events, every one acknowledged by the broker. */
+  evaluations: number;
+  events: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const RELAY_BATCH = 10;
+
+/**
+ * Writes 1,000 evaluations a second (100 batches of 10: more than single POSTs reach on a
+ * small machine) for `seconds`, waits for the relay to catch up, and reads from the outbox how
+ * long each event took from its write (a moment before its commit) to the broker's
+ * acknowledgement (sent_at, stamped after it).
+ */
+async function relayLatency(
+  url: string,
+  databaseUrl: string,
+  s: Seed,
+  seconds: number,
+): Promise<RelayLatency> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    // Earlier workloads' events go out first: the drive starts on an empty backlog.
+    await drained(db, 300_000);
+    const [{ from }] = (await db.query<{ from: Date }>('SELECT clock_timestamp() AS from')).rows;
+    const asked = 1000;
+    const result = await autocannon({
+      url: `${url}/v1/evaluations/batch`,
+      connections: 16,
+      overallRate: asked / RELAY_BATCH,
+      duration: seconds,
+      method: 'POST',
+      headers: HEADERS,
+      body: JSON.stringify({
+        items: Array.from({ length: RELAY_BATCH }, (_, i) => ({
+          run_id: s.postRunId,
+          evaluation_label_id: s.labelId,
+          value: i % 5,
+        })),
+      }),
+    });
+    if (result.non2xx + result.errors > 0) throw new Error('relay drive: some writes failed');
+    await drained(db, 60_000);
+    const [row] = (
+      await db.query<Omit<RelayLatency, 'asked' | 'written'>>(
+        `SELECT (SELECT count(*)::int FROM run_evaluations
+                  WHERE run_id = $2 AND created_at >= $1) AS evaluations,
+                count(*)::int AS events,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+           FROM (SELECT (extract(epoch FROM sent_at - occurred_at) * 1000)::float8 AS ms
+                   FROM outbox_events WHERE occurred_at >= $1 AND type = 'evaluation.created') t`,
+        [from, s.postRunId],
+      )
+    ).rows;
+    return { asked, written: Math.round(row.evaluations / seconds), ...row };
+  } finally {
+    await db.end();
+  }
+}
+
+/** Waits until every event in the outbox has been relayed. */
+async function drained(db: pg.Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox_events WHERE sent_at IS NULL',
+    );
+    if (rows[0].n === 0) return;
+    if (Date.now() > deadline) throw new Error(`the relay left ${rows[0].n} events unsent`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const fixed = (n?: number) => (n === undefined ? '-' : n.toFixed(2));
 const ratio = (a: number, b?: number) => fixed(b ? a / b : undefined);
 
-/** Assay against another of its forms, workload by workload. */
-function printVersus(
-  rows: BenchRow[],
-  other: 'express' | 'metricsOff',
-  versus: 'vsExpress' | 'vsMetricsOff',
-  [mine, theirs]: [string, string],
-): void {
+/** Assay against a rival, workload by workload. */
+function printVersus(rows: BenchRow[], rival: Rival, [mine, theirs]: [string, string]): void {
   console.table(
-    rows.map((row) => ({
-      workload: row.workload,
-      [`${mine} req/s`]: row.assay.requestsPerSecond,
-      [`${theirs} req/s`]: row[other]?.requestsPerSecond,
-      [`${theirs} p99 ms`]: row[other]?.p99,
-      [`${theirs} non-2xx`]: row[other] && row[other].non2xx + row[other].errors,
-      [`req/s ${mine}/${theirs}`]: fixed(row[versus]?.requestsPerSecond),
-      [`p99 ${mine}/${theirs}`]: fixed(row[versus]?.p99),
-    })),
+    rows.map((row) => {
+      const r = row.rivals[rival];
+      return {
+        workload: row.workload,
+        [`${mine} req/s`]: row.assay.requestsPerSecond,
+        [`${theirs} req/s`]: r?.figures.requestsPerSecond,
+        [`${theirs} p99 ms`]: r?.figures.p99,
+        [`${theirs} non-2xx`]: r && r.figures.non2xx + r.figures.errors,
+        [`req/s ${mine}/${theirs}`]: fixed(r?.ratios.requestsPerSecond),
+        [`p99 ${mine}/${theirs}`]: fixed(r?.ratios.p99),
+      };
+    }),
   );
 }
 
@@ -491,27 +589,49 @@ export function printReport(r: BenchReport): void {
     `\nAssay benchmark on ${r.database}, ${r.connections} connections, ` +
       `median of ${r.rounds} round${r.rounds === 1 ? '' : 's'}\n`,
   );
-  const table = r.rows.map(({ workload, assay, baseline, vsBaseline }) => ({
+  const table = r.rows.map(({ workload, assay, rivals: { baseline } }) => ({
     workload,
     'req/s': assay.requestsPerSecond,
     'p50 ms': assay.p50,
     'p99 ms': assay.p99,
     'non-2xx': assay.non2xx + assay.errors,
-    'baseline req/s': baseline?.requestsPerSecond ?? '-',
-    'baseline p99 ms': baseline?.p99 ?? '-',
-    'req/s ratio': fixed(vsBaseline?.requestsPerSecond),
-    'p50 ratio': fixed(vsBaseline?.p50),
-    'p99 ratio': fixed(vsBaseline?.p99),
+    'baseline req/s': baseline?.figures.requestsPerSecond ?? '-',
+    'baseline p99 ms': baseline?.figures.p99 ?? '-',
+    'req/s ratio': fixed(baseline?.ratios.requestsPerSecond),
+    'p50 ratio': fixed(baseline?.ratios.p50),
+    'p99 ratio': fixed(baseline?.ratios.p99),
   }));
   console.table(table);
   printWriteTargets(r);
-  if (r.rows[0]?.express) {
-    console.log('\nAssay on the Fastify adapter against Assay on the Express adapter:');
-    printVersus(r.rows, 'express', 'vsExpress', ['Fastify', 'Express']);
+  const versus: [Rival, string, [string, string]][] = [
+    [
+      'express',
+      'Assay on the Fastify adapter against Assay on the Express adapter:',
+      ['Fastify', 'Express'],
+    ],
+    [
+      'metricsOff',
+      'What metrics cost: Assay against Assay with METRICS_ENABLED=false:',
+      ['with metrics', 'without'],
+    ],
+    [
+      'eventsOff',
+      `What the outbox costs: Assay${r.relay ? ' (relaying to NATS)' : ''} against Assay with EVENTS_ENABLED=false:`,
+      ['with events', 'without'],
+    ],
+  ];
+  for (const [rival, title, names] of versus) {
+    if (!r.rows[0]?.rivals[rival]) continue;
+    console.log(`\n${title}`);
+    printVersus(r.rows, rival, names);
   }
-  if (r.rows[0]?.metricsOff) {
-    console.log('\nWhat metrics cost: Assay against Assay with METRICS_ENABLED=false:');
-    printVersus(r.rows, 'metricsOff', 'vsMetricsOff', ['with metrics', 'without']);
+  if (r.relay) {
+    const { asked, written, events, p50, p99, max } = r.relay;
+    console.log(
+      `\nFrom commit to the broker's acknowledgement, at ${written} evaluations/s written ` +
+        `(${asked} asked): ${events} events, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, ` +
+        `max ${max.toFixed(0)} ms`,
+    );
   }
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
@@ -527,19 +647,19 @@ export function printReport(r: BenchReport): void {
     );
   }
   if (r.statistics) printStatsBench(r.statistics);
-  const { assay, baseline, express, metricsOff } = r.peakRssMb;
-  console.log(
-    `\npeak RSS: Assay ${assay.toFixed(0)} MB` +
-      (baseline ? `, baseline ${baseline.toFixed(0)} MB` : '') +
-      (express ? `, Assay on Express ${express.toFixed(0)} MB` : '') +
-      (metricsOff ? `, Assay without metrics ${metricsOff.toFixed(0)} MB` : ''),
-  );
+  const rss = Object.entries(r.peakRssMb)
+    .map(([k, mb]) => `${k === 'assay' ? 'Assay' : RIVALS[k as Rival].name} ${mb.toFixed(0)} MB`)
+    .join(', ');
+  console.log(`\npeak RSS: ${rss}`);
 }
 
 /** The write figures the targets speak of: evaluations stored per second, and their ratios. */
 function printWriteTargets(r: BenchReport): void {
   const stored = (row: BenchRow | undefined, f?: 'assay' | 'baseline') =>
-    row && f && row[f] ? row[f].requestsPerSecond * (row.evaluations ?? 1) : undefined;
+    row && f && (f === 'assay' ? row.assay : row.rivals.baseline?.figures)
+      ? (f === 'assay' ? row.assay : row.rivals.baseline!.figures).requestsPerSecond *
+        (row.evaluations ?? 1)
+      : undefined;
   const find = (prefix: string) => r.rows.find((row) => row.workload.startsWith(prefix));
   const [single, keyed, batch] = [
     find('POST evaluation'),
@@ -548,7 +668,7 @@ function printWriteTargets(r: BenchReport): void {
   ];
   console.log('\nEvaluations stored per second:');
   console.table({
-    'batch: Assay / baseline': fixed(batch?.vsBaseline?.requestsPerSecond),
+    'batch: Assay / baseline': fixed(batch?.rivals.baseline?.ratios.requestsPerSecond),
     'batch Assay / single POST Assay': ratio(stored(batch, 'assay') ?? 0, stored(single, 'assay')),
     'POST with key / without (Assay)': ratio(
       keyed?.assay.requestsPerSecond ?? 0,
@@ -562,8 +682,8 @@ function printWriteTargets(r: BenchReport): void {
 /** Every request of every server answered 2xx: otherwise the figures measure failures. */
 export function allSucceeded(r: BenchReport): boolean {
   return r.rows.every((row) =>
-    [row.assay, row.baseline, row.express, row.metricsOff].every(
-      (f) => !f || f.non2xx + f.errors === 0,
+    [row.assay, ...Object.values(row.rivals).map((r) => r.figures)].every(
+      (f) => f.non2xx + f.errors === 0,
     ),
   );
 }
@@ -579,6 +699,8 @@ if (process.argv[1] === import.meta.filename) {
       scale: { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
       'no-metrics-off': { type: 'boolean', default: false },
+      'no-events-off': { type: 'boolean', default: false },
+      only: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
     },
   });
@@ -607,6 +729,9 @@ if (process.argv[1] === import.meta.filename) {
     express: values.express,
     baseline: !values['no-baseline'],
     metricsOff: !values['no-metrics-off'],
+    eventsOff: !values['no-events-off'],
+    natsUrl: process.env.BENCH_NATS_URL || undefined,
+    only: values.only,
     scale: values.scale,
   });
   printReport(report);

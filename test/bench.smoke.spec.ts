@@ -14,7 +14,7 @@ describe('the benchmark, in a smoke run', () => {
     });
   }, 120_000);
 
-  it('drives every workload against Assay (and, on a server, the baseline and Assay without metrics) with no failed request', async () => {
+  it('drives every workload against Assay (and, on a server, the baseline, Assay without metrics and without events, and the relay to NATS) with no failed request', async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     const report = await runBench({
       databaseUrl,
@@ -22,6 +22,8 @@ describe('the benchmark, in a smoke run', () => {
       connections: 4,
       baseline: true,
       metricsOff: true,
+      eventsOff: true,
+      natsUrl: databaseUrl && (process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
       scale: false,
     });
     expect(report.rows.map((r) => r.workload)).toEqual([
@@ -33,9 +35,9 @@ describe('the benchmark, in a smoke run', () => {
       'PUT value',
     ]);
     for (const row of report.rows) {
-      for (const figures of databaseUrl
-        ? [row.assay, row.baseline!, row.metricsOff!]
-        : [row.assay]) {
+      const rivals = Object.values(row.rivals).map((r) => r.figures);
+      expect(rivals).toHaveLength(databaseUrl ? 3 : 0);
+      for (const figures of [row.assay, ...rivals]) {
         expect([row.workload, figures.non2xx, figures.errors]).toEqual([row.workload, 0, 0]);
         expect(figures.requests * (row.evaluations ?? 1)).toBeGreaterThanOrEqual(200);
       }
@@ -43,5 +45,13 @@ describe('the benchmark, in a smoke run', () => {
     expect(report.peakRssMb.assay).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.baseline).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.metricsOff).toBeGreaterThan(0);
+    if (databaseUrl) expect(report.peakRssMb.eventsOff).toBeGreaterThan(0);
+    if (databaseUrl) {
+      // Every event of the steady drive was acknowledged by the broker, each timed.
+      const relay = report.relay!;
+      expect(relay.events).toBe(relay.evaluations);
+      expect(relay.p99).toBeGreaterThan(0);
+      expect(relay.max).toBeGreaterThanOrEqual(relay.p99);
+    }
   }, 120_000);
 });

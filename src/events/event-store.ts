@@ -104,9 +104,10 @@ export async function leaseUnsent(tx: Db, limit: number): Promise<StoredEvent[]>
 }
 
 export async function markSent(tx: Db, positions: string[]): Promise<void> {
-  await tx.query('UPDATE outbox_events SET sent_at = now() WHERE position = ANY($1::bigint[])', [
-    positions,
-  ]);
+  await tx.query(
+    'UPDATE outbox_events SET sent_at = clock_timestamp() WHERE position = ANY($1::bigint[])',
+    [positions],
+  );
 }
 
 /** Deletes events past retention that need nothing more (relayed, or no relay to wait for). */
