@@ -18,6 +18,7 @@ import {
   leaseUnsent,
   markSent,
   purgeOldEvents,
+  type StoredEvent,
   toEvent,
 } from './event-store.js';
 import { NatsPublisher } from './nats-publisher.js';
@@ -26,6 +27,10 @@ const TICK_MS = 50;
 const MAX_BACKOFF_MS = 5000;
 const PURGE_EVERY_MS = 10 * 60_000;
 const RELAY_BATCH = 500;
+
+/** The resource an event is about (`evaluation` 5e1…), whose events must keep their order. */
+const resourceOf = (event: StoredEvent) =>
+  `${event.type.slice(0, event.type.indexOf('.'))} ${String((event.data as { id?: unknown }).id)}`;
 
 /**
  * Moves the outbox along, in every instance: gives committed events their positions, relays
@@ -78,21 +83,37 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
+  /**
+   * Relays a lease of events. Each resource's events go out one at a time, in order, and a
+   * failure stops that resource's chain (its later events wait for the next round); the
+   * chains of different resources go out side by side, so a round is not a broker round
+   * trip per event.
+   */
   private async relay(publisher: NatsPublisher): Promise<void> {
     let failure: Error | undefined;
     await this.db.transaction(async (tx) => {
       const leased = await leaseUnsent(tx, RELAY_BATCH);
-      const sent: string[] = [];
-      // One at a time: a failure leaves everything after it unsent, so order is kept.
+      const chains = new Map<string, StoredEvent[]>();
       for (const event of leased) {
-        try {
-          await publisher.publish(toEvent(event));
-        } catch (err) {
-          failure = err instanceof Error ? err : new Error(String(err));
-          break;
-        }
-        sent.push(event.position);
+        const resource = resourceOf(event);
+        const chain = chains.get(resource);
+        if (chain) chain.push(event);
+        else chains.set(resource, [event]);
       }
+      const sent: string[] = [];
+      await Promise.all(
+        [...chains.values()].map(async (chain) => {
+          for (const event of chain) {
+            try {
+              await publisher.publish(toEvent(event));
+            } catch (err) {
+              failure ??= err instanceof Error ? err : new Error(String(err));
+              return;
+            }
+            sent.push(event.position);
+          }
+        }),
+      );
       if (sent.length > 0) await markSent(tx, sent);
     });
     if (failure !== undefined) throw failure;
