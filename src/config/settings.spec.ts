@@ -18,6 +18,7 @@ describe('loadSettings', () => {
       METRICS_ENABLED: true,
       EVENTS_ENABLED: true,
       DB_STATS_TIMEOUT: 30,
+      DB_POOL_SIZE: 32,
     });
     expect(s.DATABASE_URL).toBeUndefined();
     expect(s.REDIS_URL).toBeUndefined();
@@ -30,6 +31,7 @@ describe('loadSettings', () => {
       RATE_LIMIT: '0',
       RATE_LIMIT_WINDOW: '10',
       DB_STATS_TIMEOUT: '2.5',
+      DB_POOL_SIZE: '8',
       DATABASE_URL: 'postgres://u@h/db',
       JWT_SECRET: secret,
       HOST: '',
@@ -44,6 +46,7 @@ describe('loadSettings', () => {
       RATE_LIMIT: 0,
       RATE_LIMIT_WINDOW: 10,
       DB_STATS_TIMEOUT: 2.5,
+      DB_POOL_SIZE: 8,
       DATABASE_URL: 'postgres://u@h/db',
       HOST: '0.0.0.0',
       REDIS_URL: 'redis://127.0.0.1:6379/2',
@@ -69,6 +72,7 @@ describe('loadSettings', () => {
     [{ DB_STATS_TIMEOUT: '0' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
     [{ DB_STATS_TIMEOUT: 'soon' }, /DB_STATS_TIMEOUT: must be a number of seconds/],
     [{ DB_STATS_TIMEOUT: '3601' }, /DB_STATS_TIMEOUT/],
+    [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE: must be a whole number of connections from 1 to 1000/],
     [{ NODE_ENV: 'production' }, /one is required when NODE_ENV is production/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],

@@ -99,6 +99,13 @@ export class Settings {
   @Min(100, { message: 'must be a whole number of milliseconds from 100 to 600000' })
   @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
   DB_STATEMENT_TIMEOUT: number = 5000;
+  /** Connections each instance keeps to a PostgreSQL server: instances × this must fit its max_connections. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of connections from 1 to 1000' })
+  @Min(1, { message: 'must be a whole number of connections from 1 to 1000' })
+  @Max(1000, { message: 'must be a whole number of connections from 1 to 1000' })
+  DB_POOL_SIZE: number = 32;
+
   /** Redis that every instance counts the rate limit in; unset: each process counts alone. */
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
@@ -168,6 +175,7 @@ const KEYS: (keyof Settings)[] = [
   'RATE_LIMIT',
   'RATE_LIMIT_WINDOW',
   'DB_STATEMENT_TIMEOUT',
+  'DB_POOL_SIZE',
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
   'METRICS_ENABLED',

@@ -22,7 +22,7 @@ export const ENTITIES = [
   OutboxEventEntity,
 ];
 
-/** Connection pool size on a PostgreSQL server. */
+/** Connection pool size on a PostgreSQL server, unless DB_POOL_SIZE says otherwise. */
 export const POOL_SIZE = 32;
 
 const DEFAULT_STATEMENT_TIMEOUT = 5000;
@@ -68,7 +68,7 @@ export const IN_MEMORY = 'memory://';
  */
 export function dataSourceOptions(
   settings: Pick<Settings, 'DATABASE_URL' | 'DATA_DIR'> &
-    Partial<Pick<Settings, 'DB_STATEMENT_TIMEOUT'>>,
+    Partial<Pick<Settings, 'DB_STATEMENT_TIMEOUT' | 'DB_POOL_SIZE'>>,
 ): DataSourceOptions {
   const timeout = settings.DB_STATEMENT_TIMEOUT ?? DEFAULT_STATEMENT_TIMEOUT;
   const common = {
@@ -87,7 +87,7 @@ export function dataSourceOptions(
       migrations: MIGRATIONS.map(withoutTimeouts),
       url: settings.DATABASE_URL,
       driver: pgDriver,
-      poolSize: POOL_SIZE,
+      poolSize: settings.DB_POOL_SIZE ?? POOL_SIZE,
       // Both the wait for a free pooled connection and the making of a new one.
       connectTimeoutMS: timeout,
       extra: {
