@@ -90,17 +90,17 @@ export function eventsAfter(
  * empty lease): events of one resource go out in order. Call it inside a transaction.
  */
 export async function leaseUnsent(tx: Db, limit: number): Promise<StoredEvent[]> {
-  const leased = await tx.query<StoredEvent[]>(
-    `SELECT ${EVENT_COLUMNS} FROM outbox_events
-      WHERE sent_at IS NULL AND position IS NOT NULL
-      ORDER BY outbox_events.position LIMIT $1 FOR UPDATE SKIP LOCKED`,
+  const leased = await tx.query<(StoredEvent & { oldest: string })[]>(
+    `WITH leased AS (
+       SELECT * FROM outbox_events WHERE sent_at IS NULL AND position IS NOT NULL
+        ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED)
+     SELECT ${EVENT_COLUMNS}, (SELECT min(position)::text FROM outbox_events
+                                WHERE sent_at IS NULL AND position IS NOT NULL) AS oldest
+       FROM leased ORDER BY leased.position`,
     [limit],
   );
-  if (leased.length === 0) return leased;
-  const [{ oldest }] = await tx.query<{ oldest: string }[]>(
-    'SELECT min(position)::text AS oldest FROM outbox_events WHERE sent_at IS NULL AND position IS NOT NULL',
-  );
-  return oldest === leased[0].position ? leased : [];
+  if (leased.length === 0 || leased[0].oldest !== leased[0].position) return [];
+  return leased.map(({ oldest: _oldest, ...event }) => event);
 }
 
 export async function markSent(tx: Db, positions: string[]): Promise<void> {

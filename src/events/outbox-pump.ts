@@ -24,6 +24,7 @@ import {
 import { NatsPublisher } from './nats-publisher.js';
 
 const TICK_MS = 50;
+const BUSY_TICK_MS = 10;
 const MAX_BACKOFF_MS = 5000;
 const PURGE_EVERY_MS = 10 * 60_000;
 const RELAY_BATCH = 500;
@@ -71,16 +72,18 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     await this.publisher?.close();
   }
 
-  /** One round: positions, relay, and now and then the purge. Exposed for tests and bench. */
-  async round(): Promise<void> {
+  /** One round: positions, relay, and now and then the purge. Whether it moved any event. */
+  private async round(): Promise<boolean> {
+    let moved = 0;
     if (await hasUnpositioned(this.db)) {
-      await this.db.transaction((tx) => assignPositions(tx));
+      moved += await this.db.transaction((tx) => assignPositions(tx));
     }
-    if (this.publisher) await this.relay(this.publisher);
+    if (this.publisher) moved += await this.relay(this.publisher);
     if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = Date.now();
       await purgeOldEvents(this.db, this.retentionDays, this.publisher !== undefined);
     }
+    return moved > 0;
   }
 
   /**
@@ -89,9 +92,9 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
    * chains of different resources go out side by side, so a round is not a broker round
    * trip per event.
    */
-  private async relay(publisher: NatsPublisher): Promise<void> {
+  private async relay(publisher: NatsPublisher): Promise<number> {
     let failure: Error | undefined;
-    await this.db.transaction(async (tx) => {
+    const relayed = await this.db.transaction(async (tx) => {
       const leased = await leaseUnsent(tx, RELAY_BATCH);
       const chains = new Map<string, StoredEvent[]>();
       for (const event of leased) {
@@ -115,18 +118,23 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
         }),
       );
       if (sent.length > 0) await markSent(tx, sent);
+      return sent.length;
     });
     if (failure !== undefined) throw failure;
+    return relayed;
   }
 
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      let next = TICK_MS;
       this.running = this.round().then(
-        () => {
+        (moved) => {
           if (this.failures > 0)
             this.logger.log(`Outbox relay recovered after ${this.failures} failed rounds`);
           this.failures = 0;
+          // While events keep coming, rounds follow closely, each taking what came meanwhile.
+          if (moved) next = BUSY_TICK_MS;
         },
         (err: unknown) => {
           if (this.failures === 0) {
@@ -138,7 +146,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
         },
       );
       void this.running.then(() =>
-        this.schedule(Math.min(TICK_MS * 2 ** this.failures, MAX_BACKOFF_MS)),
+        this.schedule(Math.min(next * 2 ** this.failures, MAX_BACKOFF_MS)),
       );
     }, delay);
     this.timer.unref();
