@@ -11,8 +11,12 @@ import type { ListEvaluationsQueryDto } from './dto/list-evaluations-query.dto.j
 import { CSV_HEADER, type ExportType, exportLineSql, lineEnd } from './export-format.js';
 import { toFilters } from './filters.js';
 
-/** Rows per statement while exporting: each page is one short indexed range read. */
-export const EXPORT_PAGE = 5000;
+/**
+ * Rows per statement while exporting: each page is one short indexed range read. Measured
+ * on a million rows: 2,000 streamed fastest with the least memory (5,000 grew the server's
+ * RSS by 45-70 MB, 2,000 by 13-22 MB; 1,000 was slower and no leaner).
+ */
+export const EXPORT_PAGE = 2000;
 
 /** An exported row: its line of text, and its keyset position. */
 interface ExportRow {
