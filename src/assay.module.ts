@@ -11,6 +11,7 @@ import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { EvaluatorsModule } from './evaluators/evaluators.module.js';
 import { EventsModule } from './events/events.module.js';
 import { RunsModule } from './runs/runs.module.js';
+import { assertOneNestCore } from './one-nest.js';
 import { StatsModule } from './stats/stats.module.js';
 import { WritesModule } from './writes/writes.module.js';
 
@@ -29,6 +30,7 @@ export class AssayModule {
   }
 
   static forRootAsync(options: AssayModuleAsyncOptions): DynamicModule {
+    assertOneNestCore();
     return {
       module: AssayModule,
       imports: [

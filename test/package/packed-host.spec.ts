@@ -126,4 +126,32 @@ describe('the packed package inside a fresh Nest app', () => {
     expect(text.status).toBe(415);
     expect((await fetch(`${host.url}/v1/runs`)).status).toBe(401);
   });
+
+  // Last: it replaces the installed copy with a link to this checkout.
+  it('stops at once, naming the fix, when Assay is installed as a link to a checkout', () => {
+    execFileSync(
+      'npm',
+      ['install', '--no-save', '--offline', '--no-audit', '--no-fund', process.cwd()],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+        timeout: 120_000,
+      },
+    );
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, [join(dir, 'main.mjs')], {
+        cwd: dir,
+        env: { ...process.env, PORT: '0', JWT_SECRET: TEST_SECRET },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+    } catch (err) {
+      failure = err as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stderr).toMatch(/Two copies of @nestjs\/core/);
+    expect(failure?.stderr).toMatch(/npm install --install-links/);
+  });
 });
