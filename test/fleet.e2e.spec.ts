@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { TEST_SECRET, token } from './support/app.js';
-import { build, type Instance, startInstance } from './support/instances.js';
+import { ensureBuilt, type ServerProcess, startServer } from './support/server.js';
 import { sample } from './support/metrics.js';
 import { redisClient, SHARED_REDIS_URL } from './support/redis.js';
 
@@ -12,7 +12,7 @@ const LIMIT = 100;
 
 /** One call to an instance, as any client would make it. */
 async function call(
-  instance: Instance,
+  instance: ServerProcess,
   account: string,
   method: string,
   path: string,
@@ -40,10 +40,10 @@ async function call(
 // The embedded database belongs to one process, so this needs the server.
 (DATABASE_URL ? describe : describe.skip)('two instances on one database and one Redis', () => {
   const prefix = `assay-test-${randomUUID()}:`;
-  let fleet: Instance[] = [];
+  let fleet: ServerProcess[] = [];
 
   beforeAll(async () => {
-    build();
+    ensureBuilt();
     const ds = await new DataSource(dataSourceOptions({ DATABASE_URL, DATA_DIR: '' })).initialize();
     await ds.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
     await ds.destroy();
@@ -57,7 +57,7 @@ async function call(
       RATE_LIMIT_WINDOW: '300',
     };
     // Started together on an empty database: both run the migrations at once.
-    fleet = await Promise.all([startInstance({ env }), startInstance({ env })]);
+    fleet = await Promise.all([startServer(env), startServer(env)]);
   }, 180_000);
 
   afterAll(async () => {
@@ -178,6 +178,6 @@ async function call(
   // A fall back to memory is a warning, not an error: on an overloaded machine an event loop
   // late by more than the Redis timeout makes one, and the limit then holds per instance.
   it('logs no error on either instance', () => {
-    for (const i of fleet) expect(i.output()).not.toMatch(/"level":(50|60)/);
+    for (const i of fleet) expect(i.lines.join('\n')).not.toMatch(/"level":(50|60)/);
   });
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import {
   token,
 } from './support/app.js';
 import { createLabel, createRun } from './support/factories.js';
+import { ensureBuilt, startServer } from './support/server.js';
 
 const MACHINE_NATS = 'nats://127.0.0.1:4222';
 
@@ -162,28 +163,13 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
     });
 
     it('loses nothing when an instance is killed with SIGKILL mid-relay', async () => {
-      execSync('npm run -s build', { stdio: 'ignore' });
+      ensureBuilt();
       const t = await startApp(db);
       const nc = await connect({ servers: MACHINE_NATS });
       const account = `killed-${randomUUID()}`;
-      const serve = (port: number) => {
-        const child = spawn(process.execPath, ['dist/src/main.js'], {
-          env: {
-            PATH: process.env.PATH ?? '',
-            ...testSettingsEnv(db),
-            NATS_URL: MACHINE_NATS,
-            PORT: String(port),
-            HOST: '127.0.0.1',
-          },
-          stdio: 'ignore',
-        });
-        return { child, url: `http://127.0.0.1:${port}` };
-      };
-      const first = serve(14900 + Math.floor(Math.random() * 50));
+      const serve = () => startServer({ ...testSettingsEnv(db), NATS_URL: MACHINE_NATS });
+      const first = await serve();
       try {
-        await until(
-          async () => (await fetch(`${first.url}/health/ready`).catch(() => null))?.ok === true,
-        );
         const auth = bearer(token({ account }));
         const http = request(first.url);
         const count = await writes(http, auth, 5);
@@ -201,18 +187,18 @@ const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
           });
         expect(burst.status).toBe(201);
         // Killed while it still has events to relay: no shutdown, no chance to finish.
-        first.child.kill('SIGKILL');
+        await first.stop('SIGKILL');
         expect(await unsent(t)).toBeGreaterThan(0);
-        const second = serve(14950 + Math.floor(Math.random() * 50));
+        const second = await serve();
         try {
           await until(async () => (await unsent(t)) === 0, 30_000);
           const total = count + 2 + 500;
           expectOncePerIdInOrder(await stored(nc, account, total), total);
         } finally {
-          second.child.kill('SIGTERM');
+          await second.stop();
         }
       } finally {
-        first.child.kill('SIGKILL');
+        await first.stop('SIGKILL');
         await nc.close();
         await t.close();
       }

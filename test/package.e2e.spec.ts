@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { build } from './support/instances.js';
+import { ensureBuilt } from './support/server.js';
 
 const TSC = resolve('node_modules/.bin/tsc');
 
@@ -29,7 +29,7 @@ describe('the packed package', () => {
   let t: TestApp;
   let dir: string;
   beforeAll(async () => {
-    build();
+    ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), 'assay-consumer-'));
     execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { stdio: 'ignore' });
     writeFileSync(join(dir, 'package.json'), '{"name":"consumer","private":true,"type":"module"}');

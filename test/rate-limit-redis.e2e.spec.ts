@@ -5,20 +5,20 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TEST_SECRET, token } from './support/app.js';
-import { build, freePort, type Instance, startInstance } from './support/instances.js';
+import { ensureBuilt, freePort, type ServerProcess, startServer } from './support/server.js';
 import { sample } from './support/metrics.js';
 import { type PrivateRedis, redisClient, startPrivateRedis } from './support/redis.js';
 
 const FELL_BACK = 'Redis does not answer';
 const RECOVERED = 'Redis answers again';
 
-const lines = (instance: Instance, text: string) =>
-  instance
-    .output()
+const lines = (instance: ServerProcess, text: string) =>
+  instance.lines
+    .join('\n')
     .split('\n')
     .filter((l) => l.includes(text)).length;
 
-async function statuses(instance: Instance, account: string, count: number) {
+async function statuses(instance: ServerProcess, account: string, count: number) {
   const headers = { authorization: `Bearer ${token({ account })}` };
   const answers = [];
   for (let i = 0; i < count; i++) {
@@ -29,7 +29,7 @@ async function statuses(instance: Instance, account: string, count: number) {
   return answers;
 }
 
-const shared = async (instance: Instance) =>
+const shared = async (instance: ServerProcess) =>
   sample(await (await fetch(`${instance.url}/metrics`)).text(), 'assay_rate_limit_shared');
 
 function settings(redisUrl: string, prefix: string): Record<string, string> {
@@ -46,13 +46,13 @@ function settings(redisUrl: string, prefix: string): Record<string, string> {
 
 describe('the rate limit in Redis, when Redis fails', () => {
   let redis: PrivateRedis;
-  let instance: Instance;
+  let instance: ServerProcess;
   const prefix = `assay-test-${randomUUID()}:`;
 
   beforeAll(async () => {
-    build();
+    ensureBuilt();
     redis = await startPrivateRedis();
-    instance = await startInstance({ env: settings(redis.url, prefix) });
+    instance = await startServer(settings(redis.url, prefix));
   }, 120_000);
   afterAll(async () => {
     await instance?.stop();
@@ -95,7 +95,7 @@ describe('the rate limit in Redis, when Redis fails', () => {
     fresh.disconnect();
     expect(lines(instance, FELL_BACK)).toBe(1);
     expect(lines(instance, RECOVERED)).toBe(1);
-    expect(instance.output()).not.toMatch(/"level":50|Unhandled/);
+    expect(instance.lines.join('\n')).not.toMatch(/"level":50|Unhandled/);
   }, 60_000);
 
   it('bounds the wait when Redis hangs without closing the connection', async () => {
@@ -114,7 +114,7 @@ describe('the rate limit in Redis, when Redis fails', () => {
 describe('an instance whose Redis is down from the start', () => {
   it('starts, serves and limits in memory, and says so once', async () => {
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
-    const instance = await startInstance({ env: settings(nowhere, 'unused:') });
+    const instance = await startServer(settings(nowhere, 'unused:'));
     try {
       const answers = await statuses(instance, `acme-${randomUUID()}`, 7);
       expect(answers.map((x) => x.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);

@@ -18,13 +18,17 @@ export function mint(env: Record<string, string>, ...args: string[]): string {
   }).trim();
 }
 
-/** A port nothing listens on right now. */
+/** A free TCP port below the kernel's ephemeral range, so that no client socket takes it. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 export interface Exit {
@@ -38,6 +42,8 @@ export interface ServerProcess {
   /** Every line the server wrote to stdout and stderr, as it came. */
   lines: string[];
   exited: Promise<Exit>;
+  /** Sends the signal (SIGTERM: a graceful stop) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
 /**
@@ -68,10 +74,14 @@ export async function startServer(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = `http://127.0.0.1:${port}`;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    child.kill(signal); // a no-op once it has exited
+    return exited;
+  };
   const deadline = Date.now() + (options.readyWithinMs ?? 60_000);
   while (Date.now() < deadline && child.exitCode === null) {
     try {
-      if ((await fetch(`${url}/health/ready`)).ok) return { child, url, lines, exited };
+      if ((await fetch(`${url}/health/ready`)).ok) return { child, url, lines, exited, stop };
     } catch {
       // not up yet
     }
