@@ -3,8 +3,9 @@
 // the same work, and against itself with METRICS_ENABLED=false and with EVENTS_ENABLED=false
 // (what metrics and the outbox cost). Uses the PostgreSQL server at BENCH_DATABASE_URL (its
 // database is emptied), else the embedded database, where only Assay is measured (the
-// others, --express and --scale need the server). With BENCH_NATS_URL, Assay relays its
-// events there, and the time from commit to the broker's acknowledgement is measured.
+// others, --express and --scale need the server). With BENCH_NATS_URL, an Assay instance
+// then relays the events there, and the time from commit to the broker's acknowledgement
+// is measured.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -415,8 +416,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
-  const nats: Record<string, string> = o.natsUrl ? { NATS_URL: o.natsUrl } : {};
-  const assay = start('Assay', join(dist, 'src/main.js'), 3901, { ...env, ...nats }, heap);
+  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
   const servers = [assay];
   try {
     await waitReady(assay, '/health/ready');
@@ -438,7 +438,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     for (let g = 0; g === 0 || g < wanted.length; g += RIVALS_AT_ONCE) {
       const group = wanted.slice(g, g + RIVALS_AT_ONCE).map((key) => {
         const r = RIVALS[key];
-        const env2 = { ...env, ...(key === 'metricsOff' ? nats : {}), ...r.env };
+        const env2 = { ...env, ...r.env };
         const server = start(r.name, join(dist, r.script), r.port, env2, r.heap ? heap : []);
         servers.push(server);
         return { key, server };
@@ -466,8 +466,16 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       for (const r of group) await stop(r.server);
     }
     let relay: RelayLatency | undefined;
-    if (o.natsUrl && o.databaseUrl)
-      relay = await relayLatency(assay.url, o.databaseUrl, seedData, o.amount ? 2 : 10);
+    if (o.natsUrl && o.databaseUrl) {
+      // An instance of its own relays, after the comparisons: relaying the workloads' events
+      // would weigh on whichever instance won the lease, round by round.
+      const env2 = { ...env, NATS_URL: o.natsUrl };
+      const relaying = start('Assay relaying', join(dist, 'src/main.js'), 3906, env2, heap);
+      servers.push(relaying);
+      await waitReady(relaying, '/health/ready');
+      relay = await relayLatency(relaying.url, o.databaseUrl, seedData, o.amount ? 2 : 10);
+      await stop(relaying);
+    }
     let scale: BenchReport['scale'];
     let statistics: StatsBench | undefined;
     if (o.scale && o.databaseUrl) {
@@ -632,7 +640,7 @@ export function printReport(r: BenchReport): void {
     ],
     [
       'eventsOff',
-      `What the outbox costs: Assay${r.relay ? ' (relaying to NATS)' : ''} against Assay with EVENTS_ENABLED=false:`,
+      'What the outbox costs: Assay against Assay with EVENTS_ENABLED=false:',
       ['with events', 'without'],
     ],
   ];
