@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -127,6 +128,27 @@ describe('the built service', () => {
       expect(await second.exited).toEqual({ code: 0, signal: null });
     }
   }, 120_000);
+
+  it('SIGTERM does not wait for connections that never sent a whole request', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'assay-silent-'));
+    const server = await startIn(dataDir, await freePort());
+    const { port } = new URL(server.url);
+    const open = (sent: string) =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+        socket.write(sent);
+      });
+    const silent = await open('');
+    const halfway = await open('GET /v1/runs HTTP/1.1\r\nHost: assay\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    // The linger of half a second, not the 30 s allowed for requests in flight.
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    for (const socket of [silent, halfway]) socket.destroy();
+  }, 60_000);
 
   it('SIGTERM to `npm start` stops the server it started: exit 0, no orphan', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-npm-'));
