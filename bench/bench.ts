@@ -8,7 +8,7 @@
 // is measured.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ export interface Figures {
   non2xx: number;
   errors: number;
   requests: number;
+  /** The server process's CPU time per request, in µs (every thread: JS, GC, libuv). */
+  cpuUsPerRequest: number;
 }
 
 export interface BenchOptions {
@@ -142,9 +144,9 @@ interface Seed {
 }
 
 /** A label, a run with 100 evaluations (listed, read, updated) and a run to post to. */
-async function seed(assayUrl: string): Promise<Seed> {
+async function seed(assayUrl: string, labelName = 'bench quality'): Promise<Seed> {
   const label = await call(`${assayUrl}/v1/evaluation-labels`, 'POST', {
-    name: 'bench quality',
+    name: labelName,
     value_type: 'continuous',
     min_value: 0,
     max_value: 5,
@@ -242,16 +244,33 @@ const PAGE: Workload = {
   path: (s) => `/v1/run/${s.listRunId}/evaluations?limit=10&cursor=${s.pageCursor}`,
 };
 
+/**
+ * CPU time a process has used so far, in µs, from the scheduler's per-thread nanosecond
+ * counters: far finer than the 10 ms ticks of /proc/<pid>/stat.
+ */
+function cpuUs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1000;
+}
+
 async function drive(
-  url: string,
+  server: Server,
   w: Workload,
   seedData: Seed,
   o: BenchOptions,
   amount = o.amount,
 ): Promise<Figures> {
   const connections = Math.min(w.connections ?? o.connections, o.connections);
+  const cpuBefore = cpuUs(server.child.pid!);
   const result = await autocannon({
-    url,
+    url: server.url,
     connections,
     ...(amount
       ? { amount: Math.max(connections, Math.round(amount / (w.evaluations ?? 1))) }
@@ -276,6 +295,7 @@ async function drive(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     requests: result.requests.total,
+    cpuUsPerRequest: (cpuUs(server.child.pid!) - cpuBefore) / result.requests.total,
   };
 }
 
@@ -292,6 +312,7 @@ function combine(rounds: Figures[]): Figures {
     requestsPerSecond: median(rounds.map((f) => f.requestsPerSecond)),
     p50: median(rounds.map((f) => f.p50)),
     p99: median(rounds.map((f) => f.p99)),
+    cpuUsPerRequest: median(rounds.map((f) => f.cpuUsPerRequest)),
     non2xx: sum('non2xx'),
     errors: sum('errors'),
     requests: sum('requests'),
@@ -302,12 +323,18 @@ export interface Ratios {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  cpuUsPerRequest: number;
 }
 
 /** Median of the per-round ratios: each round's pair ran back to back, under the same load. */
 function pairedRatios(a: Figures[], b: Figures[]): Ratios {
   const of = (k: keyof Ratios) => median(a.map((f, i) => f[k] / b[i][k]));
-  return { requestsPerSecond: of('requestsPerSecond'), p50: of('p50'), p99: of('p99') };
+  return {
+    requestsPerSecond: of('requestsPerSecond'),
+    p50: of('p50'),
+    p99: of('p99'),
+    cpuUsPerRequest: of('cpuUsPerRequest'),
+  };
 }
 
 /**
@@ -322,12 +349,12 @@ async function measure(
   o: BenchOptions,
 ): Promise<Figures[][]> {
   const warmUp = Math.max(1, Math.round((WARM_UP * o.connections) / (w.evaluations ?? 1)));
-  for (const s of servers) await drive(s.url, w, seedData, o, warmUp * (w.evaluations ?? 1));
+  for (const s of servers) await drive(s, w, seedData, o, warmUp * (w.evaluations ?? 1));
   const figures: Figures[][] = servers.map(() => []);
   for (let round = 0; round < (o.rounds ?? 1); round++) {
     for (let k = 0; k < servers.length; k++) {
       const i = (k + round) % servers.length;
-      figures[i].push(await drive(servers[i].url, w, seedData, o));
+      figures[i].push(await drive(servers[i], w, seedData, o));
     }
   }
   return figures;
@@ -445,6 +472,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       });
       for (const r of group)
         await waitReady(r.server, r.key === 'baseline' ? '/' : '/health/ready');
+      for (const r of group)
+        if (r.key !== 'baseline') await seed(r.server.url, `bench quality ${r.key}`);
       for (const [k, w] of workloads.entries()) {
         const [a, ...others] = await measure(
           [assay, ...group.map((r) => r.server)],
@@ -620,6 +649,9 @@ function printVersus(rows: BenchRow[], rival: Rival, [mine, theirs]: [string, st
         [`${theirs} non-2xx`]: r && r.figures.non2xx + r.figures.errors,
         [`req/s ${mine}/${theirs}`]: fixed(r?.ratios.requestsPerSecond),
         [`p99 ${mine}/${theirs}`]: fixed(r?.ratios.p99),
+        [`CPU µs/req ${mine}`]: Math.round(row.assay.cpuUsPerRequest),
+        [`CPU µs/req ${theirs}`]: r && Math.round(r.figures.cpuUsPerRequest),
+        [`CPU/req ${mine}/${theirs}`]: fixed(r?.ratios.cpuUsPerRequest),
       };
     }),
   );
@@ -641,6 +673,8 @@ export function printReport(r: BenchReport): void {
     'req/s ratio': fixed(baseline?.ratios.requestsPerSecond),
     'p50 ratio': fixed(baseline?.ratios.p50),
     'p99 ratio': fixed(baseline?.ratios.p99),
+    'CPU µs/req': Math.round(assay.cpuUsPerRequest),
+    'baseline CPU µs/req': baseline ? Math.round(baseline.figures.cpuUsPerRequest) : '-',
   }));
   console.table(table);
   printWriteTargets(r);
