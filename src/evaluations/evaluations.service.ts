@@ -2,9 +2,9 @@ import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
 import { DataSource, type EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { orderedUuids } from '../common/ordered-uuids.js';
 import { findPage, type Page } from '../common/paging.js';
 import { selectColumns } from '../database/columns.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
@@ -144,14 +144,16 @@ export class EvaluationsService {
         distinct(items.map((i) => i.evaluation_label_id)),
       );
       const now = new Date();
-      const outcomes: Outcome[] = items.map((item) => {
+      // UUIDv7, made in order: evaluations created together list in the order they were sent.
+      const ids = orderedUuids(items.length);
+      const outcomes: Outcome[] = items.map((item, i) => {
         try {
           checkItem(item, runs.get(item.run_id), labels.get(item.evaluation_label_id));
         } catch (err) {
           if (err instanceof ApiError) return { error: err };
           throw err;
         }
-        return { evaluation: this.newEvaluation(principal, item, now) };
+        return { evaluation: this.newEvaluation(principal, item, ids[i], now) };
       });
       const refused = outcomes.some((o) => 'error' in o);
       const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
@@ -257,10 +259,14 @@ export class EvaluationsService {
     return changes;
   }
 
-  private newEvaluation(principal: Principal, item: NewEvaluation, now: Date): EvaluationEntity {
+  private newEvaluation(
+    principal: Principal,
+    item: NewEvaluation,
+    id: string,
+    now: Date,
+  ): EvaluationEntity {
     return Object.assign(new EvaluationEntity(), {
-      // UUIDv7, made in order: evaluations created together list in the order they were sent.
-      id: uuidv7(),
+      id,
       accountId: principal.accountId,
       runId: item.run_id,
       evaluationLabelId: item.evaluation_label_id,
@@ -282,6 +288,16 @@ export class EvaluationsService {
   private async insert(w: WriteScope, created: EvaluationEntity[]): Promise<void> {
     const { changedBy, changedByEvaluatorId } = actor(w.principal);
     const [first] = created;
+    // One JSON array: one native JSON.stringify, where arrays of parameters would have each
+    // element escaped again by the driver.
+    const rows = created.map((e) => ({
+      id: e.id,
+      run_id: e.runId,
+      label_id: e.evaluationLabelId,
+      output_name: e.outputName,
+      field_path: e.fieldPath,
+      value: e.value,
+    }));
     const s = new Statement();
     const [account, at] = [s.param(first.accountId), s.param(first.createdAt)];
     s.step(
@@ -290,13 +306,8 @@ export class EvaluationsService {
          field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
        SELECT id, ${account}, run_id, label_id, output_name, field_path, value,
               ${s.param(first.createdBy)}, ${s.param(first.createdByEvaluatorId)}, ${at}, NULL, ${at}
-         FROM unnest(${s.param(created.map((e) => e.id))}::uuid[],
-                     ${s.param(created.map((e) => e.runId))}::uuid[],
-                     ${s.param(created.map((e) => e.evaluationLabelId))}::uuid[],
-                     ${s.param(created.map((e) => e.outputName))}::text[],
-                     ${s.param(created.map((e) => e.fieldPath))}::text[],
-                     ${s.param(created.map((e) => e.value))}::float8[])
-           AS t(id, run_id, label_id, output_name, field_path, value)
+         FROM json_to_recordset(${s.param(JSON.stringify(rows))}::json)
+           AS t(id uuid, run_id uuid, label_id uuid, output_name text, field_path text, value float8)
        RETURNING id, run_id, value`,
     );
     s.step(

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { orderedUuids } from '../common/ordered-uuids.js';
 
 /** A change a write made, on its way to the outbox. */
 export interface ChangeEvent {
@@ -19,26 +19,28 @@ export interface AssayEvent {
 /**
  * The INSERT of a write's events, as one statement with parameters from `first` on (so
  * that the write pipeline can join it with its own last statement). Ids are UUIDv7, made
- * here in order, so that events of one write keep the order they were made in.
+ * here in order, so that events of one write keep the order they were made in. The events
+ * travel as one JSON array: one native JSON.stringify, where arrays of parameters would
+ * have each element escaped again by the driver.
  */
 export function outboxInsert(
   events: ChangeEvent[],
   first: number,
 ): { sql: string; params: unknown[] } {
-  const at = new Date();
-  const p = (i: number) => `$${first + i}`;
+  const ids = orderedUuids(events.length);
+  const rows = events.map((e, i) => ({
+    id: ids[i],
+    account_id: e.accountId,
+    type: e.type,
+    data: e.data,
+  }));
   return {
     sql: `INSERT INTO outbox_events (id, account_id, type, occurred_at, data)
-          SELECT id, account_id, type, ${p(3)}, data
-            FROM unnest(${p(0)}::uuid[], ${p(1)}::varchar[], ${p(2)}::varchar[], ${p(4)}::json[])
-              WITH ORDINALITY AS e(id, account_id, type, data, n)
-           ORDER BY n`,
-    params: [
-      events.map(() => uuidv7()),
-      events.map((e) => e.accountId),
-      events.map((e) => e.type),
-      at,
-      events.map((e) => JSON.stringify(e.data)),
-    ],
+          SELECT e.id, e.account_id, e.type, $${first + 1}, e.data
+            FROM ROWS FROM (json_to_recordset($${first}::json)
+                              AS (id uuid, account_id varchar, type varchar, data json))
+                 WITH ORDINALITY AS e(id, account_id, type, data, n)
+           ORDER BY e.n`,
+    params: [JSON.stringify(rows), new Date()],
   };
 }
