@@ -431,8 +431,9 @@ export interface BenchReport {
   scale?: { workload: string; small: Figures; large: Figures }[];
   /** --scale: statistics and the export over a million evaluations of one label. */
   statistics?: StatsBench;
-  /** With NATS: from commit to the broker's acknowledgement, at a steady write rate. */
-  relay?: RelayLatency;
+  /** With NATS: from commit to the broker's acknowledgement at a steady write rate, each
+   * drive and the medians over them. */
+  relay?: { drives: RelayLatency[]; p50: number; p99: number };
   peakRssMb: { assay: number } & Partial<Record<Rival, number>>;
 }
 
@@ -494,7 +495,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       // connections on the server in the middle of its drives.
       for (const r of group) await stop(r.server);
     }
-    let relay: RelayLatency | undefined;
+    let relay: BenchReport['relay'];
     if (o.natsUrl && o.databaseUrl) {
       // An instance of its own relays, after the comparisons: relaying the workloads' events
       // would weigh on whichever instance won the lease, round by round.
@@ -502,7 +503,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const relaying = start('Assay relaying', join(dist, 'src/main.js'), 3906, env2, heap);
       servers.push(relaying);
       await waitReady(relaying, '/health/ready');
-      relay = await relayLatency(relaying.url, o.databaseUrl, seedData, o.amount ? 2 : 10);
+      // Several drives, like the rounds of the workloads: one stall of the shared machine
+      // (a checkpoint, autovacuum of the outbox) lands on one drive's p99, not on the figure.
+      const drives: RelayLatency[] = [];
+      for (let i = 0; i < (o.rounds ?? 1); i++) {
+        drives.push(await relayLatency(relaying.url, o.databaseUrl, seedData, o.amount ? 2 : 10));
+      }
+      relay = {
+        drives,
+        p50: median(drives.map((d) => d.p50)),
+        p99: median(drives.map((d) => d.p99)),
+      };
       await stop(relaying);
     }
     let scale: BenchReport['scale'];
@@ -701,12 +712,17 @@ export function printReport(r: BenchReport): void {
     printVersus(r.rows, rival, names);
   }
   if (r.relay) {
-    const { asked, written, events, p50, p99, max } = r.relay;
+    const { drives, p50, p99 } = r.relay;
     console.log(
-      `\nFrom commit to the broker's acknowledgement, at ${written} evaluations/s written ` +
-        `(${asked} asked): ${events} events, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, ` +
-        `max ${max.toFixed(0)} ms`,
+      `\nFrom commit to the broker's acknowledgement, at ${drives[0].asked} evaluations/s asked ` +
+        `(median of ${drives.length} drives): p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
     );
+    for (const d of drives) {
+      console.log(
+        `  ${d.written} evaluations/s written, ${d.events} events: p50 ${d.p50.toFixed(0)} ms, ` +
+          `p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
+      );
+    }
   }
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
