@@ -562,9 +562,9 @@ const RELAY_BATCH = 10;
 
 /**
  * Writes 1,000 evaluations a second (100 batches of 10, one every 10 ms: more than single
- * POSTs reach on a small machine) for `seconds`, waits for the relay to catch up, and reads from the outbox how
- * long each event took from its write (a moment before its commit) to the broker's
- * acknowledgement (sent_at, stamped after it).
+ * POSTs reach on a small machine) for `seconds`, waits for the relay to catch up, and reads
+ * from the outbox how long each event took from its write (a moment before its commit) to
+ * the broker's acknowledgement (sent_at, stamped after it).
  */
 async function relayLatency(
   url: string,

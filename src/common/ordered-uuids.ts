@@ -11,6 +11,8 @@ const SEQUENCE_START_MASK = 0x3fffffff;
  * batch of 500 evaluations and their 500 events felt).
  */
 export function orderedUuids(count: number): string[] {
+  // One id alone from the library, whose state keeps ids of successive writes in order
+  // within a millisecond.
   if (count === 1) return [uuidv7()];
   const random = randomFillSync(new Uint8Array(16 * count + 4));
   const msecs = Date.now();
