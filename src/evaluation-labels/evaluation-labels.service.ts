@@ -9,6 +9,7 @@ import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
+import type { SharedRead } from '../writes/write-scope.js';
 import type {
   CreateEvaluationLabelDto,
   UpdateEvaluationLabelDto,
@@ -204,12 +205,15 @@ export class EvaluationLabelsService {
   }
 
   /**
-   * The SELECT of an account's labels by id under shared locks, for a writer of evaluations
-   * to join with its other reads: `account` and `ids` are its placeholders.
+   * An account's labels by id, for a writer of evaluations to read with its other reads
+   * (WriteScope.readShared): `account` and `ids` are its placeholders.
    */
-  lockManySql(account: string, ids: string): string {
-    return `SELECT ${this.columns} FROM evaluation_labels
-             WHERE account_id = ${account} AND id = ANY(${ids}::uuid[]) ORDER BY id FOR SHARE`;
+  sharedRead(account: string, ids: string): SharedRead {
+    return {
+      table: 'evaluation_labels',
+      columns: this.columns,
+      where: `account_id = ${account} AND id = ANY(${ids}::uuid[])`,
+    };
   }
 
   private async inUse(tx: EntityManager, principal: Principal, id: string): Promise<boolean> {

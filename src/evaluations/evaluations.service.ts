@@ -136,10 +136,9 @@ export class EvaluationsService {
       run_id: i.run_id.toLowerCase(),
       evaluation_label_id: i.evaluation_label_id.toLowerCase(),
     }));
-    return this.writes.run(principal, async (w) => {
-      const { runs, labels } = await this.lockTargets(
-        w.tx,
-        principal,
+    return this.writes.runAtOnce(principal, async (w) => {
+      const { runs, labels } = await this.readTargets(
+        w,
         distinct(items.map((i) => i.run_id)),
         distinct(items.map((i) => i.evaluation_label_id)),
       );
@@ -331,25 +330,28 @@ export class EvaluationsService {
   }
 
   /**
-   * The runs' outputs and the labels, in one statement under shared locks: none can change
-   * or vanish until commit.
+   * The runs' outputs and the labels, in one statement, read shared: none can change or
+   * vanish before the write commits.
    */
-  private async lockTargets(
-    tx: EntityManager,
-    principal: Principal,
+  private async readTargets(
+    w: WriteScope,
     runIds: string[],
     labelIds: string[],
   ): Promise<{ runs: Map<string, LockedRun>; labels: Map<string, LockedLabel> }> {
-    const [found] = await tx.query<{ runs: LockedRun[] | null; labels: LockedLabel[] | null }[]>(
-      `WITH r AS (SELECT id, outputs FROM runs WHERE account_id = $1 AND id = ANY($2::uuid[])
-                   ORDER BY id FOR SHARE),
-            l AS (${this.labels.lockManySql('$1', '$3')})
-       SELECT (SELECT json_agg(r) FROM r) AS runs, (SELECT json_agg(l) FROM l) AS labels`,
-      [principal.accountId, runIds, labelIds],
+    const found = await w.readShared<{ runs: LockedRun[]; labels: LockedLabel[] }>(
+      {
+        runs: {
+          table: 'runs',
+          columns: 'id, outputs',
+          where: 'account_id = $1 AND id = ANY($2::uuid[])',
+        },
+        labels: this.labels.sharedRead('$1', '$3'),
+      },
+      [w.principal.accountId, runIds, labelIds],
     );
     return {
-      runs: new Map((found.runs ?? []).map((r) => [r.id, r])),
-      labels: new Map((found.labels ?? []).map((l) => [l.id, l])),
+      runs: new Map(found.runs.map((r) => [r.id, r])),
+      labels: new Map(found.labels.map((l) => [l.id, l])),
     };
   }
 

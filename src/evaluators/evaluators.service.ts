@@ -47,9 +47,17 @@ export class EvaluatorsService implements WriteCheck, OnModuleInit {
   async check(scope: WriteScope): Promise<void> {
     const id = scope.principal.evaluatorId;
     if (id === null) return;
-    // A shared lock: the evaluator cannot be disabled or removed before this write commits.
-    const [row] = await scope.tx.query<{ disabled_at: Date | null }[]>(
-      'SELECT disabled_at FROM evaluators WHERE account_id = $1 AND id = $2 FOR SHARE',
+    // Read shared: the evaluator cannot be disabled or removed before this write commits.
+    const {
+      evaluators: [row],
+    } = await scope.readShared<{ evaluators: { id: string; disabled_at: string | null }[] }>(
+      {
+        evaluators: {
+          table: 'evaluators',
+          columns: 'id, disabled_at',
+          where: 'account_id = $1 AND id = $2',
+        },
+      },
       [scope.principal.accountId, id],
     );
     if (!row) {

@@ -53,41 +53,52 @@ export function fingerprintOf(request: {
 }
 
 /**
- * Claims a key inside the write's transaction. A row another transaction inserted and has
- * not committed yet makes this INSERT wait for that one: when it commits, the key is taken
- * and its answer comes back; when it rolls back, the key is ours. An expired key is taken
- * over. Returns the earlier answer, or undefined when this request is the first.
+ * The INSERT that claims a key and stores its answer, with parameters from `first` on, for
+ * the write's last statement; it returns a row only when the key was free (or expired).
+ * Another request's uncommitted claim of the same key makes it wait for that request: when
+ * that one commits, the key is taken, and the pipeline answers with that request's answer.
  */
-export async function claimKey(
-  tx: EntityManager,
+export function claimSql(
+  first: number,
+  claim: { accountId: string; key: string; fingerprint: string; ttlSeconds: number },
+  answer: { status: number; headers: Record<string, string>; body: string | null },
+): { sql: string; params: unknown[] } {
+  const p = (n: number) => `$${first + n}`;
+  return {
+    sql: `INSERT INTO idempotency_keys AS k
+            (account_id, key, fingerprint, status, headers, body, created_at, expires_at)
+          VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, now(),
+                  now() + make_interval(secs => ${p(6)}))
+          ON CONFLICT (account_id, key) DO UPDATE
+             SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status,
+                 headers = EXCLUDED.headers, body = EXCLUDED.body,
+                 created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+           WHERE k.expires_at <= now()
+          RETURNING 1`,
+    params: [
+      claim.accountId,
+      claim.key,
+      claim.fingerprint,
+      answer.status,
+      JSON.stringify(answer.headers),
+      answer.body,
+      claim.ttlSeconds,
+    ],
+  };
+}
+
+/** The answer stored under a key that has not expired, if any. */
+export async function findAnswer(
+  db: Pick<EntityManager, 'query'>,
   accountId: string,
   key: string,
-  fingerprint: string,
-  ttlSeconds: number,
 ): Promise<StoredAnswer | undefined> {
-  const claimed = await tx.query<unknown[]>(
-    `INSERT INTO idempotency_keys AS k (account_id, key, fingerprint, created_at, expires_at)
-     VALUES ($1, $2, $3, now(), now() + make_interval(secs => $4))
-     ON CONFLICT (account_id, key) DO UPDATE
-        SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at,
-            expires_at = EXCLUDED.expires_at, status = NULL, headers = NULL, body = NULL
-      WHERE k.expires_at <= now()
-     RETURNING 1`,
-    [accountId, key, fingerprint, ttlSeconds],
-  );
-  if (claimed.length > 0) return undefined;
-  const [stored] = await tx.query<StoredAnswer[]>(
+  const [stored] = await db.query<StoredAnswer[]>(
     `SELECT fingerprint, status, headers, body FROM idempotency_keys
-      WHERE account_id = $1 AND key = $2`,
+      WHERE account_id = $1 AND key = $2 AND expires_at > now()`,
     [accountId, key],
   );
   return stored;
-}
-
-/** The SQL that stores a request's answer under its claimed key, for the pipeline's last statement. */
-export function storeAnswerSql(first: number): string {
-  return `UPDATE idempotency_keys SET status = $${first + 2}, headers = $${first + 3}, body = $${first + 4}
-           WHERE account_id = $${first} AND key = $${first + 1}`;
 }
 
 /** Deletes expired keys, a bounded number at a time. */

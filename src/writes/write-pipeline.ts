@@ -1,6 +1,12 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  HttpStatus,
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   ASSAY_OPTIONS,
   type AssayModuleOptions,
@@ -14,12 +20,12 @@ import { outboxInsert } from '../events/outbox.js';
 import { Answer, type WriteAnswer } from './answer.js';
 import { etagOf, parseEntityTags } from './etag.js';
 import {
-  claimKey,
+  claimSql,
+  findAnswer,
   fingerprintOf,
   parseIdempotencyKey,
   purgeExpiredKeys,
   type StoredAnswer,
-  storeAnswerSql,
 } from './idempotency.js';
 import type { WriteCheck } from './write-check.js';
 import { currentWrite, WriteScope } from './write-scope.js';
@@ -38,15 +44,31 @@ export interface HttpWrite {
   etagged: boolean;
 }
 
-const LOCK_NOT_AVAILABLE = '55P03';
+// SQLSTATEs of assay_require in a write's last statement (migration WriteGuards).
+const STALE_READ = 'AS001';
+const KEY_TAKEN = 'AS002';
+/** How often a write made at once is tried while what it read keeps changing under it. */
+const MAX_ATTEMPTS = 5;
 const PURGE_EVERY_MS = 60_000;
 
+/** What a keyed request stores with its effect. */
+interface Stored {
+  claim: Claim;
+  answer: WriteAnswer;
+}
+type Claim = Parameters<typeof claimSql>[1];
+
+/** What a write made at once read has changed since: the write runs again. */
+class StaleRead extends Error {}
+
 /**
- * The one way Assay writes. For each write it opens the transaction, runs the features'
- * checks (a registered evaluator, say), claims the Idempotency-Key, runs the change, and in
- * one last statement writes the change events to the outbox and stores the answer under
- * the key; then it commits. Nothing of a failed write stays, and a key never exists
- * without its effect, nor the reverse. It knows no feature: features hand it a change.
+ * The one way Assay writes. For each write it runs the features' checks (a registered
+ * evaluator, say) and the change, then sends one last statement with the change's last
+ * step, its events for the outbox, the Idempotency-Key with its answer and the check that
+ * what the write read without locks is unchanged; then it commits. A change that locks as
+ * it goes gets a transaction (`run`); a change made at once (`runAtOnce`) is that one
+ * statement alone, atomic by itself. Nothing of a failed write stays, and a key never
+ * exists without its effect, nor the reverse. It knows no feature: features hand it a change.
  */
 @Injectable()
 export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
@@ -73,121 +95,156 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.purgeTimer);
   }
 
-  /** A check every write must pass, run first inside its transaction. */
+  /** A check every write must pass, run before its change. */
   addCheck(check: WriteCheck): void {
     this.checks.push(check);
   }
 
   /**
-   * Runs a change inside the write of the current request, or, called from elsewhere (a
-   * host app's own code), in a write of its own.
+   * Runs a change in a transaction (`scope.tx`), inside the write of the current request,
+   * or, called from elsewhere (a host app's own code), in a write of its own.
    */
-  async run<T>(principal: Principal, change: (scope: WriteScope) => Promise<T>): Promise<T> {
-    const ambient = currentWrite.getStore();
-    if (ambient) return change(ambient);
-    let result!: T;
-    await this.transaction(principal, undefined, async (scope) => {
-      result = await change(scope);
-      return undefined;
-    });
-    return result;
+  run<T>(principal: Principal, change: (scope: WriteScope) => Promise<T>): Promise<T> {
+    return this.within(principal, true, change);
+  }
+
+  /**
+   * Runs a change made at once: it reads with `scope.readShared` and hands its writes to
+   * `scope.lastly` as one statement. Alone in its write, it costs two round trips and no
+   * BEGIN or COMMIT; inside a transaction, it runs in it.
+   */
+  runAtOnce<T>(principal: Principal, change: (scope: WriteScope) => Promise<T>): Promise<T> {
+    return this.within(principal, false, change);
   }
 
   /** Serves one HTTP write: `handler` runs the route (validation and all) inside it. */
   async request(write: HttpWrite, handler: () => Promise<unknown>): Promise<WriteAnswer> {
     const key = parseIdempotencyKey(write.headers['idempotency-key']);
     const ifMatch = parseEntityTags(single(write.headers['if-match']));
-    const fingerprint = key === undefined ? '' : fingerprintOf(write);
-    let answer!: WriteAnswer;
-    await this.transaction(write.principal, ifMatch, async (scope) => {
-      if (key !== undefined) {
-        const earlier = await this.claim(scope, key, fingerprint);
-        if (earlier) {
-          answer = replay(earlier, fingerprint);
-          return undefined;
+    const claim: Claim | undefined =
+      key === undefined
+        ? undefined
+        : {
+            accountId: write.principal.accountId,
+            key,
+            fingerprint: fingerprintOf(write),
+            ttlSeconds: this.ttl,
+          };
+    try {
+      return await this.attempts(write.principal, ifMatch, async (scope) => {
+        const answer = toAnswer(await handler(), write);
+        if (scope.preconditionIgnored) {
+          throw new Error(`${write.method} ${write.route} took If-Match but never checked it`);
         }
+        return { result: answer, stored: claim && { claim, answer } };
+      });
+    } catch (err) {
+      // A key already used gets its first answer again, whatever this request ran into.
+      if (claim && err instanceof ApiError && err.status < HttpStatus.INTERNAL_SERVER_ERROR) {
+        const earlier = await findAnswer(this.db, claim.accountId, claim.key).catch(() => {
+          throw err;
+        });
+        if (earlier) return replay(earlier, claim.fingerprint);
       }
-      answer = toAnswer(await handler(), write);
-      if (scope.preconditionIgnored) {
-        throw new Error(`${write.method} ${write.route} took If-Match but never checked it`);
-      }
-      return key === undefined ? undefined : { key, answer };
-    });
-    return answer;
+      throw err;
+    }
   }
 
-  private async transaction(
+  private async within<T>(
+    principal: Principal,
+    transaction: boolean,
+    change: (scope: WriteScope) => Promise<T>,
+  ): Promise<T> {
+    const enter = async (scope: WriteScope) => {
+      if (transaction && !scope.inTransaction) await scope.begin();
+      if (!scope.checked) {
+        scope.checked = true;
+        for (const check of this.checks) await check.check(scope);
+      }
+      return change(scope);
+    };
+    const ambient = currentWrite.getStore();
+    if (ambient) return enter(ambient);
+    return this.attempts(principal, undefined, async (scope) => ({ result: await enter(scope) }));
+  }
+
+  /** Makes a write, again while what it read without locks changes under it. */
+  private async attempts<T>(
     principal: Principal,
     ifMatch: string[] | undefined,
-    body: (scope: WriteScope) => Promise<{ key: string; answer: WriteAnswer } | undefined>,
-  ): Promise<void> {
-    const runner = this.db.createQueryRunner();
-    try {
-      await runner.connect();
-      await runner.startTransaction();
-      const scope = new WriteScope(runner.manager, principal, ifMatch);
-      const stored = await currentWrite.run(scope, async () => {
-        for (const check of this.checks) await check.check(scope);
-        return body(scope);
-      });
-      await this.finish(runner, scope, stored);
-      await commit(runner);
-      scope.committed();
-    } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw err;
-    } finally {
-      await runner.release();
+    body: (scope: WriteScope) => Promise<{ result: T; stored?: Stored }>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const scope = new WriteScope(this.db, principal, ifMatch);
+      try {
+        const { result, stored } = await currentWrite.run(scope, () => body(scope));
+        await this.finish(scope, stored);
+        scope.committed();
+        return result;
+      } catch (err) {
+        if (!(err instanceof StaleRead)) throw err;
+        if (attempt === MAX_ATTEMPTS) {
+          throw new ApiError(
+            'conflict',
+            `What this write depends on kept changing while it was made (${MAX_ATTEMPTS} ` +
+              'tries); retry it.',
+          );
+        }
+      } finally {
+        await scope.close();
+      }
     }
   }
 
   /**
-   * The write's last statement: the change's own last step, if it handed one over, then its
-   * events into the outbox and its answer under its key.
+   * The write's last statement (the change's own last step, its events into the outbox,
+   * its answer under its key, the check of what it read), then the commit.
    */
-  private async finish(
-    runner: QueryRunner,
-    scope: WriteScope,
-    stored: { key: string; answer: WriteAnswer } | undefined,
-  ): Promise<void> {
+  private async finish(scope: WriteScope, stored: Stored | undefined): Promise<void> {
     const statement = scope.takeLast();
     if (this.recordsEvents && scope.events.length > 0) {
       statement.numbered('outbox_write', outboxInsert(scope.events, statement.params.length + 1));
     }
+    const required: string[] = [];
+    const unchanged = scope.unchangedSql(statement);
+    if (unchanged)
+      required.push(`assay_require(${unchanged}, '${STALE_READ}', 'read rows changed')`);
     if (stored) {
       const { status, headers, value } = stored.answer;
-      const first = statement.params.length + 1;
-      statement.numbered('key_answer', {
-        sql: storeAnswerSql(first),
-        params: [
-          scope.principal.accountId,
-          stored.key,
-          status,
-          JSON.stringify(headers),
-          value === undefined ? null : JSON.stringify(value),
-        ],
-      });
-    }
-    if (!statement.empty) await runner.query(statement.sql, statement.params);
-  }
-
-  private async claim(
-    scope: WriteScope,
-    key: string,
-    fingerprint: string,
-  ): Promise<StoredAnswer | undefined> {
-    try {
-      return await claimKey(scope.tx, scope.principal.accountId, key, fingerprint, this.ttl);
-    } catch (err) {
-      if (sqlState(err) !== LOCK_NOT_AVAILABLE) throw err;
-      throw new ApiError(
-        'idempotency_key_in_use',
-        'A request with this Idempotency-Key is still being processed; retry after Retry-After ' +
-          'seconds to get its answer.',
-        undefined,
-        { 'Retry-After': '1' },
+      const body = value === undefined ? null : JSON.stringify(value);
+      statement.numbered(
+        'key_claim',
+        claimSql(statement.params.length + 1, stored.claim, { status, headers, body }),
       );
+      required.push(`assay_require(EXISTS (SELECT 1 FROM key_claim), '${KEY_TAKEN}', 'key taken')`);
     }
+    if (required.length > 0) statement.step('required', `SELECT ${required.join(' AND ')}`);
+    if (statement.empty) return outcomeOf(scope.commit());
+    if (scope.inTransaction) {
+      await refusals(scope.query(statement.sql, statement.params));
+      return outcomeOf(scope.commit());
+    }
+    // Alone, the statement is the commit: a connection lost while it runs leaves it unknown.
+    await scope.connect();
+    await refusals(outcomeOf(scope.query(statement.sql, statement.params)));
+  }
+}
+
+/** The last statement's own refusals, as the pipeline acts on them. */
+async function refusals(sent: Promise<unknown>): Promise<void> {
+  try {
+    await sent;
+  } catch (err) {
+    const state = sqlState(err);
+    if (state === STALE_READ) throw new StaleRead();
+    if (state !== KEY_TAKEN) throw err;
+    throw new ApiError(
+      'idempotency_key_in_use',
+      'A request with this Idempotency-Key was stored while this one ran, and its answer ' +
+        'has just expired; retry after Retry-After seconds.',
+      undefined,
+      { 'Retry-After': '1' },
+    );
   }
 }
 
@@ -213,12 +270,12 @@ function replay(earlier: StoredAnswer, fingerprint: string): WriteAnswer {
 }
 
 /**
- * Commits. When the connection dies during COMMIT, nobody can say whether the write was
- * stored: the answer says so, and a retry with the same Idempotency-Key is safe.
+ * The commit of a write. When the connection dies during it, nobody can say whether the
+ * write was stored: the answer says so, and a retry with the same Idempotency-Key is safe.
  */
-async function commit(runner: QueryRunner): Promise<void> {
+async function outcomeOf<T>(committing: Promise<T>): Promise<T> {
   try {
-    await runner.commitTransaction();
+    return await committing;
   } catch (err) {
     if (!isDatabaseUnavailable(err) && !isDatabaseUnavailable(driverError(err))) throw err;
     throw new ApiError(

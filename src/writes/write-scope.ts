@@ -1,27 +1,142 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import type { ChangeEvent } from '../events/outbox.js';
 import { etagOf, matchesStrongly } from './etag.js';
 import { Statement } from './statement.js';
 
+/** Rows of one table a write depends on: `where` may use the read's parameters. */
+export interface SharedRead {
+  table: string;
+  /** The select list; it must include the row's id as `id`. */
+  columns: string;
+  where: string;
+}
+
+/** Rows read without a lock, with the versions the write's last statement checks. */
+interface Guard {
+  table: string;
+  ids: string[];
+  versions: string[];
+}
+
+type Rows = Record<string, object[]>;
+
 /**
- * One write in progress: its transaction, who writes, the If-Match it must honour and the
- * change events it has made so far. Features receive it from WritePipeline.run and do all
- * their reads and writes through `tx`.
+ * One write in progress: who writes, the If-Match it must honour, what it read and the
+ * change events it has made so far. A write either runs in a transaction (`tx`, opened by
+ * WritePipeline.run), or is made at once: its reads take no locks, and its one last
+ * statement re-checks them (WritePipeline.runAtOnce).
  */
 export class WriteScope {
   readonly events: ChangeEvent[] = [];
+  /** Whether the pipeline's checks have run for this write. */
+  checked = false;
   private preconditionChecked = false;
   private readonly onCommit: (() => void)[] = [];
+  private readonly guards: Guard[] = [];
   private last?: Statement;
+  private runner?: QueryRunner;
+  private transaction = false;
 
   constructor(
-    readonly tx: EntityManager,
+    private readonly db: DataSource,
     readonly principal: Principal,
     private readonly ifMatch: string[] | undefined,
   ) {}
+
+  /** The write's transaction, for a change run by WritePipeline.run. */
+  get tx(): EntityManager {
+    if (!this.transaction) {
+      throw new Error('A change made at once has no transaction: read with readShared');
+    }
+    return this.runner!.manager;
+  }
+
+  get inTransaction(): boolean {
+    return this.transaction;
+  }
+
+  /** The write's connection, taken from the pool on first use and kept to its end. */
+  async connect(): Promise<QueryRunner> {
+    if (!this.runner) {
+      const runner = this.db.createQueryRunner();
+      await runner.connect();
+      this.runner = runner;
+    }
+    return this.runner;
+  }
+
+  /** Opens the write's transaction; called by the pipeline. */
+  async begin(): Promise<void> {
+    const runner = await this.connect();
+    await runner.startTransaction();
+    this.transaction = true;
+  }
+
+  /**
+   * Sends one statement: in the transaction when there is one, else on a connection of its
+   * own (a write made at once holds none between its read and its write).
+   */
+  async query<T>(sql: string, params: unknown[]): Promise<T> {
+    if (!this.runner) return this.db.query<T>(sql, params);
+    return this.runner.query(sql, params) as Promise<T>;
+  }
+
+  /**
+   * Reads rows the write depends on, several tables in one statement (`where` clauses share
+   * `params`); rows come as JSON. In a transaction they are locked FOR SHARE until commit.
+   * Otherwise they are read as they are, and the write's last statement locks them and
+   * checks that none has changed or gone since: if one has, the whole write runs again.
+   */
+  async readShared<R extends Rows>(
+    reads: { [K in keyof R]: SharedRead },
+    params: unknown[],
+  ): Promise<R> {
+    const names = Object.keys(reads) as (keyof R & string)[];
+    const locking = this.inTransaction;
+    const select = (r: SharedRead) =>
+      locking
+        ? `SELECT ${r.columns} FROM ${r.table} WHERE ${r.where} ORDER BY id FOR SHARE`
+        : `SELECT ${r.columns}, xmin::text AS "version$" FROM ${r.table} WHERE ${r.where}`;
+    const [found] = await this.query<Record<string, object[] | null>[]>(
+      `WITH ${names.map((n, i) => `r${i} AS (${select(reads[n])})`).join(', ')}
+       SELECT ${names.map((n, i) => `(SELECT json_agg(r${i}) FROM r${i}) AS "${n}"`).join(', ')}`,
+      params,
+    );
+    const result = {} as Record<string, object[]>;
+    for (const name of names) {
+      const rows = (found[name] ?? []) as (object & { id: string; version$?: string })[];
+      if (!locking && rows.length > 0) {
+        this.guards.push({
+          table: reads[name].table,
+          ids: rows.map((r) => r.id),
+          versions: rows.map((r) => r.version$!),
+        });
+        for (const row of rows) delete row.version$;
+      }
+      result[name] = rows;
+    }
+    return result as R;
+  }
+
+  /**
+   * The condition that what this write read without locks is still as it read it, taking
+   * shared locks on it; undefined when it read nothing that way.
+   */
+  unchangedSql(statement: Statement): string | undefined {
+    if (this.guards.length === 0) return undefined;
+    const account = statement.param(this.principal.accountId);
+    return this.guards
+      .map(
+        (g) => `(SELECT count(*) FROM (SELECT 1 FROM ${g.table}
+                  WHERE account_id = ${account} AND id = ANY(${statement.param(g.ids)}::uuid[])
+                    AND xmin::text = ANY(${statement.param(g.versions)}::text[])
+                  FOR SHARE) AS g) = ${g.ids.length}`,
+      )
+      .join(' AND ');
+  }
 
   /** Records that a resource changed: an event in the outbox, committed with the change. */
   emit(type: string, data: object): void {
@@ -32,12 +147,14 @@ export class WriteScope {
    * Hands over the change's last statement, which the pipeline sends together with the
    * events and the stored answer: one round trip for all three. For a change that needs
    * nothing back from it and expects no error of it (only the database can make it fail).
-   * A second one sends the first at once.
+   * In a transaction, a second one sends the first at once; a write made at once has one.
    */
   async lastly(statement: Statement): Promise<void> {
     const earlier = this.last;
     this.last = statement;
-    if (earlier) await this.tx.query(earlier.sql, earlier.params);
+    if (!earlier) return;
+    if (!this.transaction) throw new Error('A change made at once has one last statement');
+    await this.query(earlier.sql, earlier.params);
   }
 
   /** The last statement handed over, for the pipeline to complete; empty when none was. */
@@ -52,9 +169,27 @@ export class WriteScope {
     this.onCommit.push(fn);
   }
 
-  /** Called by the pipeline once the transaction committed. */
+  /** Commits the transaction, if one was opened; called by the pipeline. */
+  async commit(): Promise<void> {
+    if (this.transaction) await this.runner!.commitTransaction();
+  }
+
+  /** Called by the pipeline once the write has committed. */
   committed(): void {
     for (const fn of this.onCommit) fn();
+  }
+
+  /** Rolls back what is open and gives the connection back; called by the pipeline. */
+  async close(): Promise<void> {
+    const runner = this.runner;
+    if (!runner) return;
+    this.runner = undefined;
+    this.transaction = false;
+    try {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    } finally {
+      await runner.release();
+    }
   }
 
   /**

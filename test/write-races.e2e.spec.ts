@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { WriteScope } from '../src/writes/write-scope.js';
+import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { createLabel, createRun } from './support/factories.js';
+
+/**
+ * Evaluations are made at once: their runs, labels and evaluator are read without locks,
+ * and the one statement that writes checks that none changed since. These specs land
+ * another client's change in that gap, through the API, and see the write act on it.
+ */
+describe.each(DATABASES)('evaluations written at once on $name', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(db);
+  });
+  afterAll(() => t.close());
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  /** Runs `change` right after each of the next `times` reads a write depends on. */
+  function inTheGap(change: () => Promise<unknown>, times = 1): { landed: () => number } {
+    // The method itself, called below with the scope as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const read = WriteScope.prototype.readShared;
+    let landed = 0;
+    jest.spyOn(WriteScope.prototype, 'readShared').mockImplementation(async function (
+      this: WriteScope,
+      ...args: Parameters<typeof read>
+    ) {
+      const rows = await read.apply(this, args);
+      if (landed < times) {
+        landed++;
+        await change();
+      }
+      return rows;
+    });
+    return { landed: () => landed };
+  }
+
+  const evaluationsOf = async (runId: string) =>
+    (await t.http.get(`/v1/run/${runId}/evaluations`).set(bearer())).body as { value: number }[];
+
+  const post = (runId: string, body: object, auth = bearer()) =>
+    t.http.post(`/v1/run/${runId}/evaluations`).set(auth).send(body);
+
+  it('refuses a label archived after it was read, and writes nothing', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    expect((await post(run.id, { evaluation_label_id: label.id, value: 1 })).status).toBe(201);
+    const gap = inTheGap(() =>
+      t.http.delete(`/v1/evaluation-label/${label.id}`).set(bearer()).expect(204),
+    );
+    const res = await post(run.id, { evaluation_label_id: label.id, value: 2 });
+    expect(gap.landed()).toBe(1);
+    expect([res.status, res.body.code]).toEqual([422, 'label_archived']);
+    expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1]);
+  });
+
+  it('refuses an output the run no longer has after it was read', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http, { outputs: { answer: 'yes' } });
+    inTheGap(() =>
+      t.http
+        .patch(`/v1/run/${run.id}`)
+        .set(bearer())
+        .send({ outputs: { verdict: 'yes' } })
+        .expect(200),
+    );
+    const res = await post(run.id, {
+      evaluation_label_id: label.id,
+      value: 1,
+      output_name: 'answer',
+    });
+    expect([res.status, res.body.code]).toEqual([422, 'unknown_output']);
+    expect(await evaluationsOf(run.id)).toEqual([]);
+  });
+
+  it('refuses a run deleted after it was read', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    inTheGap(() => t.http.delete(`/v1/run/${run.id}`).set(bearer()).expect(204));
+    const res = await post(run.id, { evaluation_label_id: label.id, value: 1 });
+    expect([res.status, res.body.code]).toEqual([404, 'not_found']);
+    const [{ n }] = await t.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM run_evaluations WHERE run_id = $1',
+      [run.id],
+    );
+    expect(n).toBe(0);
+  });
+
+  it('refuses an evaluator disabled after it was read', async () => {
+    const evaluator = await t.http
+      .post('/v1/evaluators')
+      .set(bearer())
+      .send({ name: `judge-${randomUUID()}`, kind: 'llm_judge' })
+      .expect(201);
+    const judge = bearer(token({ evaluator: evaluator.body.id as string }));
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    expect((await post(run.id, { evaluation_label_id: label.id, value: 1 }, judge)).status).toBe(
+      201,
+    );
+    // It wrote, so DELETE disables it.
+    inTheGap(() =>
+      t.http
+        .delete(`/v1/evaluator/${String(evaluator.body.id)}`)
+        .set(bearer())
+        .expect(204),
+    );
+    const res = await post(run.id, { evaluation_label_id: label.id, value: 2 }, judge);
+    expect([res.status, res.body.code]).toEqual([403, 'evaluator_disabled']);
+    expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1]);
+  });
+
+  it('writes once, with the fresh read, when a change that breaks no rule lands in the gap', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    const gap = inTheGap(() =>
+      t.http
+        .patch(`/v1/evaluation-label/${label.id}`)
+        .set(bearer())
+        .send({ description: 'renamed while a score was written' })
+        .expect(200),
+    );
+    const res = await post(run.id, { evaluation_label_id: label.id, value: 4 });
+    expect(res.status).toBe(201);
+    expect(gap.landed()).toBe(1);
+    expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([4]);
+    const history = await t.http
+      .get(`/v1/run/${run.id}/evaluation/${String(res.body.id)}/history`)
+      .set(bearer());
+    expect(history.body).toHaveLength(1);
+  });
+
+  it('gives up with 409 when what it read keeps changing, and writes nothing', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    let n = 0;
+    const gap = inTheGap(
+      () =>
+        t.http
+          .patch(`/v1/run/${run.id}`)
+          .set(bearer())
+          .send({ name: `run ${++n}` })
+          .expect(200),
+      Infinity,
+    );
+    const res = await post(run.id, { evaluation_label_id: label.id, value: 1 });
+    expect([res.status, res.body.code]).toEqual([409, 'conflict']);
+    expect(res.body.error).toMatch(/kept changing/);
+    expect(gap.landed()).toBe(5);
+    expect(await evaluationsOf(run.id)).toEqual([]);
+  });
+
+  it('keeps a batch whole when one of its runs changes in the gap', async () => {
+    const label = await createLabel(t.http);
+    const [a, b] = [await createRun(t.http), await createRun(t.http, { outputs: { x: 1 } })];
+    inTheGap(() =>
+      t.http
+        .patch(`/v1/run/${b.id}`)
+        .set(bearer())
+        .send({ outputs: { y: 1 } })
+        .expect(200),
+    );
+    const res = await t.http
+      .post('/v1/evaluations/batch')
+      .set(bearer())
+      .send({
+        items: [
+          { run_id: a.id, evaluation_label_id: label.id, value: 1 },
+          { run_id: b.id, evaluation_label_id: label.id, value: 2, output_name: 'x' },
+        ],
+      });
+    expect([res.status, res.body.code]).toEqual([422, 'batch_rejected']);
+    expect(await evaluationsOf(a.id)).toEqual([]);
+    expect(await evaluationsOf(b.id)).toEqual([]);
+  });
+});
