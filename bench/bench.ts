@@ -380,9 +380,24 @@ async function scaleUp(databaseUrl: string, labelId: string): Promise<void> {
   }
 }
 
+// SQLSTATE of a connection to a database that does not exist.
+const INVALID_CATALOG_NAME = '3D000';
+
+/** Empties the bench's database, creating it first when the server has none of that name. */
 async function resetDatabase(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    if ((err as { code?: string }).code !== INVALID_CATALOG_NAME) throw err;
+    const url = new URL(databaseUrl);
+    const name = decodeURIComponent(url.pathname.slice(1));
+    url.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: url.toString() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).finally(() => admin.end());
+    return resetDatabase(databaseUrl);
+  }
   await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
   await client.end();
 }
