@@ -2157,6 +2157,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unprocessable: well-formed, but it breaks a rule */
             422: {
                 headers: {
@@ -3461,6 +3477,22 @@ export interface operations {
                      * @example {
                      *       "code": "not_found",
                      *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

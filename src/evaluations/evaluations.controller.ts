@@ -5,7 +5,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ApiErrors, ApiPaged, ApiReadChanged, ApiWrite } from '../openapi/decorators.js';
 import { ETagged } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
@@ -46,6 +46,7 @@ export class EvaluationsController {
     404,
     422,
   )
+  @ApiReadChanged()
   async create(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id') runId: string,

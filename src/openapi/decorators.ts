@@ -103,6 +103,21 @@ export function ApiErrors(
   return applyDecorators(ApiResponse(success), ...errors.map(errorResponse));
 }
 
+/** A write made at once (WritePipeline.runAtOnce): its 409 when what it reads keeps changing. */
+export const ApiReadChanged = (): MethodDecorator =>
+  ApiResponse({
+    status: 409,
+    description:
+      'The runs, labels or evaluator the write reads kept changing while it was written; ' +
+      'nothing was written: retry it',
+    type: ErrorBodyDto,
+    example: {
+      code: 'conflict',
+      error: 'What this write depends on kept changing while it was made (5 tries); retry it.',
+      request_id: REQUEST_ID,
+    },
+  });
+
 /** A list answer: a bare array, paged by limit/cursor and a Link header. */
 export function ApiPaged(type: Type, description: string, ...errors: number[]): MethodDecorator {
   return ApiErrors(

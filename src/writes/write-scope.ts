@@ -107,6 +107,8 @@ export class WriteScope {
     );
     const result = {} as Record<string, object[]>;
     for (const name of names) {
+      // Rows read without a lock keep their `version$`: deleting it would slow every later
+      // access to them.
       const rows = (found[name] ?? []) as (object & { id: string; version$?: string })[];
       if (!locking && rows.length > 0) {
         this.guards.push({
@@ -114,7 +116,6 @@ export class WriteScope {
           ids: rows.map((r) => r.id),
           versions: rows.map((r) => r.version$!),
         });
-        for (const row of rows) delete row.version$;
       }
       result[name] = rows;
     }
