@@ -124,6 +124,44 @@ describe.each(DATABASES)('change events on $name', (db) => {
     expect(other.body).toEqual([]);
   });
 
+  it("carries a batch's evaluations exactly as the API answered them, in order", async () => {
+    const account = `acct-${randomUUID()}`;
+    const auth = bearer(token({ account }));
+    const evaluator = await t.http
+      .post('/v1/evaluators')
+      .set(auth)
+      .send({ name: 'judge', kind: 'llm_judge' })
+      .expect(201);
+    const judge = bearer(token({ account, evaluator: evaluator.body.id as string }));
+    const label = await createLabel(t.http, {}, auth);
+    const run = await createRun(t.http, { outputs: { answer: { text: 'x' } } }, auth);
+    const items = [0.1, 4.75, 1e-7, 3].map((value, i) => ({
+      run_id: run.id,
+      evaluation_label_id: label.id,
+      value,
+      ...(i % 2 ? { output_name: 'answer', field_path: '$.text' } : {}),
+    }));
+    const batch = await t.http.post('/v1/evaluations/batch').set(judge).send({ items });
+    expect(batch.status).toBe(201);
+    const res = await eventually(
+      () => page(auth),
+      (r) => r.body.length >= 7,
+    );
+    const created = (res.body as Event[]).filter((x) => x.type === 'evaluation.created');
+    expect(created.map((x) => x.data)).toEqual(batch.body);
+    const single = await createEvaluation(
+      t.http,
+      run.id,
+      { evaluation_label_id: label.id, value: 2.5, output_name: 'answer' },
+      judge,
+    );
+    const again = await eventually(
+      () => page(auth),
+      (r) => r.body.length >= 8,
+    );
+    expect((again.body as Event[]).at(-1)!.data).toEqual(single);
+  });
+
   it('pages with ?after and a Link to the next page', async () => {
     const auth = bearer(token({ account: `acct-${randomUUID()}` }));
     for (let i = 0; i < 5; i++) await createRun(t.http, { name: `r${i}` }, auth);

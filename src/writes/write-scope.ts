@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import type { ChangeEvent } from '../events/outbox.js';
+import type { ChangeEvent, RowEvents } from '../events/outbox.js';
 import { etagOf, matchesStrongly } from './etag.js';
 import { Statement } from './statement.js';
 
@@ -30,7 +30,7 @@ type Rows = Record<string, object[]>;
  * statement re-checks them (WritePipeline.runAtOnce).
  */
 export class WriteScope {
-  readonly events: ChangeEvent[] = [];
+  readonly events: (ChangeEvent | RowEvents)[] = [];
   /** Whether the pipeline's checks have run for this write. */
   checked = false;
   private preconditionChecked = false;
@@ -142,6 +142,15 @@ export class WriteScope {
   /** Records that a resource changed: an event in the outbox, committed with the change. */
   emit(type: string, data: object): void {
     this.events.push({ type, accountId: this.principal.accountId, data });
+  }
+
+  /**
+   * Records `count` changes of one type whose events the last statement makes: one per row
+   * of its step `from`, in `orderBy` order, with `data`, a JSON expression over that step's
+   * columns and the statement's parameters.
+   */
+  emitEach(type: string, count: number, rows: Pick<RowEvents, 'from' | 'data' | 'orderBy'>): void {
+    if (count > 0) this.events.push({ type, accountId: this.principal.accountId, count, ...rows });
   }
 
   /**
