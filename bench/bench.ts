@@ -354,10 +354,29 @@ async function measure(
   for (let round = 0; round < (o.rounds ?? 1); round++) {
     for (let k = 0; k < servers.length; k++) {
       const i = (k + round) % servers.length;
+      if (o.databaseUrl) await vacuum(o.databaseUrl);
       figures[i].push(await drive(servers[i], w, seedData, o));
     }
   }
   return figures;
+}
+
+/**
+ * Vacuums what the workloads write, so that every drive starts from the same state: where
+ * autovacuum is off, the dead rows of earlier drives (PUT's updates of one row, above all)
+ * would slow whichever server drives later.
+ */
+async function vacuum(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `VACUUM (ANALYZE) run_evaluations, evaluation_changes, outbox_events, idempotency_keys,
+         runs, evaluation_labels`,
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 /** Puts a million evaluations into other runs, straight through SQL. */
