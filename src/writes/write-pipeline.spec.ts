@@ -1,16 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
+import { Statement } from './statement.js';
 import { WritePipeline } from './write-pipeline.js';
+import type { WriteScope } from './write-scope.js';
 
 const alice = { accountId: 'acme', sub: 'alice', evaluatorId: null };
 
-/** A DataSource whose one connection records what it was asked, and fails COMMIT on demand. */
-function database(commitFails: boolean) {
+/**
+ * A DataSource whose one connection records what it was asked, and fails COMMIT, a query or
+ * the connecting on demand.
+ */
+function database(commitFails: boolean, fails: { query?: Error; connect?: Error } = {}) {
   const calls: string[] = [];
   const runner = {
     isTransactionActive: false,
     manager: {},
-    connect: () => Promise.resolve(),
+    connect: () => (fails.connect ? Promise.reject(fails.connect) : Promise.resolve()),
     startTransaction: () => {
       calls.push('BEGIN');
       runner.isTransactionActive = true;
@@ -18,7 +23,7 @@ function database(commitFails: boolean) {
     },
     query: () => {
       calls.push('query');
-      return Promise.resolve([]);
+      return fails.query ? Promise.reject(fails.query) : Promise.resolve([]);
     },
     commitTransaction: () => {
       calls.push('COMMIT');
@@ -70,5 +75,34 @@ describe('WritePipeline after commit', () => {
       }),
     ).rejects.toThrow('refused');
     expect(calls).toEqual(['BEGIN', 'ROLLBACK']);
+  });
+});
+
+describe('WritePipeline, a write made at once', () => {
+  const pipeline = (db: DataSource) =>
+    new WritePipeline(db, { auth: { secret: 'x', accountClaim: 'account_id' } });
+  const insert = (w: WriteScope) =>
+    w.lastly(new Statement().step('created', 'INSERT INTO runs DEFAULT VALUES'));
+
+  it('is its one statement, with no BEGIN or COMMIT', async () => {
+    const { db, calls } = database(false);
+    await pipeline(db).runAtOnce(alice, insert);
+    expect(calls).toEqual(['query']);
+  });
+
+  it('says the outcome is unknown when the connection breaks during its statement', async () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const { db } = database(false, { query: reset });
+    await expect(pipeline(db).runAtOnce(alice, insert)).rejects.toMatchObject({
+      code: 'outcome_unknown',
+      headers: { 'Retry-After': '1' },
+    });
+  });
+
+  it('says what happened when no connection could be had: nothing was sent', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const { db, calls } = database(false, { connect: refused });
+    await expect(pipeline(db).runAtOnce(alice, insert)).rejects.toBe(refused);
+    expect(calls).toEqual([]);
   });
 });
