@@ -46,6 +46,22 @@ describe.each(DATABASES)('batch create on $name', (db) => {
     }
   });
 
+  it('atomic: names the refused items in one sentence', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    const res = await batch({
+      items: [
+        { run_id: run.id, evaluation_label_id: label.id, value: 1 },
+        { run_id: run.id, evaluation_label_id: label.id, value: 9 },
+      ],
+    });
+    expect(res.body.error).toBe(
+      '1 of 2 items were refused, so nothing was written: items[1].value: Label ' +
+        `"${String(label.name)}" is continuous: value must be from 0 to 5, got 9. ` +
+        'Fix them (see details) and send the batch again.',
+    );
+  });
+
   it('atomic: one bad item writes nothing, and every failing item is named', async () => {
     const label = await createLabel(t.http);
     const run = await createRun(t.http, { outputs: { answer: 'x' } });

@@ -52,7 +52,8 @@ function batchRefused(refusals: Refusal[], total: number): ApiError {
       : ['batch_rejected', 'refused'];
   const first = details
     .slice(0, 3)
-    .map((d) => `${d.field}: ${d.message}`)
+    // Each message is a sentence of its own; the list gets one full stop, at its end.
+    .map((d) => `${d.field}: ${d.message.replace(/\.$/, '')}`)
     .join('; ');
   return new ApiError(
     code,
