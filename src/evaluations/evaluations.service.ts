@@ -36,9 +36,9 @@ export interface NewEvaluation {
 /** What became of one new evaluation: created, or refused with the reason. */
 export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
-type LockedRun = Pick<RunEntity, 'id' | 'outputs'>;
+type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
-type LockedLabel = LabelDefinition & { id: string; archivedAt: string | null };
+type TargetLabel = LabelDefinition & { id: string; archivedAt: string | null };
 
 function checkValue(label: LabelDefinition, value: number): void {
   const problem = valueProblem(label, value);
@@ -48,7 +48,7 @@ function checkValue(label: LabelDefinition, value: number): void {
 }
 
 /** The output_name and field_path rules, checked against what the run recorded. */
-function checkTarget(run: LockedRun, item: NewEvaluation, fieldPath: JSONPathQuery | null): void {
+function checkTarget(run: TargetRun, item: NewEvaluation, fieldPath: JSONPathQuery | null): void {
   const outputs = run.outputs;
   if (outputs === null) return; // nothing recorded yet: nothing to check against
   let target: unknown = outputs;
@@ -81,8 +81,8 @@ const missing = (field: string, what: string, id: string) =>
 
 function checkItem(
   item: NewEvaluation,
-  run: LockedRun | undefined,
-  label: LockedLabel | undefined,
+  run: TargetRun | undefined,
+  label: TargetLabel | undefined,
 ): void {
   // Syntax first: a bad path is a 400 whatever the run holds.
   const fieldPath = item.field_path != null ? compileFieldPath(item.field_path) : null;
@@ -351,8 +351,8 @@ export class EvaluationsService {
     w: WriteScope,
     runIds: string[],
     labelIds: string[],
-  ): Promise<{ runs: Map<string, LockedRun>; labels: Map<string, LockedLabel> }> {
-    const found = await w.readShared<{ runs: LockedRun[]; labels: LockedLabel[] }>(
+  ): Promise<{ runs: Map<string, TargetRun>; labels: Map<string, TargetLabel> }> {
+    const found = await w.readShared<{ runs: TargetRun[]; labels: TargetLabel[] }>(
       {
         runs: {
           table: 'runs',

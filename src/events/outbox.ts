@@ -47,7 +47,7 @@ export function outboxInsert(
   const params: unknown[] = [];
   const param = (value: unknown) => `$${first + params.push(value) - 1}`;
   const made: { id: string; g: number; account_id: string; type: string; data: object }[] = [];
-  const fromRows: string[] = [];
+  const parts: string[] = [];
   let next = 0;
   events.forEach((e, g) => {
     if (!('count' in e)) {
@@ -55,7 +55,7 @@ export function outboxInsert(
       return;
     }
     const own = ids.slice(next, (next += e.count));
-    fromRows.push(
+    parts.push(
       `SELECT i.id, ${g} AS g, i.n, ${param(e.accountId)}::varchar, ${param(e.type)}::varchar, r.data
          FROM (SELECT ${e.data(param)} AS data, row_number() OVER (ORDER BY ${e.orderBy}) AS n
                  FROM ${e.from}) AS r
@@ -63,9 +63,8 @@ export function outboxInsert(
               WITH ORDINALITY AS i(id, n) USING (n)`,
     );
   });
-  const parts = [...fromRows];
   if (made.length > 0) {
-    parts.unshift(
+    parts.push(
       `SELECT e.id, e.g, e.n, e.account_id, e.type, e.data
          FROM ROWS FROM (json_to_recordset(${param(JSON.stringify(made))}::json)
                          AS (id uuid, g int, account_id varchar, type varchar, data json))

@@ -219,14 +219,13 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
       required.push(`assay_require(EXISTS (SELECT 1 FROM key_claim), '${KEY_TAKEN}', 'key taken')`);
     }
     if (required.length > 0) statement.step('required', `SELECT ${required.join(' AND ')}`);
-    if (statement.empty) return outcomeOf(scope.commit());
-    if (scope.inTransaction) {
-      await refusals(scope.query(statement.sql, statement.params));
-      return outcomeOf(scope.commit());
+    if (!scope.inTransaction && !statement.empty) {
+      // Alone, the statement is the commit: a connection lost while it runs leaves it unknown.
+      await scope.connect();
+      return refusals(outcomeOf(scope.query(statement.sql, statement.params)));
     }
-    // Alone, the statement is the commit: a connection lost while it runs leaves it unknown.
-    await scope.connect();
-    await refusals(outcomeOf(scope.query(statement.sql, statement.params)));
+    if (!statement.empty) await refusals(scope.query(statement.sql, statement.params));
+    await outcomeOf(scope.commit());
   }
 }
 

@@ -38,7 +38,6 @@ export class WriteScope {
   private readonly guards: Guard[] = [];
   private last?: Statement;
   private runner?: QueryRunner;
-  private transaction = false;
 
   constructor(
     private readonly db: DataSource,
@@ -48,14 +47,14 @@ export class WriteScope {
 
   /** The write's transaction, for a change run by WritePipeline.run. */
   get tx(): EntityManager {
-    if (!this.transaction) {
+    if (!this.inTransaction) {
       throw new Error('A change made at once has no transaction: read with readShared');
     }
     return this.runner!.manager;
   }
 
   get inTransaction(): boolean {
-    return this.transaction;
+    return this.runner?.isTransactionActive === true;
   }
 
   /** The write's connection, taken from the pool on first use and kept to its end. */
@@ -72,7 +71,6 @@ export class WriteScope {
   async begin(): Promise<void> {
     const runner = await this.connect();
     await runner.startTransaction();
-    this.transaction = true;
   }
 
   /**
@@ -163,7 +161,7 @@ export class WriteScope {
     const earlier = this.last;
     this.last = statement;
     if (!earlier) return;
-    if (!this.transaction) throw new Error('A change made at once has one last statement');
+    if (!this.inTransaction) throw new Error('A change made at once has one last statement');
     await this.query(earlier.sql, earlier.params);
   }
 
@@ -181,7 +179,7 @@ export class WriteScope {
 
   /** Commits the transaction, if one was opened; called by the pipeline. */
   async commit(): Promise<void> {
-    if (this.transaction) await this.runner!.commitTransaction();
+    if (this.inTransaction) await this.runner!.commitTransaction();
   }
 
   /** Called by the pipeline once the write has committed. */
@@ -194,7 +192,6 @@ export class WriteScope {
     const runner = this.runner;
     if (!runner) return;
     this.runner = undefined;
-    this.transaction = false;
     try {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
     } finally {
