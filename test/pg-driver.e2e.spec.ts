@@ -34,6 +34,26 @@ const url = process.env.TEST_DATABASE_URL;
     }
   });
 
+  it('has the server parse a parameterized text once per connection, under one name', async () => {
+    const client = await pool.connect();
+    try {
+      const text = 'SELECT $1::int * 2 AS twice';
+      expect((await client.query(text, [4])).rows).toEqual([{ twice: 8 }]);
+      expect((await client.query(text, [5])).rows).toEqual([{ twice: 10 }]);
+      const prepared = await client.query<{ name: string }>(
+        'SELECT name FROM pg_prepared_statements WHERE statement = $1',
+        [text],
+      );
+      expect(prepared.rows).toEqual([{ name: expect.stringMatching(/^assay_\d+$/) }]);
+      // A named text that fails leaves the connection and the name usable.
+      const bad = 'SELECT 1 / $1::int AS q';
+      await expect(client.query(bad, [0])).rejects.toMatchObject({ code: '22012' });
+      expect((await client.query(bad, [1])).rows).toEqual([{ q: 1 }]);
+    } finally {
+      client.release();
+    }
+  });
+
   it('leaves the callback form and pool.query as pg has them', async () => {
     const client = await pool.connect();
     try {
