@@ -13,6 +13,12 @@ describe('orderedUuids', () => {
     }
   });
 
+  it('makes each call’s ids greater than the last call’s, within a millisecond too', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => orderedUuids((i % 3) + 1)).flat();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('stamps them with the current millisecond', () => {
     const before = Date.now();
     const [id] = orderedUuids(3);
