@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { assignPositions } from '../src/events/event-store.js';
 import { createEvaluation, createLabel, createRun, scoredRun } from './support/factories.js';
 
 interface Event {
@@ -229,6 +230,38 @@ describe.each(DATABASES)('change events on $name', (db) => {
     ]);
     expect(resumed.events.slice(0, 3).map((x) => x.data.id)).toEqual(missed);
     expect(resumed.ids).toEqual(resumed.events.map((x) => x.id));
+  });
+
+  it('positions every committed event once, in each write’s order, with sequencers racing', async () => {
+    const account = `acct-${randomUUID()}`;
+    const write = (w: number) =>
+      t.dataSource.query(
+        `INSERT INTO outbox_events (id, account_id, type, occurred_at, data)
+         SELECT gen_random_uuid(), $1, 'check.made', now(), json_build_object('w', $2::int, 'n', n)
+           FROM generate_series(1, 20) n`,
+        [account, w],
+      );
+    // Writes and sequencers side by side (the app's own pump is one more).
+    await Promise.all([
+      ...Array.from({ length: 10 }, (_, w) => write(w)),
+      ...Array.from({ length: 10 }, () => assignPositions(t.dataSource)),
+    ]);
+    const rows = await eventually(
+      () =>
+        t.dataSource.query<{ w: number; n: number; position: string | null }[]>(
+          `SELECT (data->>'w')::int AS w, (data->>'n')::int AS n, position::text AS position
+             FROM outbox_events WHERE account_id = $1 ORDER BY outbox_events.position`,
+          [account],
+        ),
+      (r) => r.every((e) => e.position !== null),
+    );
+    expect(rows).toHaveLength(200);
+    expect(new Set(rows.map((e) => e.position)).size).toBe(200);
+    for (let w = 0; w < 10; w++) {
+      expect(rows.filter((e) => e.w === w).map((e) => e.n)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+    }
   });
 
   it('refuses an unknown Last-Event-ID with 400', async () => {

@@ -16,39 +16,31 @@ export interface StoredEvent extends AssayEvent {
 /** The event as readers get it, without where it stands in the outbox. */
 export const toEvent = ({ position: _position, ...event }: StoredEvent): AssayEvent => event;
 
-/** Whether any committed event still waits for its position. */
-export async function hasUnpositioned(db: Db): Promise<boolean> {
-  const rows = await db.query<unknown[]>(
-    'SELECT 1 FROM outbox_events WHERE position IS NULL LIMIT 1',
-  );
-  return rows.length > 0;
-}
-
 /**
- * Gives committed events their positions, in the order writers inserted them. One
- * sequencer at a time (a transaction-level advisory lock, so any instance may do it), and
- * only events already committed get one: a reader that follows positions never sees an
- * event appear behind one it has passed. Writes to one resource take turns under its row
- * lock, so their insertion order is their commit order. Call it inside a transaction.
+ * Gives committed events their positions, in the order writers inserted them, in one
+ * statement. One sequencer at a time (a transaction-level advisory lock, so that any
+ * instance may do it), and only events already committed get one: a reader that follows
+ * positions never sees an event appear behind one it has passed. Writes to one resource
+ * take turns under its row lock, so their insertion order is their commit order.
+ *
+ * The statement's snapshot may be older than the lock, and miss that another sequencer
+ * positioned some of these events in between: the UPDATE looks at them again and leaves
+ * them be (their drawn positions stay unused, a gap readers step over). The positions it
+ * gives come from the sequence after the lock, above every one given before.
  */
-export async function assignPositions(tx: Db, limit = 5000): Promise<number> {
-  const [{ locked }] = await tx.query<{ locked: boolean }[]>(
-    'SELECT pg_try_advisory_xact_lock($1) AS locked',
-    [SEQUENCER_LOCK],
-  );
-  if (!locked) return 0;
-  // A statement of its own, after the lock: its snapshot sees every earlier sequencer's work.
-  const rows = await tx.query<unknown[]>(
-    `WITH todo AS (
-       SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT $1),
-     numbered AS (
-       SELECT seq, (SELECT coalesce(max(position), 0) FROM outbox_events)
-                   + row_number() OVER (ORDER BY seq) AS position
-         FROM todo)
+export async function assignPositions(db: Db, limit = 5000): Promise<number> {
+  const rows = await db.query<unknown[]>(
+    `WITH sequencer AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($2) AS held),
+     todo AS MATERIALIZED (
+       SELECT seq FROM outbox_events
+        WHERE position IS NULL AND (SELECT held FROM sequencer)
+        ORDER BY seq LIMIT $1),
+     numbered AS MATERIALIZED (
+       SELECT seq, nextval('outbox_events_position_seq') AS position FROM todo)
      UPDATE outbox_events o SET position = n.position FROM numbered n
-      WHERE o.seq = n.seq
+      WHERE o.seq = n.seq AND o.position IS NULL
      RETURNING 1`,
-    [limit],
+    [limit, SEQUENCER_LOCK],
   );
   return rows.length;
 }
@@ -105,7 +97,8 @@ export async function leaseUnsent(tx: Db, limit: number): Promise<StoredEvent[]>
 
 export async function markSent(tx: Db, positions: string[]): Promise<void> {
   await tx.query(
-    'UPDATE outbox_events SET sent_at = clock_timestamp() WHERE position = ANY($1::bigint[])',
+    `UPDATE outbox_events SET sent_at = clock_timestamp()
+      WHERE position = ANY($1::bigint[]) AND position IS NOT NULL AND sent_at IS NULL`,
     [positions],
   );
 }

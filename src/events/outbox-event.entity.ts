@@ -3,15 +3,24 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /**
  * A change event, written in the same transaction as the change. `seq` is the order in
  * which writers inserted them; `position` is given once the event is committed (by the
- * sequencer, one at a time), so that readers who follow positions see every event exactly
+ * sequencer, one at a time, from the sequence outbox_events_position_seq), so that readers who follow positions see every event exactly
  * once, in commit order per resource.
  */
 @Entity({ name: 'outbox_events' })
 @Index('UQ_outbox_events_id', ['id'], { unique: true })
-@Index('UQ_outbox_events_position', ['position'], { unique: true })
-@Index('IDX_outbox_events_account_position', ['accountId', 'position'])
+// Indexes over positions leave out events still waiting for theirs: a new event enters three
+// indexes (seq, id, unpositioned), not six.
+@Index('UQ_outbox_events_position', ['position'], {
+  unique: true,
+  where: '"position" IS NOT NULL',
+})
+@Index('IDX_outbox_events_account_position', ['accountId', 'position'], {
+  where: '"position" IS NOT NULL',
+})
 @Index('IDX_outbox_events_unpositioned', ['seq'], { where: '"position" IS NULL' })
-@Index('IDX_outbox_events_unsent', ['position'], { where: '"sent_at" IS NULL' })
+@Index('IDX_outbox_events_unsent', ['position'], {
+  where: '"sent_at" IS NULL AND "position" IS NOT NULL',
+})
 export class OutboxEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   seq!: string;

@@ -14,7 +14,6 @@ import {
 } from '../assay-options.js';
 import {
   assignPositions,
-  hasUnpositioned,
   leaseUnsent,
   markSent,
   purgeOldEvents,
@@ -24,8 +23,8 @@ import {
 import { NatsPublisher } from './nats-publisher.js';
 
 const TICK_MS = 50;
-// While events keep coming: each round then positions what a few writes made, in a few
-// statements, rather than a round's statements for every write.
+// While events keep coming: each round then positions what a few writes made, at once,
+// rather than a statement for every write.
 const BUSY_TICK_MS = 25;
 const MAX_BACKOFF_MS = 5000;
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -53,8 +52,6 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
   private stopped = false;
   private failures = 0;
   private lastPurge = 0;
-  /** Whether the last round gave events positions: then more are likely, unchecked. */
-  private positioning = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -78,12 +75,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** One round: positions, relay, and now and then the purge. Whether it moved any event. */
   private async round(): Promise<boolean> {
-    let moved = 0;
-    if (this.positioning || (await hasUnpositioned(this.db))) {
-      const positioned = await this.db.transaction((tx) => assignPositions(tx));
-      this.positioning = positioned > 0;
-      moved += positioned;
-    }
+    let moved = await assignPositions(this.db);
     if (this.publisher) moved += await this.relay(this.publisher);
     if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = Date.now();

@@ -24,7 +24,7 @@ export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
     // The latest app's outbox is the one measured (tests start several apps in one process).
     for (const name of NAMES) register.removeSingleMetric(name);
     const waiting = this.options.natsUrl
-      ? 'position IS NULL OR sent_at IS NULL'
+      ? 'position IS NULL OR (sent_at IS NULL AND position IS NOT NULL)'
       : 'position IS NULL';
     const read = () =>
       this.db.query<{ backlog: number; age: number | null }[]>(

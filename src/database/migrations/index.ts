@@ -2,6 +2,7 @@ import { Initial1795535239826 } from './1795535239826-Initial.js';
 import { WritePipeline1795621556467 } from './1795621556467-WritePipeline.js';
 import { StatsIndexesAndDirection1795700000000 } from './1795700000000-StatsIndexesAndDirection.js';
 import { WriteGuards1795800000000 } from './1795800000000-WriteGuards.js';
+import { OutboxPositions1795900000000 } from './1795900000000-OutboxPositions.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   WritePipeline1795621556467,
   StatsIndexesAndDirection1795700000000,
   WriteGuards1795800000000,
+  OutboxPositions1795900000000,
 ];
