@@ -62,7 +62,11 @@ export async function headPosition(db: Db): Promise<string> {
   return head;
 }
 
-/** An account's events after a position, in order. */
+/**
+ * An account's events after a position, in order. "position IS NOT NULL" says nothing
+ * new, but lets a plan kept for the statement use the account's (partial) index: without
+ * it, that plan scanned every account's events for a quiet account's page.
+ */
 export function eventsAfter(
   db: Db,
   accountId: string,
@@ -71,7 +75,8 @@ export function eventsAfter(
 ): Promise<StoredEvent[]> {
   return db.query<StoredEvent[]>(
     `SELECT ${EVENT_COLUMNS} FROM outbox_events
-      WHERE account_id = $1 AND position > $2 ORDER BY outbox_events.position LIMIT $3`,
+      WHERE account_id = $1 AND position > $2 AND position IS NOT NULL
+      ORDER BY outbox_events.position LIMIT $3`,
     [accountId, position, limit],
   );
 }
