@@ -91,6 +91,12 @@ const url = process.env.TEST_DATABASE_URL;
       expect(pool.options).toMatchObject({ max: 32, idleTimeoutMillis: 60_000 });
     });
 
+    it('plans every named statement for its own parameters', async () => {
+      expect(await db.query('SHOW plan_cache_mode')).toEqual([
+        { plan_cache_mode: 'force_custom_plan' },
+      ]);
+    });
+
     it('serves queries and transactions, and rolls back on failure', async () => {
       expect(await db.query('SELECT 3 AS three')).toEqual([{ three: 3 }]);
       await db.query('CREATE TABLE IF NOT EXISTS pg_driver_check (n int)');

@@ -98,6 +98,10 @@ export function dataSourceOptions(
         // concurrent request with the same Idempotency-Key, say) rather than as a slow statement.
         statement_timeout: timeout,
         lock_timeout: Math.round(timeout * LOCK_SHARE),
+        // Statements are named (see pg-driver.ts) so that each is parsed once, but still
+        // planned for its parameters: a plan made for any parameters (LIMIT $1, say) had the
+        // outbox's sequencer scan the whole table.
+        options: '-c plan_cache_mode=force_custom_plan',
       },
     };
   }
