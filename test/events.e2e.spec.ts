@@ -264,6 +264,37 @@ describe.each(DATABASES)('change events on $name', (db) => {
     }
   });
 
+  it('positions a backlog the statistics did not foresee, a round at a time', async () => {
+    const account = `acct-${randomUUID()}`;
+    // Statistics taken on a table of positioned events, while none waits: the plan then
+    // expects next to none.
+    await t.dataSource.query(
+      `INSERT INTO outbox_events (id, account_id, type, occurred_at, data, position)
+       SELECT gen_random_uuid(), $1, 'check.made', now(), '{}',
+              nextval('outbox_events_position_seq')
+         FROM generate_series(1, 2000)`,
+      [account],
+    );
+    await eventually(
+      () => t.dataSource.query<unknown[]>('SELECT 1 FROM outbox_events WHERE position IS NULL'),
+      (r) => r.length === 0,
+    );
+    await t.dataSource.query('VACUUM ANALYZE outbox_events');
+    await t.dataSource.query(
+      `INSERT INTO outbox_events (id, account_id, type, occurred_at, data)
+       SELECT gen_random_uuid(), $1, 'check.made', now(), '{}' FROM generate_series(1, 20000)`,
+      [account],
+    );
+    const [{ waiting }] = await eventually(
+      () =>
+        t.dataSource.query<{ waiting: number }[]>(
+          'SELECT count(*)::int AS waiting FROM outbox_events WHERE position IS NULL',
+        ),
+      (r) => r[0].waiting === 0,
+    );
+    expect(waiting).toBe(0);
+  });
+
   it('refuses an unknown Last-Event-ID with 400', async () => {
     const res = await t.http.get('/v1/events').set(bearer()).set('Last-Event-ID', randomUUID());
     expect(res.status).toBe(400);

@@ -24,9 +24,11 @@ export const toEvent = ({ position: _position, ...event }: StoredEvent): AssayEv
  * take turns under its row lock, so their insertion order is their commit order.
  *
  * The statement's snapshot may be older than the lock, and miss that another sequencer
- * positioned some of these events in between: the UPDATE looks at them again and leaves
- * them be (their drawn positions stay unused, a gap readers step over). The positions it
- * gives come from the sequence after the lock, above every one given before.
+ * positioned some of these events in between: locking them (FOR UPDATE) looks at them
+ * again and leaves those out. The positions given come from the sequence after the lock,
+ * above every one given before (a failed round leaves a gap, which readers step over).
+ * The UPDATE finds its rows by seq alone: asked again whether they are unpositioned, the
+ * planner may scan every unpositioned event once for each one it positions.
  */
 export async function assignPositions(db: Db, limit = 5000): Promise<number> {
   const rows = await db.query<unknown[]>(
@@ -34,11 +36,11 @@ export async function assignPositions(db: Db, limit = 5000): Promise<number> {
      todo AS MATERIALIZED (
        SELECT seq FROM outbox_events
         WHERE position IS NULL AND (SELECT held FROM sequencer)
-        ORDER BY seq LIMIT $1),
+        ORDER BY seq LIMIT $1 FOR UPDATE),
      numbered AS MATERIALIZED (
        SELECT seq, nextval('outbox_events_position_seq') AS position FROM todo)
      UPDATE outbox_events o SET position = n.position FROM numbered n
-      WHERE o.seq = n.seq AND o.position IS NULL
+      WHERE o.seq = n.seq
      RETURNING 1`,
     [limit, SEQUENCER_LOCK],
   );
