@@ -20,9 +20,10 @@ const query = pg.Client.prototype.query;
 export class CallbackClient extends pg.Client {}
 
 /**
- * Names for the texts of parameterized statements, so that the server parses and plans
- * each text once per connection rather than on every call: for the write pipeline's one
- * long statement, parsing and planning took longer than running it. Texts that embed
+ * Names for the texts of parameterized statements, so that the server parses each text
+ * once per connection rather than on every call (it still plans each call: see
+ * data-source-options.ts): for the write pipeline's one long statement, parsing and
+ * planning took longer than running it. Texts that embed
  * counts vary, so only the first `limit` texts a process meets are named, which bounds
  * what every connection keeps prepared; later ones run unnamed, as before.
  */
