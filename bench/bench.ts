@@ -371,7 +371,7 @@ async function vacuum(databaseUrl: string): Promise<void> {
   await client.connect();
   try {
     await client.query(
-      `VACUUM (ANALYZE) run_evaluations, evaluation_changes, outbox_events, idempotency_keys,
+      `VACUUM (ANALYZE) run_evaluations, evaluation_changes, outbox_writes, idempotency_keys,
          runs, evaluation_labels`,
     );
   } finally {
@@ -632,8 +632,9 @@ async function relayLatency(
                 count(*)::int AS events,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
-           FROM (SELECT (extract(epoch FROM sent_at - occurred_at) * 1000)::float8 AS ms
-                   FROM outbox_events WHERE occurred_at >= $1 AND type = 'evaluation.created') t`,
+           FROM (SELECT (extract(epoch FROM w.sent_at - w.occurred_at) * 1000)::float8 AS ms
+                   FROM outbox_writes w CROSS JOIN LATERAL json_array_elements(w.events) AS e
+                  WHERE w.occurred_at >= $1 AND e->>'type' = 'evaluation.created') t`,
         [from, s.postRunId],
       )
     ).rows;
@@ -672,7 +673,8 @@ async function drained(db: pg.Client, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM outbox_events WHERE sent_at IS NULL',
+      `SELECT coalesce(sum(count - coalesce(cardinality(relayed), 0)), 0)::int AS n
+         FROM outbox_writes WHERE sent_at IS NULL`,
     );
     if (rows[0].n === 0) return;
     if (Date.now() > deadline) throw new Error(`the relay left ${rows[0].n} events unsent`);

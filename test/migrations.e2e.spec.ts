@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { eventsAfter, headPosition, positionOf } from '../src/events/event-store.js';
 import { DATABASES, testSettings } from './support/app.js';
 
 describe.each(DATABASES)('migrations on $name', (db) => {
@@ -17,6 +18,46 @@ describe.each(DATABASES)('migrations on $name', (db) => {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'",
       );
       expect(tables).toEqual([]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it('moves kept events into one outbox row each, with their positions and ids', async () => {
+    const ds = await new DataSource(dataSourceOptions(testSettings(db))).initialize();
+    try {
+      await ds.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+      await ds.runMigrations();
+      await ds.undoLastMigration();
+      await ds.query(
+        `INSERT INTO outbox_events (id, account_id, type, occurred_at, data, position, sent_at)
+         VALUES ('0190f0e0-0000-7000-8000-000000000001', 'acme', 'run.created', now(), '{"b":1,"a":2}', 7, now()),
+                ('0190f0e0-0000-7000-8000-000000000002', 'acme', 'run.updated', now(), '{"n":2}', 9, NULL),
+                ('0190f0e0-0000-7000-8000-000000000003', 'acme', 'run.deleted', now(), '{"n":3}', NULL, NULL)`,
+      );
+      await ds.query(`SELECT setval('outbox_events_position_seq', 9)`);
+      await ds.runMigrations();
+      const events = await eventsAfter(ds, 'acme', '0', 10);
+      expect(events.map((e) => [e.id.slice(-1), e.type, e.position, e.data])).toEqual([
+        ['1', 'run.created', '7', { b: 1, a: 2 }],
+        ['2', 'run.updated', '9', { n: 2 }],
+      ]);
+      expect(Object.keys(events[0].data)).toEqual(['b', 'a']);
+      expect(await positionOf(ds, 'acme', '0190f0e0-0000-7000-8000-000000000002')).toBe('9');
+      expect(await headPosition(ds)).toBe('9');
+      const rows = await ds.query<{ sent: boolean; last_position: string | null }[]>(
+        'SELECT sent_at IS NOT NULL AS sent, last_position::text FROM outbox_writes ORDER BY seq',
+      );
+      expect(rows).toEqual([
+        { sent: true, last_position: '7' },
+        { sent: false, last_position: '9' },
+        { sent: false, last_position: null },
+      ]);
+      // Positions go on from where the sequence stood.
+      const [{ next }] = await ds.query<{ next: string }[]>(
+        "SELECT nextval('outbox_positions')::text AS next",
+      );
+      expect(next).toBe('10');
     } finally {
       await ds.destroy();
     }

@@ -64,7 +64,8 @@ async function stored(nc: NatsConnection, account: string, expected: number): Pr
 
 async function unsent(t: TestApp): Promise<number> {
   const [{ n }] = await t.dataSource.query<{ n: number }[]>(
-    'SELECT count(*)::int AS n FROM outbox_events WHERE sent_at IS NULL',
+    `SELECT coalesce(sum(count - coalesce(cardinality(relayed), 0)), 0)::int AS n
+       FROM outbox_writes WHERE sent_at IS NULL`,
   );
   return n;
 }

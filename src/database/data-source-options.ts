@@ -5,7 +5,7 @@ import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.ent
 import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { EvaluatorEntity } from '../evaluators/evaluator.entity.js';
-import { OutboxEventEntity } from '../events/outbox-event.entity.js';
+import { OutboxWriteEntity } from '../events/outbox-write.entity.js';
 import { IdempotencyKeyEntity } from '../writes/idempotency-key.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -19,7 +19,7 @@ export const ENTITIES = [
   EvaluationChangeEntity,
   EvaluatorEntity,
   IdempotencyKeyEntity,
-  OutboxEventEntity,
+  OutboxWriteEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server, unless DB_POOL_SIZE says otherwise. */

@@ -17,7 +17,7 @@ import {
   leaseUnsent,
   markSent,
   purgeOldEvents,
-  type StoredEvent,
+  type LeasedEvent,
   toEvent,
 } from './event-store.js';
 import { NatsPublisher } from './nats-publisher.js';
@@ -31,7 +31,7 @@ const PURGE_EVERY_MS = 10 * 60_000;
 const RELAY_BATCH = 500;
 
 /** The resource an event is about (`evaluation` 5e1…), whose events must keep their order. */
-const resourceOf = (event: StoredEvent) =>
+const resourceOf = (event: LeasedEvent) =>
   `${event.type.slice(0, event.type.indexOf('.'))} ${String((event.data as { id?: unknown }).id)}`;
 
 /**
@@ -94,14 +94,14 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     let failure: Error | undefined;
     const relayed = await this.db.transaction(async (tx) => {
       const leased = await leaseUnsent(tx, RELAY_BATCH);
-      const chains = new Map<string, StoredEvent[]>();
+      const chains = new Map<string, LeasedEvent[]>();
       for (const event of leased) {
         const resource = resourceOf(event);
         const chain = chains.get(resource);
         if (chain) chain.push(event);
         else chains.set(resource, [event]);
       }
-      const sent: string[] = [];
+      const sent: LeasedEvent[] = [];
       await Promise.all(
         [...chains.values()].map(async (chain) => {
           for (const event of chain) {
@@ -111,7 +111,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
               failure ??= err instanceof Error ? err : new Error(String(err));
               return;
             }
-            sent.push(event.position);
+            sent.push(event);
           }
         }),
       );

@@ -33,49 +33,60 @@ export interface RowEvents {
 }
 
 /**
- * The INSERT of a write's events, as one statement with parameters from `first` on (so
- * that the write pipeline can join it with its own last statement). Ids are UUIDv7, made
- * here in order, so that events of one write keep the order they were made in. Events
- * made here travel as one JSON array: one native JSON.stringify, where arrays of
+ * The INSERT of a write's events, as one outbox row, in one statement with parameters from
+ * `first` on (so that the write pipeline can join it with its own last statement). Ids are
+ * UUIDv7, made here in order, so that events of one write keep the order they were made in.
+ * Events made here travel as one JSON array: one native JSON.stringify, where arrays of
  * parameters would have each element escaped again by the driver.
  */
 export function outboxInsert(
   events: (ChangeEvent | RowEvents)[],
   first: number,
 ): { sql: string; params: unknown[] } {
-  const ids = orderedUuids(events.reduce((n, e) => n + ('count' in e ? e.count : 1), 0));
+  const accountId = events[0].accountId;
+  if (events.some((e) => e.accountId !== accountId)) {
+    throw new Error('The events of one write belong to one account');
+  }
+  const total = events.reduce((n, e) => n + ('count' in e ? e.count : 1), 0);
+  const ids = orderedUuids(total);
   const params: unknown[] = [];
   const param = (value: unknown) => `$${first + params.push(value) - 1}`;
-  const made: { id: string; g: number; account_id: string; type: string; data: object }[] = [];
+  const made: { id: string; type: string; data: object }[] = [];
+  const madeGroups: number[] = [];
   const parts: string[] = [];
   let next = 0;
   events.forEach((e, g) => {
     if (!('count' in e)) {
-      made.push({ id: ids[next++], g, account_id: e.accountId, type: e.type, data: e.data });
+      made.push({ id: ids[next++], type: e.type, data: e.data });
+      madeGroups.push(g);
       return;
     }
     const own = ids.slice(next, (next += e.count));
     parts.push(
-      `SELECT i.id, ${g} AS g, i.n, ${param(e.accountId)}::varchar, ${param(e.type)}::varchar, r.data
+      `SELECT ${g}, i.n, json_build_object('id', i.id, 'type', ${param(e.type)}::text, 'data', r.data)
          FROM (SELECT ${e.data(param)} AS data, row_number() OVER (ORDER BY ${e.orderBy}) AS n
                  FROM ${e.from}) AS r
          JOIN unnest(string_to_array(${param(own.join(','))}, ',')::uuid[])
               WITH ORDINALITY AS i(id, n) USING (n)`,
     );
   });
-  if (made.length > 0) {
-    parts.push(
-      `SELECT e.id, e.g, e.n, e.account_id, e.type, e.data
-         FROM ROWS FROM (json_to_recordset(${param(JSON.stringify(made))}::json)
-                         AS (id uuid, g int, account_id varchar, type varchar, data json))
-              WITH ORDINALITY AS e(id, g, account_id, type, data, n)`,
-    );
+  let array: string;
+  if (parts.length === 0) {
+    array = `${param(JSON.stringify(made))}::json`;
+  } else {
+    if (made.length > 0) {
+      parts.push(
+        `SELECT (string_to_array(${param(madeGroups.join(','))}, ',')::int[])[m.n], m.n, m.event
+           FROM json_array_elements(${param(JSON.stringify(made))}::json) WITH ORDINALITY AS m(event, n)`,
+      );
+    }
+    array = `(SELECT json_agg(e.event ORDER BY e.g, e.n)
+                FROM (${parts.join(' UNION ALL ')}) AS e(g, n, event))`;
   }
+  const row = [accountId, ids[0], ids[total - 1], total, new Date()].map(param);
   return {
-    sql: `INSERT INTO outbox_events (id, account_id, type, occurred_at, data)
-          SELECT e.id, e.account_id, e.type, ${param(new Date())}, e.data
-            FROM (${parts.join(' UNION ALL ')}) AS e(id, g, n, account_id, type, data)
-           ORDER BY e.g, e.n`,
+    sql: `INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events)
+          VALUES (${row.join(', ')}, ${array})`,
     params,
   };
 }

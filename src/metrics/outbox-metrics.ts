@@ -24,13 +24,13 @@ export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
     // The latest app's outbox is the one measured (tests start several apps in one process).
     for (const name of NAMES) register.removeSingleMetric(name);
     const waiting = this.options.natsUrl
-      ? 'position IS NULL OR (sent_at IS NULL AND position IS NOT NULL)'
-      : 'position IS NULL';
+      ? 'last_position IS NULL OR (sent_at IS NULL AND last_position IS NOT NULL)'
+      : 'last_position IS NULL';
     const read = () =>
       this.db.query<{ backlog: number; age: number | null }[]>(
-        `SELECT count(*)::int AS backlog,
+        `SELECT coalesce(sum(count - coalesce(cardinality(relayed), 0)), 0)::int AS backlog,
                 extract(epoch FROM now() - min(occurred_at))::float8 AS age
-           FROM outbox_events WHERE ${waiting}`,
+           FROM outbox_writes WHERE ${waiting}`,
       );
     new Gauge({
       name: OUTBOX_BACKLOG,

@@ -20,8 +20,8 @@ const SNAKE_CASE = /^[a-z]+(_[a-z0-9]+)*$/;
 
 /** What of a table counts where the service itself updates rows in the background. */
 const BACKGROUND: Record<string, string> = {
-  // The relay stamps position and sent_at on events after their request has answered.
-  outbox_events: 't.id::text',
+  // The relay stamps positions and sent_at on writes after their request has answered.
+  outbox_writes: 't.first_id::text',
 };
 
 /** One SQL statement that fingerprints every table: any write a request makes changes it. */

@@ -3,6 +3,7 @@ import { WritePipeline1795621556467 } from './1795621556467-WritePipeline.js';
 import { StatsIndexesAndDirection1795700000000 } from './1795700000000-StatsIndexesAndDirection.js';
 import { WriteGuards1795800000000 } from './1795800000000-WriteGuards.js';
 import { OutboxPositions1795900000000 } from './1795900000000-OutboxPositions.js';
+import { OutboxWrites1796000000000 } from './1796000000000-OutboxWrites.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   StatsIndexesAndDirection1795700000000,
   WriteGuards1795800000000,
   OutboxPositions1795900000000,
+  OutboxWrites1796000000000,
 ];
