@@ -139,8 +139,9 @@ export async function leaseUnsent(tx: Db, limit: number): Promise<LeasedEvent[]>
   const leased = await tx.query<(LeasedEvent & { in_turn: boolean })[]>(
     `WITH next AS (
        SELECT seq, sum(count) OVER (ORDER BY last_position) - count AS before
-         FROM outbox_writes WHERE sent_at IS NULL AND last_position IS NOT NULL
-        ORDER BY last_position LIMIT $1),
+         FROM (SELECT seq, count, last_position FROM outbox_writes
+                WHERE sent_at IS NULL AND last_position IS NOT NULL
+                ORDER BY last_position LIMIT $1) AS oldest),
      leased AS MATERIALIZED (
        SELECT w.* FROM outbox_writes w JOIN next USING (seq)
         WHERE next.before < $1 AND w.sent_at IS NULL
