@@ -818,21 +818,30 @@ export function allSucceeded(r: BenchReport): boolean {
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string', default: '10' },
-      connections: { type: 'string', default: '32' },
-      rounds: { type: 'string', default: '3' },
-      express: { type: 'boolean', default: false },
-      amount: { type: 'string' },
-      scale: { type: 'boolean', default: false },
-      'no-baseline': { type: 'boolean', default: false },
-      'no-metrics-off': { type: 'boolean', default: false },
-      'no-events-off': { type: 'boolean', default: false },
-      only: { type: 'string' },
-      out: { type: 'string', default: 'bench/results/latest.json' },
-    },
-  });
+  const options = {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+    express: { type: 'boolean', default: false },
+    amount: { type: 'string' },
+    scale: { type: 'boolean', default: false },
+    'no-baseline': { type: 'boolean', default: false },
+    'no-metrics-off': { type: 'boolean', default: false },
+    'no-events-off': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+  try {
+    ({ values } = parseArgs({ options }));
+  } catch (err) {
+    console.error(
+      `${(err as Error).message}\nOptions: ${Object.keys(options)
+        .map((o) => `--${o}`)
+        .join(' ')}`,
+    );
+    process.exit(2);
+  }
   const count = (name: 'duration' | 'connections' | 'rounds' | 'amount') => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) {
