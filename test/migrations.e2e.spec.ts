@@ -58,6 +58,18 @@ describe.each(DATABASES)('migrations on $name', (db) => {
         "SELECT nextval('outbox_positions')::text AS next",
       );
       expect(next).toBe('10');
+      // And back: one row per event again, with what was relayed of a write.
+      await ds.query(`UPDATE outbox_writes SET relayed = '{9}' WHERE last_position = 9`);
+      await ds.undoLastMigration();
+      const back = await ds.query<{ id: string; position: string | null; sent: boolean }[]>(
+        `SELECT right(id::text, 1) AS id, position::text, sent_at IS NOT NULL AS sent
+           FROM outbox_events ORDER BY seq`,
+      );
+      expect(back).toEqual([
+        { id: '1', position: '7', sent: true },
+        { id: '2', position: '9', sent: true },
+        { id: '3', position: null, sent: false },
+      ]);
     } finally {
       await ds.destroy();
     }
