@@ -276,6 +276,9 @@ describe.each(DATABASES)('change events on $name', (db) => {
       expect(await positionOf(t.dataSource, account, e.id.toUpperCase())).toBe(e.position);
     }
     expect(await positionOf(t.dataSource, account, randomUUID())).toBeNull();
+    // A page may start in the middle of a write's events.
+    const after = await eventsAfter(t.dataSource, account, events[5].position, 3);
+    expect(after.map((e) => e.id)).toEqual(events.slice(6, 9).map((e) => e.id));
   });
 
   it('positions a backlog the statistics did not foresee, a round at a time', async () => {
