@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TEST_SECRET, token } from './support/app.js';
 import { ensureBuilt, freePort, type ServerProcess, startServer } from './support/server.js';
 import { sample } from './support/metrics.js';
-import { type PrivateRedis, redisClient, startPrivateRedis } from './support/redis.js';
+import { REDIS_TIMEOUT_MS, SharedAccountLimiter } from '../src/rate-limit/limiters.js';
+import {
+  type PrivateRedis,
+  redisClient,
+  SHARED_REDIS_URL,
+  startPrivateRedis,
+} from './support/redis.js';
 
 const FELL_BACK = 'Redis does not answer';
 const RECOVERED = 'Redis answers again';
@@ -126,4 +132,34 @@ describe('an instance whose Redis is down from the start', () => {
       await instance.stop();
     }
   }, 60_000);
+});
+
+describe('the shared limiter in a process whose event loop was busy', () => {
+  it('reads the answer Redis sent meanwhile rather than counting alone', async () => {
+    const prefix = `assay-test-${randomUUID()}:`;
+    const limiter = new SharedAccountLimiter({
+      REDIS_URL: SHARED_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      RATE_LIMIT: 5,
+      RATE_LIMIT_WINDOW: 60,
+    });
+    await limiter.onModuleInit();
+    const redis = redisClient(SHARED_REDIS_URL);
+    await redis.connect();
+    try {
+      const key = `acme-${randomUUID()}`;
+      await limiter.consume(key);
+      const pending = limiter.consume(key);
+      // Redis answers at once; this process only reads it after twice the deadline.
+      const until = Date.now() + 2 * REDIS_TIMEOUT_MS;
+      while (Date.now() < until);
+      expect((await pending).consumedPoints).toBe(2);
+      expect(await redis.get(`${prefix}rate-limit:${key}`)).toBe('2');
+    } finally {
+      limiter.onModuleDestroy();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
 });

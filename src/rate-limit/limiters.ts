@@ -15,11 +15,29 @@ export interface AccountLimiter {
 /**
  * The longest a request waits for Redis before it is counted in memory instead. Redis
  * answers in well under a millisecond; the margin is for this process's own event loop,
- * which under a burst may run the timer before it reads an answer that already came.
+ * busy with a burst.
  */
 export const REDIS_TIMEOUT_MS = 500;
 /** While Redis is failing, it is tried again at most this often; other requests skip it. */
 const RETRY_MS = 1000;
+
+/**
+ * `work`, or an error once REDIS_TIMEOUT_MS have passed without its answer. A timer that
+ * fires late, after this process's event loop was busy, runs before the loop reads what
+ * came meanwhile: the deadline looks once more after that read (setImmediate), so that a
+ * busy process does not take an answer waiting in its socket for a slow Redis.
+ */
+function withinDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        setImmediate(() => reject(new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`))),
+      REDIS_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 type LimitSettings = Pick<Settings, 'RATE_LIMIT' | 'RATE_LIMIT_WINDOW'>;
 
@@ -49,7 +67,9 @@ export class SharedAccountLimiter implements AccountLimiter, OnModuleInit, OnMod
       // Disconnected, a command fails at once rather than queueing until Redis is back.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: REDIS_TIMEOUT_MS,
+      // Requests stop waiting at REDIS_TIMEOUT_MS (withinDeadline); this only bounds how long
+      // commands a hung Redis never answers stay queued.
+      commandTimeout: 10 * REDIS_TIMEOUT_MS,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     });
@@ -90,7 +110,7 @@ export class SharedAccountLimiter implements AccountLimiter, OnModuleInit, OnMod
   async consume(key: string): Promise<RateLimiterRes> {
     if (this.fallenBack && Date.now() < this.retryAt) return this.local.consume(key);
     try {
-      const answer = await this.shared.consume(key);
+      const answer = await withinDeadline(this.shared.consume(key));
       this.recovered();
       return answer;
     } catch (err) {
