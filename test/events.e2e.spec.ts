@@ -248,10 +248,9 @@ describe.each(DATABASES)('change events on $name', (db) => {
         for (let r = 0; r < 5; r++) {
           const events = Array.from({ length: 4 }, (_, i) => ({
             type: 'check.made',
-            accountId: account,
             data: { w, n: r * 4 + i + 1 },
           }));
-          const { sql, params } = outboxInsert(events, 1);
+          const { sql, params } = outboxInsert(account, events, 1);
           await tx.query(sql, params);
         }
       });
@@ -317,8 +316,8 @@ describe.each(DATABASES)('change events on $name', (db) => {
       ['a', 'b', 'c'],
       ['d', 'e'],
     ]) {
-      const events = names.map((n) => ({ type: 'check.made', accountId: account, data: { n } }));
-      const { sql, params } = outboxInsert(events, 1);
+      const events = names.map((n) => ({ type: 'check.made', data: { n } }));
+      const { sql, params } = outboxInsert(account, events, 1);
       await t.dataSource.query(sql, params);
     }
     await eventually(

@@ -138,7 +138,7 @@ export interface LeasedEvent extends StoredEvent {
 export async function leaseUnsent(tx: Db, limit: number): Promise<LeasedEvent[]> {
   const leased = await tx.query<(LeasedEvent & { in_turn: boolean })[]>(
     `WITH next AS (
-       SELECT seq, sum(count) OVER (ORDER BY last_position) - count AS before
+       SELECT seq, last_position, sum(count) OVER (ORDER BY last_position) - count AS before
          FROM (SELECT seq, count, last_position FROM outbox_writes
                 WHERE sent_at IS NULL AND last_position IS NOT NULL
                 ORDER BY last_position LIMIT $1) AS oldest),
@@ -148,8 +148,7 @@ export async function leaseUnsent(tx: Db, limit: number): Promise<LeasedEvent[]>
         FOR UPDATE OF w SKIP LOCKED),
      in_turn AS MATERIALIZED (
        SELECT (SELECT min(last_position) FROM leased) =
-              (SELECT min(last_position) FROM outbox_writes
-                WHERE sent_at IS NULL AND last_position IS NOT NULL) AS in_turn)
+              (SELECT min(last_position) FROM next) AS in_turn)
      SELECT e.id, e.type, e.account_id, e.occurred_at, e.data, e.position::text AS position,
             leased.seq::text AS write, in_turn
        FROM leased CROSS JOIN LATERAL ${EVENTS_OF('leased')} AS e, in_turn

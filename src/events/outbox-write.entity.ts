@@ -45,7 +45,10 @@ export class OutboxWriteEntity {
   @Column({ name: 'occurred_at', type: 'timestamptz', precision: 3 })
   occurredAt!: Date;
 
-  /** Its events in order, each `{id, type, data}`, data as the API shows the resource (json keeps its key order). */
+  /**
+   * Its events in order, each `{id, type, data}`, data the resource as the API shows it
+   * (json keeps its key order).
+   */
   @Column({ type: 'json' })
   events!: object[];
 

@@ -3,7 +3,6 @@ import { orderedUuids } from '../common/ordered-uuids.js';
 /** A change a write made, on its way to the outbox. */
 export interface ChangeEvent {
   type: string;
-  accountId: string;
   data: object;
 }
 
@@ -25,7 +24,6 @@ export interface AssayEvent {
  */
 export interface RowEvents {
   type: string;
-  accountId: string;
   count: number;
   from: string;
   data: (param: (value: unknown) => string) => string;
@@ -33,20 +31,17 @@ export interface RowEvents {
 }
 
 /**
- * The INSERT of a write's events, as one outbox row, in one statement with parameters from
+ * The INSERT of an account's write's events, as one outbox row, in one statement with parameters from
  * `first` on (so that the write pipeline can join it with its own last statement). Ids are
  * UUIDv7, made here in order, so that events of one write keep the order they were made in.
  * Events made here travel as one JSON array: one native JSON.stringify, where arrays of
  * parameters would have each element escaped again by the driver.
  */
 export function outboxInsert(
+  accountId: string,
   events: (ChangeEvent | RowEvents)[],
   first: number,
 ): { sql: string; params: unknown[] } {
-  const accountId = events[0].accountId;
-  if (events.some((e) => e.accountId !== accountId)) {
-    throw new Error('The events of one write belong to one account');
-  }
   const total = events.reduce((n, e) => n + ('count' in e ? e.count : 1), 0);
   const ids = orderedUuids(total);
   const params: unknown[] = [];

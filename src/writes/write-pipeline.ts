@@ -203,7 +203,10 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
   private async finish(scope: WriteScope, stored: Stored | undefined): Promise<void> {
     const statement = scope.takeLast();
     if (this.recordsEvents && scope.events.length > 0) {
-      statement.numbered('outbox_write', outboxInsert(scope.events, statement.params.length + 1));
+      statement.numbered(
+        'outbox_write',
+        outboxInsert(scope.principal.accountId, scope.events, statement.params.length + 1),
+      );
     }
     const required: string[] = [];
     const unchanged = scope.unchangedSql(statement);

@@ -139,7 +139,7 @@ export class WriteScope {
 
   /** Records that a resource changed: an event in the outbox, committed with the change. */
   emit(type: string, data: object): void {
-    this.events.push({ type, accountId: this.principal.accountId, data });
+    this.events.push({ type, data });
   }
 
   /**
@@ -148,7 +148,7 @@ export class WriteScope {
    * columns and the statement's parameters.
    */
   emitEach(type: string, count: number, rows: Pick<RowEvents, 'from' | 'data' | 'orderBy'>): void {
-    if (count > 0) this.events.push({ type, accountId: this.principal.accountId, count, ...rows });
+    if (count > 0) this.events.push({ type, count, ...rows });
   }
 
   /**
