@@ -321,7 +321,10 @@ export class EvaluationsService {
     await w.lastly(s);
     // Each event is the evaluation as the API shows it. One is made here: the statement
     // that makes events from rows costs the database more than the row it makes.
-    if (created.length === 1) return w.emit('evaluation.created', toRunEvaluationDto(first));
+    if (created.length === 1) {
+      w.emit('evaluation.created', toRunEvaluationDto(first));
+      return;
+    }
     // Many are made by the database from the inserted rows: a batch's 500 need no JSON
     // built here.
     w.emitEach('evaluation.created', created.length, {

@@ -31,9 +31,10 @@ export interface RowEvents {
 }
 
 /**
- * The INSERT of an account's write's events, as one outbox row, in one statement with parameters from
- * `first` on (so that the write pipeline can join it with its own last statement). Ids are
- * UUIDv7, made here in order, so that events of one write keep the order they were made in.
+ * The INSERT of the events of one write of an account, as one outbox row, in one statement
+ * with parameters from `first` on (so that the write pipeline can join it with its own last
+ * statement). Ids are UUIDv7, made here in order, so that events of one write keep the
+ * order they were made in.
  * Events made here travel as one JSON array: one native JSON.stringify, where arrays of
  * parameters would have each element escaped again by the driver.
  */
