@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import {
   createEvaluation,
@@ -274,6 +275,37 @@ describe.each(DATABASES)('evaluations on $name', (db) => {
         ['update', 0, 1],
       ]);
     });
+
+    (db.env.DATABASE_URL ? it : it.skip)(
+      'PUT checks the value against its label without waiting for a change of that label',
+      async () => {
+        const label = await createLabel(t.http, {
+          value_type: 'categorical',
+          categories: ['bad', 'ok', 'good'],
+        });
+        const run = await createRun(t.http);
+        const e = await createEvaluation(t.http, run.id, {
+          evaluation_label_id: label.id,
+          value: 0,
+        });
+        const url = `/v1/run/${run.id}/evaluation/${e.id}`;
+        const other = new pg.Client({ connectionString: db.env.DATABASE_URL });
+        await other.connect();
+        try {
+          // What a PATCH or DELETE of the label holds while it runs.
+          await other.query('BEGIN');
+          await other.query('SELECT 1 FROM evaluation_labels WHERE id = $1 FOR UPDATE', [label.id]);
+          const put = await t.http.put(url).set(bearer()).send({ value: 2 });
+          expect([put.status, put.body.value]).toEqual([200, 2]);
+          const bad = await t.http.put(url).set(bearer()).send({ value: 3 });
+          expect([bad.status, bad.body.code]).toEqual([422, 'value_out_of_range']);
+          expect(bad.body.error).toContain(label.name);
+        } finally {
+          await other.query('ROLLBACK');
+          await other.end();
+        }
+      },
+    );
 
     it('records concurrent updates of one evaluation in the order they took effect', async () => {
       const label = await createLabel(t.http, { min_value: 0, max_value: 100 });

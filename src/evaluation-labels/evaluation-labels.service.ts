@@ -139,7 +139,7 @@ export class EvaluationLabelsService {
       }
     }
     return this.writes.run(principal, async (w) => {
-      const label = await this.lock(w.tx, principal, id, 'pessimistic_write');
+      const label = await this.lock(w.tx, principal, id);
       w.precondition(toEvaluationLabelDto(label));
       const next: LabelDefinition = {
         name: dto.name ?? label.name,
@@ -170,7 +170,7 @@ export class EvaluationLabelsService {
   /** Deletes an unused label; archives one that evaluations use, so that they stay readable. */
   async remove(principal: Principal, id: string): Promise<void> {
     await this.writes.run(principal, async (w) => {
-      const label = await this.lock(w.tx, principal, id, 'pessimistic_write');
+      const label = await this.lock(w.tx, principal, id);
       w.precondition(toEvaluationLabelDto(label));
       if (!(await this.inUse(w.tx, principal, id))) {
         await w.tx.delete(EvaluationLabelEntity, { accountId: principal.accountId, id });
@@ -184,24 +184,29 @@ export class EvaluationLabelsService {
     });
   }
 
-  /**
-   * Reads a label inside a transaction, locked: `pessimistic_read` by a writer of
-   * evaluations, `pessimistic_write` by a change of the label, so the two never interleave.
-   */
-  async lock(
+  /** Reads a label to change it, locked FOR UPDATE: writers of evaluations wait for it. */
+  private async lock(
     tx: EntityManager,
     principal: Principal,
     id: string,
-    mode: 'pessimistic_read' | 'pessimistic_write',
   ): Promise<EvaluationLabelEntity> {
     const [row] = await tx.query<EvaluationLabelEntity[] | []>(
       `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = $2
-         ${mode === 'pessimistic_read' ? 'FOR SHARE' : 'FOR UPDATE'}`,
+         FOR UPDATE`,
       [principal.accountId, id],
     );
     if (!row) throw notFound(id);
     // An entity instance, so that a later tx.save() knows what it saves.
     return Object.assign(new EvaluationLabelEntity(), row);
+  }
+
+  /**
+   * A label as JSON, for a statement that reads it beside a row that uses it: `account` and
+   * `id` are SQL expressions of that statement.
+   */
+  rowJson(account: string, id: string): string {
+    return `(SELECT row_to_json(l) FROM (SELECT ${this.columns} FROM evaluation_labels
+              WHERE account_id = ${account} AND id = ${id}) AS l)`;
   }
 
   /**

@@ -195,15 +195,8 @@ export class EvaluationsService {
     value: number,
   ): Promise<EvaluationEntity> {
     const work = this.writes.run(principal, async (w) => {
-      // The row lock makes concurrent updates take turns, each recorded with the value it replaced.
-      const evaluation = await this.lockEvaluation(w.tx, principal, runId, id);
+      const { label, ...evaluation } = await this.lockWithLabel(w.tx, principal, runId, id);
       w.precondition(toRunEvaluationDto(evaluation));
-      const label = await this.labels.lock(
-        w.tx,
-        principal,
-        evaluation.evaluationLabelId,
-        'pessimistic_read',
-      );
       checkValue(label, value);
       const oldValue = evaluation.value;
       Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
@@ -375,18 +368,38 @@ export class EvaluationsService {
     };
   }
 
-  private async lockEvaluation(
+  /**
+   * Locks an evaluation to change it: concurrent changes take turns, each recorded with the
+   * value it replaced. `also` adds to what is read with it.
+   */
+  private async lockEvaluation<Also extends object = object>(
     tx: EntityManager,
     principal: Principal,
     runId: string,
     id: string,
-  ): Promise<EvaluationEntity> {
-    const [evaluation] = await tx.query<EvaluationEntity[]>(
-      `SELECT ${this.columns} FROM run_evaluations
+    also = '',
+  ): Promise<EvaluationEntity & Also> {
+    const [evaluation] = await tx.query<(EvaluationEntity & Also)[]>(
+      `SELECT ${this.columns}${also} FROM run_evaluations e
         WHERE account_id = $1 AND run_id = $2 AND id = $3 FOR UPDATE`,
       [principal.accountId, runId, id],
     );
     if (!evaluation) throw evaluationNotFound(id);
     return evaluation;
+  }
+
+  /**
+   * Locks an evaluation to change its value, and reads its label in the same statement,
+   * unlocked: while an evaluation uses a label, the label's definition cannot change
+   * (label_in_use), and the lock keeps this one from going.
+   */
+  private lockWithLabel(tx: EntityManager, principal: Principal, runId: string, id: string) {
+    return this.lockEvaluation<{ label: LabelDefinition }>(
+      tx,
+      principal,
+      runId,
+      id,
+      `, ${this.labels.rowJson('e.account_id', 'e.evaluation_label_id')} AS label`,
+    );
   }
 }
