@@ -1,11 +1,12 @@
-// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express --only POST]`:
-// how fast Assay records and serves evaluations, against a bare Fastify + pg baseline doing
-// the same work, and against itself with METRICS_ENABLED=false and with EVENTS_ENABLED=false
-// (what metrics and the outbox cost). Uses the PostgreSQL server at BENCH_DATABASE_URL (its
-// database is emptied), else the embedded database, where only Assay is measured (the
-// others, --express and --scale need the server). With BENCH_NATS_URL, an Assay instance
-// then relays the events there, and the time from commit to the broker's acknowledgement
-// is measured.
+// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express --control
+// --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
+// baseline doing the same work, against itself with METRICS_ENABLED=false and with
+// EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
+// second, identical Assay (the bench's own noise). Uses the PostgreSQL server at
+// BENCH_DATABASE_URL (its database is emptied), else the embedded database, where only
+// Assay is measured (the others, --express, --control and --scale need the server). With
+// BENCH_NATS_URL, an Assay instance then relays the events there, and the time from commit
+// to the broker's acknowledgement is measured.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,11 @@ export interface BenchOptions {
   metricsOff?: boolean;
   /** Also run Assay with EVENTS_ENABLED=false (server database only): what the outbox costs. */
   eventsOff?: boolean;
+  /**
+   * Also run a second Assay, set as the first (server database only): its ratios are what
+   * the bench's own noise and order make of two identical servers.
+   */
+  control?: boolean;
   /** NATS for Assay to relay its events to; also measures commit-to-acknowledgement time. */
   natsUrl?: string;
   /** Only the workloads whose name contains this. */
@@ -422,7 +428,7 @@ async function resetDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** What Assay is measured against, each in the same rounds: another server, or Assay itself otherwise set. */
-type Rival = 'baseline' | 'express' | 'metricsOff' | 'eventsOff';
+type Rival = 'baseline' | 'express' | 'metricsOff' | 'eventsOff' | 'control';
 
 const RIVALS_AT_ONCE = 2;
 
@@ -446,6 +452,7 @@ const RIVALS: Record<
     env: { EVENTS_ENABLED: 'false' },
     heap: true,
   },
+  control: { name: 'Assay again', script: 'src/main.js', port: 3907, heap: true },
 };
 
 export interface BenchRow {
@@ -485,7 +492,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const seedData = await seed(assay.url);
     // The rivals need the server database: the embedded one is one process's alone.
     const wanted: Rival[] = o.databaseUrl
-      ? (['baseline', 'express', 'metricsOff', 'eventsOff'] as const).filter((r) => o[r])
+      ? (['baseline', 'express', 'metricsOff', 'eventsOff', 'control'] as const).filter((r) => o[r])
       : [];
     const workloads = WORKLOADS.filter((w) => !o.only || w.name.includes(o.only));
     const rows: BenchRow[] = workloads.map((w) => ({
@@ -743,6 +750,11 @@ export function printReport(r: BenchReport): void {
       'What the outbox costs: Assay against Assay with EVENTS_ENABLED=false:',
       ['with events', 'without'],
     ],
+    [
+      'control',
+      "The bench's own noise: Assay against a second, identical Assay (1.00 without noise):",
+      ['Assay', 'again'],
+    ],
   ];
   for (const [rival, title, names] of versus) {
     if (!r.rows[0]?.rivals[rival]) continue;
@@ -828,6 +840,7 @@ if (process.argv[1] === import.meta.filename) {
     'no-baseline': { type: 'boolean', default: false },
     'no-metrics-off': { type: 'boolean', default: false },
     'no-events-off': { type: 'boolean', default: false },
+    control: { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results/latest.json' },
   } as const;
@@ -851,7 +864,7 @@ if (process.argv[1] === import.meta.filename) {
     return n;
   };
   const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  for (const flag of ['scale', 'express'] as const) {
+  for (const flag of ['scale', 'express', 'control'] as const) {
     if (values[flag] && !databaseUrl) {
       console.error(`--${flag} needs the PostgreSQL server: set BENCH_DATABASE_URL`);
       process.exit(2);
@@ -868,6 +881,7 @@ if (process.argv[1] === import.meta.filename) {
     baseline: !values['no-baseline'],
     metricsOff: !values['no-metrics-off'],
     eventsOff: !values['no-events-off'],
+    control: values.control,
     natsUrl: process.env.BENCH_NATS_URL || undefined,
     only: values.only,
     scale: values.scale,

@@ -14,7 +14,7 @@ describe('the benchmark, in a smoke run', () => {
     });
   }, 120_000);
 
-  it('drives every workload against Assay (and, on a server, the baseline, Assay without metrics and without events, and the relay to NATS) with no failed request', async () => {
+  it('drives every workload against Assay (and, on a server, the baseline, Assay without metrics and without events, a second Assay, and the relay to NATS) with no failed request', async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     const report = await runBench({
       databaseUrl,
@@ -23,6 +23,7 @@ describe('the benchmark, in a smoke run', () => {
       baseline: true,
       metricsOff: true,
       eventsOff: true,
+      control: true,
       natsUrl: databaseUrl && (process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
       scale: false,
     });
@@ -36,7 +37,7 @@ describe('the benchmark, in a smoke run', () => {
     ]);
     for (const row of report.rows) {
       const rivals = Object.values(row.rivals).map((r) => r.figures);
-      expect(rivals).toHaveLength(databaseUrl ? 3 : 0);
+      expect(rivals).toHaveLength(databaseUrl ? 4 : 0);
       for (const figures of [row.assay, ...rivals]) {
         expect([row.workload, figures.non2xx, figures.errors]).toEqual([row.workload, 0, 0]);
         expect(figures.requests * (row.evaluations ?? 1)).toBeGreaterThanOrEqual(200);
@@ -46,6 +47,7 @@ describe('the benchmark, in a smoke run', () => {
     if (databaseUrl) expect(report.peakRssMb.baseline).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.metricsOff).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.eventsOff).toBeGreaterThan(0);
+    if (databaseUrl) expect(report.peakRssMb.control).toBeGreaterThan(0);
     if (databaseUrl) {
       // Every event of the steady drive was acknowledged by the broker, each timed.
       const { drives } = report.relay!;
