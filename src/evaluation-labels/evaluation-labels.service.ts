@@ -184,7 +184,7 @@ export class EvaluationLabelsService {
     });
   }
 
-  /** Reads a label to change it, locked FOR UPDATE: writers of evaluations wait for it. */
+  /** Reads a label to change it, locked FOR UPDATE: writers of new evaluations wait for it. */
   private async lock(
     tx: EntityManager,
     principal: Principal,
