@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { createApp } from '../src/app.factory.js';
+import { bearer, DATABASES, startApp, type TestApp, testSettings, token } from './support/app.js';
 import {
   assignPositions,
   eventsAfter,
@@ -10,6 +11,7 @@ import {
   leaseUnsent,
   markSent,
   positionOf,
+  purgeOldEvents,
 } from '../src/events/event-store.js';
 import { outboxInsert } from '../src/events/outbox.js';
 import { createEvaluation, createLabel, createRun, scoredRun } from './support/factories.js';
@@ -351,6 +353,83 @@ describe.each(DATABASES)('change events on $name', (db) => {
       { sent: true, relayed: null },
     ]);
   });
+
+  /** Three writes of one event each (a, b, c) for a new account, once they have positions. */
+  async function threeWrites() {
+    const account = `acct-${randomUUID()}`;
+    for (const n of ['a', 'b', 'c']) {
+      const { sql, params } = outboxInsert(account, [{ type: 'check.made', data: { n } }], 1);
+      await t.dataSource.query(sql, params);
+    }
+    const events = await eventually(
+      () => eventsAfter(t.dataSource, account, '0', 10),
+      (r) => r.length === 3,
+    );
+    const seqs = (
+      await t.dataSource.query<{ seq: string }[]>(
+        'SELECT seq::text FROM outbox_writes WHERE account_id = $1 ORDER BY seq',
+        [account],
+      )
+    ).map((r) => r.seq);
+    const age = (seq: string, days: number) =>
+      t.dataSource.query(
+        `UPDATE outbox_writes SET occurred_at = now() - make_interval(days => $2) WHERE seq = $1`,
+        [seq, days],
+      );
+    return { account, events, seqs, age };
+  }
+
+  it('forgets events past retention, but never one the relay has yet to send', async () => {
+    const { account, events, seqs, age } = await threeWrites();
+    await age(seqs[0], 8);
+    await age(seqs[1], 8);
+    await t.dataSource.query(
+      'UPDATE outbox_writes SET sent_at = now() WHERE seq = ANY($1::bigint[])',
+      [[seqs[0], seqs[2]]],
+    );
+    const auth = bearer(token({ account }));
+    const kept = async () => (await page(auth)).body.map((e: Event) => e.data.n);
+
+    // With a relay: the old write it sent goes; the old one it has yet to send stays.
+    expect(await purgeOldEvents(t.dataSource, 7, true)).toBe(1);
+    expect(await kept()).toEqual(['b', 'c']);
+    // A week and a day is within a retention of nine days.
+    expect(await purgeOldEvents(t.dataSource, 9, false)).toBe(0);
+    // Without a relay, nothing waits to be sent.
+    expect(await purgeOldEvents(t.dataSource, 7, false)).toBe(1);
+    expect(await kept()).toEqual(['c']);
+
+    for (const res of [
+      await page(auth, `?after=${events[0].id}`),
+      await t.http.get('/v1/events').set(auth).set('Last-Event-ID', events[1].id),
+    ]) {
+      expect([res.status, res.body.code]).toEqual([400, 'invalid_cursor']);
+      expect(res.body.error).toContain('EVENTS_RETENTION_DAYS');
+    }
+  });
+
+  (db.env.DATABASE_URL ? it : it.skip)(
+    'an instance purges past EVENTS_RETENTION_DAYS as set, as it starts',
+    async () => {
+      const { account, seqs, age } = await threeWrites();
+      await age(seqs[0], 4);
+      await age(seqs[1], 2);
+      const other = await createApp(testSettings(db, { EVENTS_RETENTION_DAYS: '3' }));
+      try {
+        const left = await eventually(
+          () =>
+            t.dataSource.query<{ seq: string }[]>(
+              'SELECT seq::text FROM outbox_writes WHERE account_id = $1 ORDER BY seq',
+              [account],
+            ),
+          (r) => r.length < 3,
+        );
+        expect(left.map((r) => r.seq)).toEqual(seqs.slice(1));
+      } finally {
+        await other.close();
+      }
+    },
+  );
 
   it('refuses an unknown Last-Event-ID with 400', async () => {
     const res = await t.http.get('/v1/events').set(bearer()).set('Last-Event-ID', randomUUID());
