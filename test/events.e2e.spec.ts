@@ -38,6 +38,8 @@ export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boo
 class SseClient {
   readonly events: Event[] = [];
   readonly ids: string[] = [];
+  /** The stream as it came, comments too. */
+  raw = '';
   private req?: http.ClientRequest;
 
   constructor(
@@ -53,6 +55,7 @@ class SseClient {
           let buffer = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
+            this.raw += chunk;
             buffer += chunk;
             let end;
             while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -241,6 +244,23 @@ describe.each(DATABASES)('change events on $name', (db) => {
     expect(resumed.events.slice(0, 3).map((x) => x.data.id)).toEqual(missed);
     expect(resumed.ids).toEqual(resumed.events.map((x) => x.id));
   });
+
+  // Once: it waits for the comment in real time, and the database plays no part in it.
+  const KEEP_ALIVE_MS = 15_000;
+  (db.name === 'PGlite' ? it : it.skip)(
+    'keeps a quiet stream open with a comment line every 15 s',
+    async () => {
+      const auth = bearer(token({ account: `acct-${randomUUID()}` }));
+      const quiet = new SseClient(port, { ...auth, Accept: 'text/event-stream' });
+      expect(await quiet.open()).toBe(200);
+      await new Promise((r) => setTimeout(r, KEEP_ALIVE_MS - 2000));
+      expect(quiet.raw).toBe(': connected\n\n');
+      await new Promise((r) => setTimeout(r, 3000));
+      quiet.close();
+      expect(quiet.raw).toBe(': connected\n\n: keep-alive\n\n');
+    },
+    KEEP_ALIVE_MS + 10_000,
+  );
 
   it('positions every committed event once, in each write’s order, with sequencers racing', async () => {
     const account = `acct-${randomUUID()}`;

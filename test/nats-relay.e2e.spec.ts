@@ -9,7 +9,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
-import { subjectToken } from '../src/events/nats-publisher.js';
 import {
   bearer,
   DATABASES,
@@ -35,23 +34,32 @@ interface Event {
   id: string;
   type: string;
   data: { id: string; value?: number };
+  /** The subject it came on. */
+  subject?: string;
 }
 
-/** Every message published on an account's subjects, as core NATS sees them (duplicates too). */
-function watch(nc: NatsConnection, account: string): Event[] {
+/**
+ * Every message published on an account's subjects, as core NATS sees them (duplicates
+ * too). `subjectAccount` is the account as a subject carries it (plain accounts as they are).
+ */
+function watch(nc: NatsConnection, subjectAccount: string): Event[] {
   const seen: Event[] = [];
-  const sub = nc.subscribe(`assay.${subjectToken(account)}.>`);
+  const sub = nc.subscribe(`assay.${subjectAccount}.>`);
   void (async () => {
-    for await (const m of sub) seen.push(m.json<Event>());
+    for await (const m of sub) seen.push({ ...m.json<Event>(), subject: m.subject });
   })();
   return seen;
 }
 
 /** What the stream ASSAY kept for an account, in stream order. */
-async function stored(nc: NatsConnection, account: string, expected: number): Promise<Event[]> {
+async function stored(
+  nc: NatsConnection,
+  subjectAccount: string,
+  expected: number,
+): Promise<Event[]> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get('ASSAY', {
-    filter_subjects: `assay.${subjectToken(account)}.>`,
+    filter_subjects: `assay.${subjectAccount}.>`,
   });
   const out: Event[] = [];
   const deadline = Date.now() + 15_000;
@@ -126,12 +134,16 @@ describe.each(DATABASES)('NATS JetStream relay on $name', (db) => {
   });
 
   it('publishes every event exactly once, on assay.<account>.<type>, in order per resource', async () => {
-    const account = `team.a*b>c %${randomUUID()}`;
-    const seen = watch(nc, account);
+    const id = randomUUID();
+    const account = `team.a*b>c \t\u00a0%${id}`;
+    // What a subject token cannot carry, percent-encoded as UTF-8 bytes.
+    const encoded = `team%2Ea%2Ab%3Ec%20%09%C2%A0%25${id}`;
+    const seen = watch(nc, encoded);
     const count = await writes(t.http, bearer(token({ account })), 10);
     await until(async () => (await unsent(t)) === 0 && seen.length >= count);
     expectOncePerIdInOrder(seen, count);
-    expectOncePerIdInOrder(await stored(nc, account, count), count);
+    expect(seen.map((e) => e.subject)).toEqual(seen.map((e) => `assay.${encoded}.${e.type}`));
+    expectOncePerIdInOrder(await stored(nc, encoded, count), count);
   });
 });
 
