@@ -21,6 +21,8 @@ interface AssayEvent {
 class Scores {
   readonly received: AssayEvent[] = [];
   readonly latest = new Map<string, number>();
+  /** Deletions seen, failures included: the first attempt at each fails. */
+  readonly deletions: string[] = [];
 }
 
 @Controller()
@@ -37,6 +39,17 @@ class ScoresController {
   updated(@Payload() event: AssayEvent): void {
     this.scores.received.push(event);
     this.scores.latest.set(event.data.id, event.data.value);
+  }
+
+  /** A handler that fails now and then, as one whose own database is away would. */
+  @EventPattern('evaluation.deleted')
+  async deleted(@Payload() event: AssayEvent): Promise<void> {
+    this.scores.deletions.push(event.id);
+    await new Promise((r) => setTimeout(r, 10));
+    if (this.scores.deletions.filter((id) => id === event.id).length === 1) {
+      throw new Error('the dashboard database is away');
+    }
+    this.scores.latest.delete(event.data.id);
   }
 }
 
@@ -92,5 +105,28 @@ describe.each(DATABASES.slice(0, 1))('a Nest microservice consuming Assay events
     ]);
     expect(scores.received[1].data.old_value).toBe(2);
     expect(scores.latest.get(created.body.id)).toBe(4);
+  });
+
+  it('gets an event again when its handler throws, and handles it then', async () => {
+    const auth = bearer(token({ account }));
+    const label = await createLabel(t.http, {}, auth);
+    const run = await createRun(t.http, {}, auth);
+    const created = await t.http
+      .post(`/v1/run/${run.id}/evaluations`)
+      .set(auth)
+      .send({ evaluation_label_id: label.id, value: 3 });
+    const scores = consumer.get(Scores);
+    const deadline = Date.now() + 15_000;
+    while (!scores.latest.has(created.body.id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const gone = await t.http.delete(`/v1/run/${run.id}/evaluation/${created.body.id}`).set(auth);
+    expect(gone.status).toBe(204);
+    while (scores.latest.has(created.body.id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(scores.deletions).toHaveLength(2);
+    expect(scores.deletions[1]).toBe(scores.deletions[0]);
+    expect(scores.latest.has(created.body.id)).toBe(false);
   });
 });

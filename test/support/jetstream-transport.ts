@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, AckPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
 
 export interface AssayEventsOptions {
   servers: string;
@@ -39,7 +40,11 @@ export class AssayEventsTransport extends Server implements CustomTransportStrat
         const event = m.json<{ type: string }>();
         const handler = this.getHandlerByPattern(event.type);
         try {
-          if (handler) await handler(event);
+          // Nest hands back what the handler did as an Observable, its errors inside it.
+          if (handler)
+            await lastValueFrom(this.transformToObservable(await handler(event)), {
+              defaultValue: undefined,
+            });
           m.ack();
         } catch {
           m.nak(1000);
