@@ -4,7 +4,7 @@ import { Controller, type INestMicroservice, Injectable, Module } from '@nestjs/
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createLabel, createRun } from './support/factories.js';
+import { createRun, scoredRun } from './support/factories.js';
 import { AssayEventsTransport } from './support/jetstream-transport.js';
 
 const NATS = 'nats://127.0.0.1:4222';
@@ -82,51 +82,33 @@ describe.each(DATABASES.slice(0, 1))('a Nest microservice consuming Assay events
     await t.close();
   });
 
+  const scores = () => consumer.get(Scores);
+  async function until(check: () => boolean): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+
   it('receives every created and updated evaluation through JetStream', async () => {
     const auth = bearer(token({ account }));
-    const label = await createLabel(t.http, {}, auth);
-    const run = await createRun(t.http, {}, auth);
-    const created = await t.http
-      .post(`/v1/run/${run.id}/evaluations`)
-      .set(auth)
-      .send({ evaluation_label_id: label.id, value: 2 });
-    await t.http
-      .put(`/v1/run/${run.id}/evaluation/${created.body.id}`)
-      .set(auth)
-      .send({ value: 4 });
-    const scores = consumer.get(Scores);
-    const deadline = Date.now() + 15_000;
-    while (scores.received.length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(scores.received.map((e) => e.type)).toEqual([
+    const { evaluation, path } = await scoredRun(t.http, auth);
+    await t.http.put(path).set(auth).send({ value: 4 });
+    await until(() => scores().received.length >= 2);
+    expect(scores().received.map((e) => e.type)).toEqual([
       'evaluation.created',
       'evaluation.updated',
     ]);
-    expect(scores.received[1].data.old_value).toBe(2);
-    expect(scores.latest.get(created.body.id)).toBe(4);
+    expect(scores().received[1].data.old_value).toBe(1);
+    expect(scores().latest.get(evaluation.id)).toBe(4);
   });
 
   it('gets an event again when its handler throws, and handles it then', async () => {
     const auth = bearer(token({ account }));
-    const label = await createLabel(t.http, {}, auth);
-    const run = await createRun(t.http, {}, auth);
-    const created = await t.http
-      .post(`/v1/run/${run.id}/evaluations`)
-      .set(auth)
-      .send({ evaluation_label_id: label.id, value: 3 });
-    const scores = consumer.get(Scores);
-    const deadline = Date.now() + 15_000;
-    while (!scores.latest.has(created.body.id) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const gone = await t.http.delete(`/v1/run/${run.id}/evaluation/${created.body.id}`).set(auth);
-    expect(gone.status).toBe(204);
-    while (scores.latest.has(created.body.id) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(scores.deletions).toHaveLength(2);
-    expect(scores.deletions[1]).toBe(scores.deletions[0]);
-    expect(scores.latest.has(created.body.id)).toBe(false);
+    const { evaluation, path } = await scoredRun(t.http, auth);
+    await until(() => scores().latest.has(evaluation.id));
+    expect((await t.http.delete(path).set(auth)).status).toBe(204);
+    await until(() => !scores().latest.has(evaluation.id));
+    expect(scores().deletions).toHaveLength(2);
+    expect(scores().deletions[1]).toBe(scores().deletions[0]);
+    expect(scores().latest.has(evaluation.id)).toBe(false);
   });
 });
