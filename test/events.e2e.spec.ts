@@ -197,6 +197,25 @@ describe.each(DATABASES)('change events on $name', (db) => {
     }
   });
 
+  it('answers 100 events a page unless asked for up to 1000', async () => {
+    const account = `acct-${randomUUID()}`;
+    const events = Array.from({ length: 1001 }, (_, n) => ({ type: 'check.made', data: { n } }));
+    const { sql, params } = outboxInsert(account, events, 1);
+    await t.dataSource.query(sql, params);
+    const auth = bearer(token({ account }));
+    const all = await eventually(
+      () => page(auth, '?limit=1000'),
+      (r) => r.body.length === 1000,
+    );
+    expect(all.body.map((e: Event) => e.data.n)).toEqual(
+      events.slice(0, 1000).map((e) => e.data.n),
+    );
+    expect(all.headers.link).toContain(`after=${all.body[999].id}`);
+    const first = await page(auth);
+    expect(first.body).toEqual(all.body.slice(0, 100));
+    expect(first.headers.link).toContain(`after=${all.body[99].id}`);
+  });
+
   it('streams live, and resumes after Last-Event-ID with exactly the missed events', async () => {
     const account = `acct-${randomUUID()}`;
     const auth = bearer(token({ account }));
