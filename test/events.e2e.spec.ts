@@ -393,6 +393,15 @@ describe.each(DATABASES)('change events on $name', (db) => {
     ]);
   });
 
+  /** The outbox rows of an account, oldest first. */
+  const writesOf = async (account: string) =>
+    (
+      await t.dataSource.query<{ seq: string }[]>(
+        'SELECT seq::text FROM outbox_writes WHERE account_id = $1 ORDER BY seq',
+        [account],
+      )
+    ).map((r) => r.seq);
+
   /** Three writes of one event each (a, b, c) for a new account, once they have positions. */
   async function threeWrites() {
     const account = `acct-${randomUUID()}`;
@@ -404,12 +413,7 @@ describe.each(DATABASES)('change events on $name', (db) => {
       () => eventsAfter(t.dataSource, account, '0', 10),
       (r) => r.length === 3,
     );
-    const seqs = (
-      await t.dataSource.query<{ seq: string }[]>(
-        'SELECT seq::text FROM outbox_writes WHERE account_id = $1 ORDER BY seq',
-        [account],
-      )
-    ).map((r) => r.seq);
+    const seqs = await writesOf(account);
     const age = (seq: string, days: number) =>
       t.dataSource.query(
         `UPDATE outbox_writes SET occurred_at = now() - make_interval(days => $2) WHERE seq = $1`,
@@ -456,14 +460,10 @@ describe.each(DATABASES)('change events on $name', (db) => {
       const other = await createApp(testSettings(db, { EVENTS_RETENTION_DAYS: '3' }));
       try {
         const left = await eventually(
-          () =>
-            t.dataSource.query<{ seq: string }[]>(
-              'SELECT seq::text FROM outbox_writes WHERE account_id = $1 ORDER BY seq',
-              [account],
-            ),
+          () => writesOf(account),
           (r) => r.length < 3,
         );
-        expect(left.map((r) => r.seq)).toEqual(seqs.slice(1));
+        expect(left).toEqual(seqs.slice(1));
       } finally {
         await other.close();
       }

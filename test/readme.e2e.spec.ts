@@ -17,12 +17,10 @@ interface Step {
   shown?: unknown;
 }
 
-function readme(): string {
-  return readFileSync('README.md', 'utf8');
-}
+const README = readFileSync('README.md', 'utf8');
 
 function walkThrough(): Step[] {
-  const section = readme().slice(readme().indexOf('\n## Walk-through'));
+  const section = README.slice(README.indexOf('\n## Walk-through'));
   const steps: Step[] = [];
   for (const [, lang, body] of section.matchAll(/^```(sh|json)\n([\s\S]*?)^```$/gm)) {
     if (lang === 'sh') steps.push({ sh: body });
@@ -33,7 +31,7 @@ function walkThrough(): Step[] {
 
 /** The evaluator example, which goes on from the walk-through's run and label. */
 function evaluatorExample(): string {
-  const [, body] = /post a batch:\n\n```sh\n([\s\S]*?)^```$/m.exec(readme()) ?? [];
+  const [, body] = /post a batch:\n\n```sh\n([\s\S]*?)^```$/m.exec(README) ?? [];
   return body;
 }
 
