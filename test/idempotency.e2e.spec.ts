@@ -4,7 +4,15 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../src/app.factory.js';
 import { purgeExpiredKeys } from '../src/writes/idempotency.js';
-import { bearer, DATABASES, startApp, type TestApp, testSettings, token } from './support/app.js';
+import {
+  bearer,
+  DATABASES,
+  describeOnServers,
+  startApp,
+  type TestApp,
+  testSettings,
+  token,
+} from './support/app.js';
 import { createLabel, createRun } from './support/factories.js';
 
 describe.each(DATABASES)('Idempotency-Key on $name', (db) => {
@@ -229,44 +237,40 @@ describe.each(DATABASES)('Idempotency-Key on $name', (db) => {
 });
 
 // Two instances can only share a database server.
-const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
 
-(SERVERS.length ? describe.each(SERVERS) : describe.skip.each(DATABASES))(
-  'Idempotency-Key across two instances on $name',
-  (db) => {
-    let t: TestApp;
-    let second: NestFastifyApplication;
-    beforeAll(async () => {
-      t = await startApp(db);
-      second = await createApp(testSettings(db));
-    });
-    afterAll(async () => {
-      await second.close();
-      await t.close();
-    });
+describeOnServers('Idempotency-Key across two instances on $name', (db) => {
+  let t: TestApp;
+  let second: NestFastifyApplication;
+  beforeAll(async () => {
+    t = await startApp(db);
+    second = await createApp(testSettings(db));
+  });
+  afterAll(async () => {
+    await second.close();
+    await t.close();
+  });
 
-    it('20 concurrent identical requests over both make one evaluation', async () => {
-      const label = await createLabel(t.http);
-      const run = await createRun(t.http);
-      const key = randomUUID();
-      const other = request(second.getHttpServer());
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          (i % 2 ? t.http : other)
-            .post(`/v1/run/${run.id}/evaluations`)
-            .set(bearer())
-            .set('Idempotency-Key', key)
-            .send({ evaluation_label_id: label.id, value: 3 }),
-        ),
-      );
-      const ok = answers.filter((a) => a.status === 201);
-      expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
-      expect(new Set(ok.map((a) => a.body.id)).size).toBe(1);
-      const [{ n }] = await t.dataSource.query<{ n: number }[]>(
-        'SELECT count(*)::int AS n FROM evaluation_changes WHERE run_id = $1',
-        [run.id],
-      );
-      expect(n).toBe(1);
-    });
-  },
-);
+  it('20 concurrent identical requests over both make one evaluation', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    const key = randomUUID();
+    const other = request(second.getHttpServer());
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? t.http : other)
+          .post(`/v1/run/${run.id}/evaluations`)
+          .set(bearer())
+          .set('Idempotency-Key', key)
+          .send({ evaluation_label_id: label.id, value: 3 }),
+      ),
+    );
+    const ok = answers.filter((a) => a.status === 201);
+    expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
+    expect(new Set(ok.map((a) => a.body.id)).size).toBe(1);
+    const [{ n }] = await t.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM evaluation_changes WHERE run_id = $1',
+      [run.id],
+    );
+    expect(n).toBe(1);
+  });
+});

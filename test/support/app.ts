@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { describe } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
@@ -21,6 +22,19 @@ export const DATABASES: TestDatabase[] = [
     ? [{ name: 'PostgreSQL', env: { DATABASE_URL: process.env.TEST_DATABASE_URL } }]
     : []),
 ];
+
+/** The PostgreSQL server alone: what only a server can do (be cut off, be shared). */
+export const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
+
+/**
+ * A suite for each PostgreSQL server, or one skipped suite that says why when
+ * TEST_DATABASE_URL is unset (`describe.each([])` would fail the whole file instead).
+ */
+export function describeOnServers(title: string, suite: (db: TestDatabase) => void): void {
+  if (SERVERS.length) describe.each(SERVERS)(title, suite);
+  else
+    describe.skip.each([{ name: 'PostgreSQL (TEST_DATABASE_URL unset)', env: {} }])(title, suite);
+}
 
 export function testSettings(db: TestDatabase, env: Record<string, string> = {}): Settings {
   return loadSettings({
