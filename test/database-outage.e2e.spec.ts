@@ -60,7 +60,7 @@ describeOnServers('when the database becomes unreachable, on $name', (db) => {
 });
 
 describeOnServers('the log of the built server while the database is down, on $name', (db) => {
-  beforeAll(() => ensureBuilt(), 180_000);
+  beforeAll(() => ensureBuilt());
 
   it('is one line when it goes and one when it is back, with the count, not a stack per request', async () => {
     const target = new URL(db.env.DATABASE_URL ?? '');
@@ -131,5 +131,5 @@ describeOnServers('the log of the built server while the database is down, on $n
       await server.exited;
       await proxy.cut();
     }
-  }, 180_000);
+  });
 });

@@ -6,6 +6,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { createRun, scoredRun } from './support/factories.js';
 import { AssayEventsTransport } from './support/jetstream-transport.js';
+import { until } from './support/until.js';
 
 const NATS = 'nats://127.0.0.1:4222';
 
@@ -83,10 +84,6 @@ describe.each(DATABASES.slice(0, 1))('a Nest microservice consuming Assay events
   });
 
   const scores = () => consumer.get(Scores);
-  async function until(check: () => boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  }
 
   it('receives every created and updated evaluation through JetStream', async () => {
     const auth = bearer(token({ account }));

@@ -58,7 +58,7 @@ async function call(
     };
     // Started together on an empty database: both run the migrations at once.
     fleet = await Promise.all([startServer(env), startServer(env)]);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await Promise.all(fleet.map((i) => i.stop()));

@@ -21,6 +21,7 @@ import {
 } from './support/app.js';
 import { createLabel, createRun } from './support/factories.js';
 import { ensureBuilt, startServer } from './support/server.js';
+import { until } from './support/until.js';
 
 const MACHINE_NATS = 'nats://127.0.0.1:4222';
 
@@ -77,14 +78,6 @@ async function unsent(t: TestApp): Promise<number> {
        FROM outbox_writes WHERE sent_at IS NULL`,
   );
   return n;
-}
-
-async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Writes that make events: a label, a run, evaluations, and an update of each. */
@@ -201,7 +194,7 @@ describeOnServers('NATS relay under faults on $name', (db) => {
       expect(await unsent(t)).toBeGreaterThan(0);
       const second = await serve();
       try {
-        await until(async () => (await unsent(t)) === 0, 30_000);
+        await until(async () => (await unsent(t)) === 0);
         const total = count + 2 + 500;
         expectOncePerIdInOrder(await stored(nc, account, total), total);
       } finally {
@@ -212,7 +205,7 @@ describeOnServers('NATS relay under faults on $name', (db) => {
       await nc.close();
       await t.close();
     }
-  }, 120_000);
+  });
 
   it('loses nothing through a broker outage, and writes never wait for the broker', async () => {
     const port = 14000 + Math.floor(Math.random() * 1000);
@@ -248,7 +241,7 @@ describeOnServers('NATS relay under faults on $name', (db) => {
       expect(await unsent(t)).toBeGreaterThan(0);
       broker = start();
       await ready();
-      await until(async () => (await unsent(t)) === 0, 30_000);
+      await until(async () => (await unsent(t)) === 0);
       const nc = await connect({ servers: url });
       try {
         expectOncePerIdInOrder(await stored(nc, account, before + during), before + during);

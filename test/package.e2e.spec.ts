@@ -66,5 +66,5 @@ describe('the packed package', () => {
       timeout: 30_000,
     });
     expect(JSON.parse(run.stdout)).toEqual(['from the package']);
-  }, 60_000);
+  });
 });

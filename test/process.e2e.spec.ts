@@ -20,13 +20,12 @@ import {
 
 // The built service as a user runs it: `npm start` with nothing set, `npm run token`, SIGTERM.
 const mintIn = (dataDir: string, ...args: string[]) => mint({ DATA_DIR: dataDir }, ...args);
-const startIn = (dataDir: string, port: number) =>
-  startServer({ DATA_DIR: dataDir }, { port, readyWithinMs: 60_000 });
+const startIn = (dataDir: string, port: number) => startServer({ DATA_DIR: dataDir }, { port });
 
 describe('the built service', () => {
   beforeAll(() => {
     ensureBuilt();
-  }, 120_000);
+  });
 
   it('npm run token mints a token with the dev secret it keeps in DATA_DIR', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-token-'));
@@ -127,7 +126,7 @@ describe('the built service', () => {
       second.child.kill('SIGTERM');
       expect(await second.exited).toEqual({ code: 0, signal: null });
     }
-  }, 120_000);
+  });
 
   it('SIGTERM does not wait for connections that never sent a whole request', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-silent-'));
@@ -148,14 +147,11 @@ describe('the built service', () => {
     // The linger of half a second, not the 30 s allowed for requests in flight.
     expect(Date.now() - signalledAt).toBeLessThan(5000);
     for (const socket of [silent, halfway]) socket.destroy();
-  }, 60_000);
+  });
 
   it('SIGTERM to `npm start` stops the server it started: exit 0, no orphan', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'assay-npm-'));
-    const npm = await startServer(
-      { DATA_DIR: dataDir },
-      { command: ['npm', 'start', '--silent'], readyWithinMs: 60_000 },
-    );
+    const npm = await startServer({ DATA_DIR: dataDir }, { command: ['npm', 'start', '--silent'] });
     const servers = serverPids(npm.child.pid!);
     expect(servers.length).toBe(1);
     npm.child.kill('SIGTERM');
@@ -163,7 +159,7 @@ describe('the built service', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(servers.filter(alive)).toEqual([]);
     await expect(fetch(`${npm.url}/health/live`)).rejects.toThrow();
-  }, 120_000);
+  });
 
   it('npm run token does not rebuild what is already built', () => {
     const built = statSync(MAIN).mtimeMs;

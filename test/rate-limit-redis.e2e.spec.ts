@@ -59,7 +59,7 @@ describe('the rate limit in Redis, when Redis fails', () => {
     ensureBuilt();
     redis = await startPrivateRedis();
     instance = await startServer(settings(redis.url, prefix));
-  }, 120_000);
+  });
   afterAll(async () => {
     await instance?.stop();
     await redis?.kill();
@@ -102,7 +102,7 @@ describe('the rate limit in Redis, when Redis fails', () => {
     expect(lines(instance, FELL_BACK)).toBe(1);
     expect(lines(instance, RECOVERED)).toBe(1);
     expect(instance.lines.join('\n')).not.toMatch(/"level":50|Unhandled/);
-  }, 60_000);
+  });
 
   it('bounds the wait when Redis hangs without closing the connection', async () => {
     redis.signal('SIGSTOP');
@@ -114,7 +114,7 @@ describe('the rate limit in Redis, when Redis fails', () => {
     } finally {
       redis.signal('SIGCONT');
     }
-  }, 30_000);
+  });
 });
 
 describe('an instance whose Redis is down from the start', () => {
@@ -131,7 +131,7 @@ describe('an instance whose Redis is down from the start', () => {
     } finally {
       await instance.stop();
     }
-  }, 60_000);
+  });
 });
 
 describe('the shared limiter in a process whose event loop was busy', () => {

@@ -76,7 +76,7 @@ describe('the README walk-through', () => {
     ensureBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'assay-readme-'));
     server = await startServer({ DATA_DIR: dataDir });
-  }, 120_000);
+  });
   afterAll(() => server?.stop());
 
   it('answers what it shows, step by step', () => {

@@ -1,40 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Browser, chromium } from 'playwright-core';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
+import { useChromium } from './support/browser.js';
 import { createLabel, createRun } from './support/factories.js';
 
 const SCREENSHOT_DIR = 'test-output';
 
 describe('Swagger UI, driven by a person in a browser', () => {
   let t: TestApp;
-  let browser: Browser;
   let baseUrl: string;
+  const browser = useChromium();
 
   beforeAll(async () => {
     t = await startApp(DATABASES[0]);
     await t.app.listen(0, '127.0.0.1');
     baseUrl = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t.close();
-  });
+  afterAll(() => t?.close());
 
   it('Authorize, then "Try it out" on POST /v1/run/{id}/evaluations creates an evaluation', async () => {
     const label = await createLabel(t.http, { name: 'from the browser' });
     const run = await createRun(t.http);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 1400 } });
 
     await page.goto(`${baseUrl}/docs`);
     await page.getByRole('button', { name: 'Authorize' }).first().click();
@@ -55,7 +42,7 @@ describe('Swagger UI, driven by a person in a browser', () => {
     const status = operation
       .locator('.live-responses-table .response .response-col_status')
       .first();
-    await expect(status.textContent({ timeout: 15_000 })).resolves.toContain('201');
+    await expect(status.textContent({ timeout: 60_000 })).resolves.toContain('201');
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
     await page.screenshot({

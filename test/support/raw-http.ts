@@ -17,7 +17,7 @@ export function rawRequest(port: number, bytes: string): Promise<RawAnswer> {
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (text += chunk));
     socket.on('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer in 5 s')));
+    socket.setTimeout(30_000, () => socket.destroy(new Error('no answer in 30 s')));
     socket.on('close', () => {
       const [head, ...rest] = text.split('\r\n\r\n');
       const [statusLine, ...lines] = head.split('\r\n');

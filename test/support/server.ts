@@ -78,7 +78,7 @@ export async function startServer(
     child.kill(signal); // a no-op once it has exited
     return exited;
   };
-  const deadline = Date.now() + (options.readyWithinMs ?? 60_000);
+  const deadline = Date.now() + (options.readyWithinMs ?? 240_000);
   while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${url}/health/ready`)).ok) return { child, url, lines, exited, stop };
