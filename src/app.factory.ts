@@ -1,11 +1,11 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
 import { installJsonBodyParser } from './common/json-body.js';
-import { PinoLogger } from './common/pino-logger.js';
+import { createLogger, PinoLogger } from './common/pino-logger.js';
 import type { Settings } from './config/settings.js';
 import { configureAssayHttp, requestId } from './http/configure-http.js';
 import { closeConnectionsWhenDraining } from './http/shutdown.js';
@@ -18,6 +18,7 @@ import { setupOpenApi } from './openapi/openapi.js';
 export async function createApp(
   settings: Settings,
   module: DynamicModule = AppModule.forRoot(settings),
+  logger: FastifyBaseLogger = createLogger(settings),
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: settings.BODY_LIMIT,
@@ -28,19 +29,17 @@ export async function createApp(
     // Errors raised below the application answer in the same body as the rest.
     frameworkErrors,
     clientErrorHandler,
-    logger: {
-      level: settings.LOG_LEVEL,
-      redact: ['req.headers.authorization'],
-    },
+    loggerInstance: logger,
   });
   // Nest's body parsers are off: Fastify's own JSON parser (with bodyLimit) is the only one,
-  // so any other content type is a 415 rather than a form or a string to trip over.
+  // so any other content type is a 415 rather than a form or a string to trip over. Nest logs
+  // through Fastify's logger from the first line, so that the set-up (the database, its
+  // migrations) is reported as it happens rather than all at once when it is done.
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    bufferLogs: true,
+    logger: new PinoLogger(adapter.getInstance().log),
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  app.useLogger(new PinoLogger(fastify.log));
 
   configureAssayHttp(app, { prefix: '/' });
   closeConnectionsWhenDraining(app);

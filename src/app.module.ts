@@ -7,8 +7,13 @@ import { jwtVerificationFromSettings } from './auth/jwt-options.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { Settings } from './config/settings.js';
 import { SettingsModule } from './config/settings.module.js';
-import { dataSourceOptions } from './database/data-source-options.js';
+import {
+  dataSourceOptions,
+  describeDatabase,
+  embeddedDataDir,
+} from './database/data-source-options.js';
 import { openMigrated } from './database/migrate.js';
+import { createEmbeddedDatabaseApart } from './database/pglite-driver.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
@@ -33,7 +38,11 @@ export class AppModule {
             retryDelay: 1000,
           }),
           // Migrations run at every start, one instance at a time.
-          dataSourceFactory: (options) => openMigrated(options!),
+          dataSourceFactory: async (options) => {
+            const dataDir = embeddedDataDir(settings);
+            if (dataDir) await createEmbeddedDatabaseApart(dataDir);
+            return openMigrated(options!, describeDatabase(settings));
+          },
         }),
         AssayModule.forRootAsync({
           inject: [Settings],

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
+import { createLogger } from './common/pino-logger.js';
 import { loadSettings, SettingsError } from './config/settings.js';
+import { AddressUnavailable, checkAddress } from './http/port.js';
 import { shutDown } from './http/shutdown.js';
 
 /** How long SIGTERM keeps serving, each answer closing its connection, before it closes. */
@@ -9,16 +11,30 @@ const SHUTDOWN_LINGER_MS = 500;
 /** The longest SIGTERM waits for requests in flight before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
 
+function cannotStart(message: string): never {
+  console.error(`Assay cannot start: ${message}`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   let settings;
   try {
     settings = loadSettings(process.env);
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
-    console.error(`Assay cannot start. ${err.message}`);
-    process.exit(1);
+    cannotStart(err.message);
   }
-  const app = await createApp(settings);
+  // One line per step while it starts: the database set-up may take a while.
+  const log = createLogger(settings);
+  log.info(`Starting Assay on Node ${process.version}: settings checked.`);
+  try {
+    await checkAddress(settings.PORT, settings.HOST);
+  } catch (err) {
+    if (err instanceof AddressUnavailable) cannotStart(err.message);
+    throw err;
+  }
+  log.info(`Port ${settings.PORT} on ${settings.HOST} is free.`);
+  const app = await createApp(settings, undefined, log);
   const logger = new Logger('Shutdown');
   // Handled here rather than by Nest's shutdown hooks, which end the process by raising the
   // signal again: a clean stop exits 0, as process managers expect.
@@ -39,6 +55,7 @@ async function main(): Promise<void> {
     });
   }
   await app.listen({ port: settings.PORT, host: settings.HOST });
+  log.info(`Assay is ready at ${await app.getUrl()}; Swagger UI at /docs.`);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -69,6 +69,43 @@ describe('the built service', () => {
       });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(message);
+    }
+  });
+
+  it('says what it does while it starts, one line per step, on a new embedded database', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'assay-steps-'));
+    const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    try {
+      const said = server.lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const steps = [
+        'settings checked',
+        `Port ${new URL(server.url).port} on 127.0.0.1 is free.`,
+        `Opening the embedded database in ${join(dataDir, 'pglite')}.`,
+        'the database is ready',
+        `Assay is ready at ${server.url}`,
+      ].map((step) => said.findIndex((msg) => msg.includes(step)));
+      expect(steps.every((at) => at >= 0)).toBe(true);
+      expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('stops at once, naming PORT, when the port is taken: before any database set-up', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'assay-port-'));
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const run = spawnSync(process.execPath, [MAIN], {
+        env: { ...baseEnv, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port) },
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`port ${port} on 127.0.0.1 is already in use: set PORT`);
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      taken.close();
     }
   });
 

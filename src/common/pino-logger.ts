@@ -1,5 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import type { Settings } from '../config/settings.js';
+
+/** The one structured JSON logger of the service: its start-up, Fastify's and Nest's lines. */
+export function createLogger(settings: Pick<Settings, 'LOG_LEVEL'>): FastifyBaseLogger {
+  return pino({ level: settings.LOG_LEVEL, redact: ['req.headers.authorization'] });
+}
 
 /** Nest's own log lines, written through Fastify's pino logger as structured JSON. */
 export class PinoLogger implements LoggerService {

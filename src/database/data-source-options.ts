@@ -62,6 +62,24 @@ function withoutTimeouts(Migration: MigrationClass): MigrationClass {
 /** "memory://" as DATA_DIR keeps the embedded database in memory (tests). */
 export const IN_MEMORY = 'memory://';
 
+/** The folder of the embedded database the settings name, if they name one on disk. */
+export function embeddedDataDir(
+  settings: Pick<Settings, 'DATABASE_URL' | 'DATA_DIR'>,
+): string | undefined {
+  if (settings.DATABASE_URL || settings.DATA_DIR === IN_MEMORY) return undefined;
+  return join(settings.DATA_DIR, 'pglite');
+}
+
+/** Which database the settings name, for a person reading the log: never the credentials. */
+export function describeDatabase(settings: Pick<Settings, 'DATABASE_URL' | 'DATA_DIR'>): string {
+  if (settings.DATABASE_URL) {
+    const url = new URL(settings.DATABASE_URL);
+    return `the PostgreSQL server at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  }
+  const dataDir = embeddedDataDir(settings);
+  return dataDir ? `the embedded database in ${dataDir}` : 'the embedded database, in memory';
+}
+
 /**
  * The one description of Assay's database, used by the app, by ormconfig.ts and by the
  * tests: the PostgreSQL server at DATABASE_URL, else embedded PGlite under DATA_DIR.
@@ -105,6 +123,5 @@ export function dataSourceOptions(
       },
     };
   }
-  const dataDir = settings.DATA_DIR === IN_MEMORY ? undefined : join(settings.DATA_DIR, 'pglite');
-  return { ...common, driver: pgliteDriver(dataDir, timeout) };
+  return { ...common, driver: pgliteDriver(embeddedDataDir(settings), timeout) };
 }

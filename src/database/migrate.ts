@@ -1,4 +1,5 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { Logger } from '@nestjs/common';
+import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 
 /** Any fixed number: the advisory lock that instances starting together take in turns. */
 const MIGRATIONS_LOCK = 7_412_000_001;
@@ -10,10 +11,22 @@ const MIGRATIONS_LOCK = 7_412_000_001;
  * own `migrationsRun` takes no lock, and two instances both creating the schema collide.)
  * The embedded database has one connection and one process: there, no lock.
  */
-export async function openMigrated(options: DataSourceOptions): Promise<DataSource> {
+export async function openMigrated(options: DataSourceOptions, where: string): Promise<DataSource> {
+  const logger = new Logger('Database');
+  const started = Date.now();
+  logger.log(`Opening ${where}.`);
   const ds = await new DataSource(options).initialize();
+  const migrate = async () => {
+    const applied: Migration[] = await ds.runMigrations();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    logger.log(
+      applied.length
+        ? `Applied ${applied.length} migrations; the database is ready (${seconds} s).`
+        : `No migration to apply; the database is ready (${seconds} s).`,
+    );
+  };
   if (!('url' in options && options.url)) {
-    await ds.runMigrations();
+    await migrate();
     return ds;
   }
   try {
@@ -21,7 +34,7 @@ export async function openMigrated(options: DataSourceOptions): Promise<DataSour
     try {
       await runner.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK]);
       try {
-        await ds.runMigrations();
+        await migrate();
       } finally {
         await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK]);
       }

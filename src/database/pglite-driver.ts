@@ -1,8 +1,36 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
 import { PGliteDriver } from 'typeorm-pglite';
 import { POOL_WAIT_TIMEOUT } from '../common/database-trouble.js';
 
 type Release = (err?: unknown) => void;
+
+/**
+ * PostgreSQL's own default of 128 MB of shared buffers is most of what an embedded database
+ * costs in memory, and it lives inside the process. 16 MB keeps a development database's hot
+ * pages; the files below it stay in the operating system's page cache all the same.
+ */
+const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** Makes a new embedded database in `dataDir`, unless one is there. */
+export async function createEmbeddedDatabase(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  await (await PGlite.create({ dataDir, startParams: START_PARAMS })).close();
+}
+
+/**
+ * The same in a child process, so that the memory initdb takes (several hundred megabytes,
+ * held until collected) is never the server's.
+ */
+export async function createEmbeddedDatabaseApart(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const script = fileURLToPath(new URL('./create-embedded-database.js', import.meta.url));
+  await promisify(execFile)(process.execPath, [script, dataDir]);
+}
 
 /**
  * The driver TypeORM's postgres dialect gets for an embedded PGlite database.
@@ -19,7 +47,10 @@ type Release = (err?: unknown) => void;
  */
 export function pgliteDriver(dataDir: string | undefined, waitMs = 5000): object {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const SharedSessionPool = new PGliteDriver(dataDir ? { dataDir } : {}).driver.Pool;
+  const SharedSessionPool = new PGliteDriver({
+    ...(dataDir ? { dataDir } : {}),
+    startParams: START_PARAMS,
+  }).driver.Pool;
 
   type ConnectCallback = Parameters<InstanceType<typeof SharedSessionPool>['connect']>[0];
 
