@@ -5,7 +5,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The longest x-request-id of a caller's that is kept, in characters. */
+export const MAX_REQUEST_ID = 128;
+const REQUEST_ID = new RegExp(`^[\\w.:-]{1,${MAX_REQUEST_ID}}$`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
