@@ -17,6 +17,9 @@ export function requestId(request: { headers: Record<string, unknown> }): string
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** Where Assay's routes are in an app that hosts them, unless `prefix` says otherwise. */
+export const DEFAULT_PREFIX = '/v1';
+
 export interface AssayHttpOptions {
   /** The path prefix of Assay's routes in this app; `/` when the whole app is Assay. */
   prefix?: string;
@@ -52,7 +55,7 @@ export function configureAssayHttp(
   app: NestFastifyApplication,
   options: AssayHttpOptions = {},
 ): void {
-  const prefix = options.prefix ?? '/v1';
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
   const root = prefix.replace(/\/+$/, '');
   const isAssay = (url: string) =>
     root === '' || url === root || url.startsWith(`${root}/`) || url.startsWith(`${root}?`);
