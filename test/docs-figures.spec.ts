@@ -23,7 +23,12 @@ import {
   Settings,
 } from '../src/config/settings.js';
 import { SUMMARY_MS } from '../src/database/database-state-log.js';
-import { LOCK_SHARE, POOL_IDLE_MS, POOL_SIZE } from '../src/database/data-source-options.js';
+import {
+  IN_MEMORY,
+  LOCK_SHARE,
+  POOL_IDLE_MS,
+  POOL_SIZE,
+} from '../src/database/data-source-options.js';
 import { NAMED_STATEMENTS } from '../src/database/pg-driver.js';
 import { MAX_LABEL_NAME } from '../src/evaluation-labels/dto/create-evaluation-label.dto.js';
 import { MAX_CATEGORIES, MIN_CATEGORIES } from '../src/evaluation-labels/label-rules.js';
@@ -141,6 +146,7 @@ const FIGURES: [page: string, phrase: string][] = [
   // docs/operations.md
   ['docs/operations.md', `It needs Node.js ${pkg.engines.node.replace('>=', '')} or newer`],
   ['docs/operations.md', `caps the server's heap at ${pkg.config.heapMb} MB`],
+  ['docs/operations.md', `\`${IN_MEMORY}\`: in memory, with \`JWT_SECRET\` set`],
   ['docs/operations.md', `HS256 secret, at least ${MIN_JWT_SECRET_BYTES} bytes`],
   ['docs/operations.md', `(letters, digits, \`.\`, \`_\`, \`:\`, \`-\`, up to ${MAX_REQUEST_ID})`],
   ['docs/operations.md', `(${DURATION_BUCKETS[0] * 1000} ms to ${DURATION_BUCKETS.at(-1)} s)`],
