@@ -146,7 +146,10 @@ const FIGURES: [page: string, phrase: string][] = [
   // docs/operations.md
   ['docs/operations.md', `It needs Node.js ${pkg.engines.node.replace('>=', '')} or newer`],
   ['docs/operations.md', `caps the server's heap at ${pkg.config.heapMb} MB`],
-  ['docs/operations.md', `\`${IN_MEMORY}\`: in memory, with \`JWT_SECRET\` set`],
+  [
+    'docs/operations.md',
+    `\`${IN_MEMORY}\`: in memory, with \`JWT_SECRET\` or \`JWT_JWKS_URL\` set`,
+  ],
   ['docs/operations.md', `HS256 secret, at least ${MIN_JWT_SECRET_BYTES} bytes`],
   ['docs/operations.md', `(letters, digits, \`.\`, \`_\`, \`:\`, \`-\`, up to ${MAX_REQUEST_ID})`],
   ['docs/operations.md', `(${DURATION_BUCKETS[0] * 1000} ms to ${DURATION_BUCKETS.at(-1)} s)`],
