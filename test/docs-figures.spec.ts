@@ -266,6 +266,19 @@ describe('the figures the docs quote from the code', () => {
     expect(rows.map(([name]) => name.replace(/`/g, ''))).toEqual(options);
   });
 
+  it('host-app.md names everything the package entry exports', () => {
+    const entry = readFileSync('src/index.ts', 'utf8');
+    const names = [...entry.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap(([, list]) =>
+      list
+        .split(',')
+        .map((item) => item.trim().split(/\s+/).at(-1)!)
+        .filter(Boolean),
+    );
+    expect(names).toContain('AssayModule');
+    const page = text.get('docs/host-app.md')!;
+    expect(names.filter((name) => !page.includes(`\`${name}\``))).toEqual([]);
+  });
+
   it('host-app.md lists every peer dependency, with its version, and installs them all', () => {
     const rows = tableRows('docs/host-app.md', 'Installing');
     expect(
