@@ -17,6 +17,14 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import {
+  BATCH,
+  BATCH_CONNECTIONS,
+  CONNECTIONS,
+  DURATION_SECONDS,
+  ROUNDS,
+  WARM_UP,
+} from './defaults.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
@@ -60,9 +68,6 @@ export interface BenchOptions {
   only?: string;
   scale: boolean;
 }
-
-/** Warm-up requests per connection before a workload is measured. */
-const WARM_UP = 20;
 
 interface Server {
   name: string;
@@ -195,7 +200,6 @@ interface Workload {
   evaluations?: number;
 }
 
-const BATCH = 500;
 const randomValue = () => Math.round(Math.random() * 50) / 10;
 
 const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)];
@@ -216,7 +220,7 @@ const WORKLOADS: Workload[] = [
     headers: () => ({ 'idempotency-key': randomUUID() }),
   },
   {
-    name: `POST batch (${BATCH}, 8 clients)`,
+    name: `POST batch (${BATCH}, ${BATCH_CONNECTIONS} clients)`,
     method: 'POST',
     path: () => '/v1/evaluations/batch',
     body: (s) =>
@@ -227,7 +231,7 @@ const WORKLOADS: Workload[] = [
           value: randomValue(),
         })),
       }),
-    connections: 8,
+    connections: BATCH_CONNECTIONS,
     evaluations: BATCH,
   },
   { name: 'GET list (100)', method: 'GET', path: (s) => `/v1/run/${s.listRunId}/evaluations` },
@@ -280,7 +284,7 @@ async function drive(
     connections,
     ...(amount
       ? { amount: Math.max(connections, Math.round(amount / (w.evaluations ?? 1))) }
-      : { duration: o.durationSeconds ?? 10 }),
+      : { duration: o.durationSeconds ?? DURATION_SECONDS }),
     headers: HEADERS,
     requests: [
       {
@@ -831,9 +835,9 @@ export function allSucceeded(r: BenchReport): boolean {
 
 if (process.argv[1] === import.meta.filename) {
   const options = {
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: String(DURATION_SECONDS) },
+    connections: { type: 'string', default: String(CONNECTIONS) },
+    rounds: { type: 'string', default: String(ROUNDS) },
     express: { type: 'boolean', default: false },
     amount: { type: 'string' },
     scale: { type: 'boolean', default: false },

@@ -4,12 +4,7 @@ import { createApp } from './app.factory.js';
 import { createLogger } from './common/pino-logger.js';
 import { loadSettings, SettingsError } from './config/settings.js';
 import { AddressUnavailable, checkAddress } from './http/port.js';
-import { shutDown } from './http/shutdown.js';
-
-/** How long SIGTERM keeps serving, each answer closing its connection, before it closes. */
-const SHUTDOWN_LINGER_MS = 500;
-/** The longest SIGTERM waits for requests in flight before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 30_000;
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_LINGER_MS, shutDown } from './http/shutdown.js';
 
 function cannotStart(message: string): never {
   console.error(`Assay cannot start: ${message}`);

@@ -7,10 +7,14 @@ import { baseEnv, ensureBuilt, startServer, type ServerProcess } from './support
 
 // The README's walk-through, run as a reader runs it: its shell blocks in one bash session
 // against the built server, each block's last JSON answer compared with the JSON shown after
-// it; then the evaluator example, which goes on from the walk-through's run and label.
+// it; then the evaluator example of docs/writes.md, which goes on from the walk-through's run
+// and label. All of it runs twice on the same server, as a reader may run it again.
 
 const BLOCK_END = '@@ end of block @@';
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** How the docs shorten an id: its first four hex digits and an ellipsis. */
+const SHORT_ID = /^[0-9a-f]{4}…$/;
 
 interface Step {
   sh: string;
@@ -18,9 +22,12 @@ interface Step {
 }
 
 const README = readFileSync('README.md', 'utf8');
+const WRITES = readFileSync('docs/writes.md', 'utf8');
 
 function walkThrough(): Step[] {
-  const section = README.slice(README.indexOf('\n## Walk-through'));
+  const start = README.indexOf('\n## Walk-through');
+  const end = README.indexOf('\n## ', start + 1);
+  const section = README.slice(start, end === -1 ? undefined : end);
   const steps: Step[] = [];
   for (const [, lang, body] of section.matchAll(/^```(sh|json)\n([\s\S]*?)^```$/gm)) {
     if (lang === 'sh') steps.push({ sh: body });
@@ -29,9 +36,9 @@ function walkThrough(): Step[] {
   return steps;
 }
 
-/** The evaluator example, which goes on from the walk-through's run and label. */
+/** The evaluator example of docs/writes.md, which goes on from the walk-through's run and label. */
 function evaluatorExample(): string {
-  const [, body] = /post a batch:\n\n```sh\n([\s\S]*?)^```$/m.exec(README) ?? [];
+  const [, body] = /post a batch:\n\n```sh\n([\s\S]*?)^```$/m.exec(WRITES) ?? [];
   return body;
 }
 
@@ -56,10 +63,19 @@ function jsonValues(text: string): unknown[] {
   return values;
 }
 
-/** The README's example as a matcher: "…" stands for any string, a time for any time. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The README's example as a matcher: a shortened id ("7c1e…") stands for any UUID, "…" in
+ * any other string for any text there, a time for any time.
+ */
 function asShown(shown: unknown): unknown {
   if (typeof shown === 'string') {
-    if (shown.includes('…')) return expect.any(String);
+    if (SHORT_ID.test(shown)) return expect.stringMatching(UUID);
+    if (shown.includes('…'))
+      return expect.stringMatching(
+        new RegExp(`^${shown.split('…').map(escapeRegExp).join('.*')}$`),
+      );
     if (ISO_TIME.test(shown)) return expect.stringMatching(ISO_TIME);
     return shown;
   }
@@ -79,38 +95,53 @@ describe('the README walk-through', () => {
   });
   afterAll(() => server?.stop());
 
-  it('answers what it shows, step by step', () => {
-    const steps = walkThrough();
-    expect(steps.length).toBeGreaterThanOrEqual(6);
+  /** The walk-through and the evaluator example, in one bash session of their own. */
+  function runOnce(steps: Step[]) {
     const script = [...steps.map((s) => s.sh), evaluatorExample()]
       .map((sh) => sh.replaceAll('localhost:3000', server.url))
       .join(`printf '\\n${BLOCK_END}\\n'\n`);
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    return spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
       env: { ...baseEnv, DATA_DIR: dataDir },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 60_000,
     });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const outputs = run.stdout.split(`\n${BLOCK_END}\n`);
-    expect(outputs).toHaveLength(steps.length + 1);
-    const batch = jsonValues(outputs.pop()!).at(-1) as Record<string, unknown>[];
-    steps.forEach((step, i) => {
-      if (step.shown === undefined) return;
-      expect({ step: i + 1, answer: jsonValues(outputs[i]).at(-1) }).toEqual({
-        step: i + 1,
-        answer: asShown(step.shown),
+  }
+
+  it('answers what it shows, step by step, and again when run a second time', () => {
+    const steps = walkThrough();
+    expect(steps.length).toBeGreaterThanOrEqual(6);
+    const labels: unknown[] = [];
+    for (const time of [1, 2]) {
+      const run = runOnce(steps);
+      expect({ time, stderr: run.stderr, status: run.status }).toEqual({
+        time,
+        stderr: '',
+        status: 0,
       });
-    });
-    // The last step says "204, and it is gone".
-    expect(outputs.at(-1)!.trim()).toBe('204');
-    // The evaluator's batch: both values, recorded as the evaluator's, not a person's.
-    expect(batch.map((e) => [e.value, e.created_by])).toEqual([
-      [4, null],
-      [3.5, null],
-    ]);
-    expect(batch[0].created_by_evaluator_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(batch[1].created_by_evaluator_id).toBe(batch[0].created_by_evaluator_id);
+      const outputs = run.stdout.split(`\n${BLOCK_END}\n`);
+      expect(outputs).toHaveLength(steps.length + 1);
+      const batch = jsonValues(outputs.pop()!).at(-1) as Record<string, unknown>[];
+      steps.forEach((step, i) => {
+        if (step.shown === undefined) return;
+        expect({ time, step: i + 1, answer: jsonValues(outputs[i]).at(-1) }).toEqual({
+          time,
+          step: i + 1,
+          answer: asShown(step.shown),
+        });
+      });
+      labels.push((jsonValues(outputs[0]).at(-1) as { name: string }).name);
+      // The last step says "204, and it is gone".
+      expect(outputs.at(-1)!.trim()).toBe('204');
+      // The evaluator's batch: both values, recorded as the evaluator's, not a person's.
+      expect(batch.map((e) => [e.value, e.created_by])).toEqual([
+        [4, null],
+        [3.5, null],
+      ]);
+      expect(batch[0].created_by_evaluator_id).toMatch(UUID);
+      expect(batch[1].created_by_evaluator_id).toBe(batch[0].created_by_evaluator_id);
+    }
+    // Each try made a label of its own.
+    expect(new Set(labels).size).toBe(2);
   });
 });

@@ -20,6 +20,9 @@ export interface JwtVerification {
 
 export const JWT_VERIFICATION = Symbol('JWT_VERIFICATION');
 
+/** How long keys fetched from a JWKS are kept: a withdrawn key is refused within this. */
+export const JWKS_CACHE_MS = 10 * 60 * 1000;
+
 export function jwtVerificationFromSettings(settings: Settings): JwtVerification {
   const common = {
     issuer: settings.JWT_ISSUER,
@@ -47,7 +50,7 @@ export function keyOptions(v: JwtVerification) {
       secretOrKeyProvider: passportJwtSecret({
         jwksUri: v.jwksUrl,
         cache: true,
-        cacheMaxAge: 10 * 60 * 1000,
+        cacheMaxAge: JWKS_CACHE_MS,
         rateLimit: true,
         jwksRequestsPerMinute: 10,
       }),

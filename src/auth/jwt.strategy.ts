@@ -15,7 +15,7 @@ export const JWT_STRATEGY = 'assay-jwt';
 export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** The account_id column's length. */
-const MAX_ACCOUNT_ID = 200;
+export const MAX_ACCOUNT_ID = 200;
 
 const refuse = (why: string) => new ApiError('unauthorized', `The token was refused: ${why}.`);
 

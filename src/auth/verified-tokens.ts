@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Principal } from './principal.js';
 
 /** A verified token is taken on trust for at most this long: well inside the JWKS key cache. */
-const TRUST_MS = 60_000;
+export const TRUST_MS = 60_000;
 
 /** Distinct tokens remembered at once; the least recently used makes room. */
 const MAX_TOKENS = 10_000;

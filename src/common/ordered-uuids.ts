@@ -9,7 +9,7 @@ const SEQUENCE_END = 0x7fffffff;
 
 // Random bytes for many ids are drawn at once: the library draws them with a crypto call
 // per id, which cost a POST (an evaluation's id and its event's) more than the ids were worth.
-const POOLED_IDS = 256;
+export const POOLED_IDS = 256;
 const pool = new Uint8Array(16 * POOLED_IDS);
 let drawn = POOLED_IDS;
 

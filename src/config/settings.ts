@@ -15,6 +15,9 @@ import {
 } from 'class-validator';
 import { toBoolean, toInt } from '../common/validation.js';
 
+/** The shortest JWT_SECRET, in bytes. */
+export const MIN_JWT_SECRET_BYTES = 32;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -159,7 +162,8 @@ export class Settings {
 
 export class SettingsError extends Error {}
 
-const KEYS: (keyof Settings)[] = [
+/** Every setting, as the environment names it. */
+export const SETTING_NAMES: (keyof Settings)[] = [
   'NODE_ENV',
   'PORT',
   'HOST',
@@ -193,7 +197,7 @@ const KEYS: (keyof Settings)[] = [
  */
 export function loadSettings(env: Record<string, string | undefined>): Settings {
   const raw: Record<string, string> = {};
-  for (const key of KEYS) {
+  for (const key of SETTING_NAMES) {
     const value = env[key];
     if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
   }
@@ -201,8 +205,11 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   const problems = validateSync(settings).map(
     (e) => `${e.property}: ${Object.values(e.constraints ?? {})[0]} (got "${String(e.value)}")`,
   );
-  if (settings.JWT_SECRET !== undefined && Buffer.byteLength(settings.JWT_SECRET) < 32) {
-    problems.push('JWT_SECRET: must be at least 32 bytes long');
+  if (
+    settings.JWT_SECRET !== undefined &&
+    Buffer.byteLength(settings.JWT_SECRET) < MIN_JWT_SECRET_BYTES
+  ) {
+    problems.push(`JWT_SECRET: must be at least ${MIN_JWT_SECRET_BYTES} bytes long`);
   }
   if (settings.JWT_SECRET && settings.JWT_JWKS_URL) {
     problems.push('JWT_SECRET and JWT_JWKS_URL: set only one of them');

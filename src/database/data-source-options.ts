@@ -35,7 +35,7 @@ export const LOCK_SHARE = 0.9;
  * server tear down and fork a backend per connection meanwhile: the benchmark saw a pool
  * closing after 10 s idle slow the other traffic on the server for seconds.
  */
-const POOL_IDLE_MS = 60_000;
+export const POOL_IDLE_MS = 60_000;
 
 type MigrationClass = new () => MigrationInterface;
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DatabaseTrouble } from '../common/database-trouble.js';
 
 /** How often a full pool or cancelled statements are summed up in one line while they last. */
-const SUMMARY_MS = 10_000;
+export const SUMMARY_MS = 10_000;
 
 /**
  * Keeps the log proportionate when the database fails: an outage is one line when it

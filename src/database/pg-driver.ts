@@ -42,7 +42,10 @@ export class StatementNames {
   }
 }
 
-const statementNames = new StatementNames(500);
+/** How many distinct statement texts a process names (prepares) on each connection. */
+export const NAMED_STATEMENTS = 500;
+
+const statementNames = new StatementNames(NAMED_STATEMENTS);
 
 CallbackClient.prototype.query = function (
   this: pg.Client,

@@ -11,8 +11,8 @@ export interface LabelDefinition {
 
 const article = (type: ValueType) => (type === 'ordinal' ? `an ${type}` : `a ${type}`);
 
-const MIN_CATEGORIES = 2;
-const MAX_CATEGORIES = 100;
+export const MIN_CATEGORIES = 2;
+export const MAX_CATEGORIES = 100;
 
 /** What is wrong with a label definition; empty when it is consistent. */
 export function definitionProblems(def: LabelDefinition): string[] {

@@ -17,14 +17,21 @@ import { ApiErrors } from '../openapi/decorators.js';
 import { AssayEventDto } from './dto/assay-event.dto.js';
 import { EventsService } from './events.service.js';
 
-const MAX_EVENTS_PAGE = 1000;
+/** The most events one JSON page holds, and how many it holds when `limit` is not given. */
+export const MAX_EVENTS_PAGE = 1000;
+export const DEFAULT_EVENTS_PAGE = 100;
 
 export class ListEventsQueryDto {
   @UuidProperty({ required: false, description: 'Only events after this one (its id)' })
   @IsOptional()
   after?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_EVENTS_PAGE, default: 100, type: 'integer' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_EVENTS_PAGE,
+    default: DEFAULT_EVENTS_PAGE,
+    type: 'integer',
+  })
   @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'limit must be a whole number from 1 to 1000' })
@@ -79,7 +86,11 @@ export class EventsController {
   ): Promise<void> {
     this.events.assertEnabled();
     if (accept?.includes('application/json')) {
-      const page = await this.events.page(principal, query.after, query.limit ?? 100);
+      const page = await this.events.page(
+        principal,
+        query.after,
+        query.limit ?? DEFAULT_EVENTS_PAGE,
+      );
       if (page.next) {
         const url = new URL(request.url, 'http://assay.invalid');
         url.searchParams.set('after', page.next);

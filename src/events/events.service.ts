@@ -12,7 +12,7 @@ import type { AssayEvent } from './outbox.js';
 
 const POLL_MS = 100;
 const STREAM_BATCH = 500;
-const KEEP_ALIVE_MS = 15_000;
+export const KEEP_ALIVE_MS = 15_000;
 
 /** One event as a Server-Sent Events message. */
 export const sseMessage = (e: AssayEvent) =>

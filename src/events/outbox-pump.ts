@@ -24,10 +24,10 @@ import { NatsPublisher } from './nats-publisher.js';
 
 // Each round positions what the writes of the last 50 ms made, in one statement. Rounds
 // 25 ms apart cost single writes some 4% of their throughput, for 12 ms less latency.
-const TICK_MS = 50;
+export const TICK_MS = 50;
 const MAX_BACKOFF_MS = 5000;
-const PURGE_EVERY_MS = 10 * 60_000;
-const RELAY_BATCH = 500;
+export const PURGE_EVERY_MS = 10 * 60_000;
+export const RELAY_BATCH = 500;
 
 /** The resource an event is about (`evaluation` 5e1…), whose events must keep their order. */
 const resourceOf = (event: LeasedEvent) =>

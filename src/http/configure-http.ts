@@ -5,7 +5,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The longest x-request-id of a caller's that is kept, in characters. */
+export const MAX_REQUEST_ID = 128;
+const REQUEST_ID = new RegExp(`^[\\w.:-]{1,${MAX_REQUEST_ID}}$`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -14,6 +16,9 @@ export function requestId(request: { headers: Record<string, unknown> }): string
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
+
+/** Where Assay's routes are in an app that hosts them, unless `prefix` says otherwise. */
+export const DEFAULT_PREFIX = '/v1';
 
 export interface AssayHttpOptions {
   /** The path prefix of Assay's routes in this app; `/` when the whole app is Assay. */
@@ -50,7 +55,7 @@ export function configureAssayHttp(
   app: NestFastifyApplication,
   options: AssayHttpOptions = {},
 ): void {
-  const prefix = options.prefix ?? '/v1';
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
   const root = prefix.replace(/\/+$/, '');
   const isAssay = (url: string) =>
     root === '' || url === root || url.startsWith(`${root}/`) || url.startsWith(`${root}?`);

@@ -1,6 +1,11 @@
 import type { Server } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+/** How long SIGTERM keeps serving, each answer closing its connection, before it closes. */
+export const SHUTDOWN_LINGER_MS = 500;
+/** The longest SIGTERM waits for requests in flight before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
 const draining = new WeakSet<NestFastifyApplication>();
 /** Per server: how many requests it has taken in and not yet answered, and who waits for none. */
 const inFlight = new WeakMap<Server, { count: number; whenNone: (() => void)[] }>();

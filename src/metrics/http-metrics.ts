@@ -4,6 +4,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
 import { metric } from './registry.js';
 
+/** OpenTelemetry's advice for http.server.request.duration, in seconds. */
+export const DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
 const HTTP_DURATION = 'http_server_request_duration_seconds';
 
 /** The route of a request that matched none: one value, so that scanners add no series. */
@@ -28,8 +32,7 @@ export class HttpMetrics implements OnModuleInit {
         name: HTTP_DURATION,
         help: 'Duration of HTTP server requests, by method, route template and status.',
         labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
-        // OpenTelemetry's advice for http.server.request.duration, in seconds.
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+        buckets: DURATION_BUCKETS,
       }),
   );
 

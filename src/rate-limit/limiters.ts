@@ -19,7 +19,7 @@ export interface AccountLimiter {
  */
 export const REDIS_TIMEOUT_MS = 500;
 /** While Redis is failing, it is tried again at most this often; other requests skip it. */
-const RETRY_MS = 1000;
+export const RETRY_MS = 1000;
 
 /**
  * `work`, or an error once REDIS_TIMEOUT_MS have passed without its answer. A timer that

@@ -26,7 +26,7 @@ interface ExportRow {
 }
 
 /** Bytes the export stream holds before it waits for the client to read them. */
-const EXPORT_BUFFER = 256 * 1024;
+export const EXPORT_BUFFER = 256 * 1024;
 
 @Injectable()
 export class EvaluationListService {

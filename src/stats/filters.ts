@@ -29,6 +29,8 @@ export function toFilters<T extends { from?: string; to?: string }>(
 
 const pipe = createValidationPipe();
 const GROUPS = ['baseline', 'candidate'] as const;
+/** The significance level of /compare's verdict when `alpha` is not given. */
+export const DEFAULT_ALPHA = 0.05;
 
 /** alpha: a significance level strictly between 0 and 1. */
 function parseAlpha(value: unknown): number {
@@ -73,7 +75,7 @@ export async function parseCompareQuery(
       unknown.map((field) => ({ field, message: `${field} is not a parameter of compare` })),
     );
   }
-  const alpha = query.alpha === undefined ? 0.05 : parseAlpha(query.alpha);
+  const alpha = query.alpha === undefined ? DEFAULT_ALPHA : parseAlpha(query.alpha);
   const [baseline, candidate] = await Promise.all(
     GROUPS.map(async (group) => {
       try {

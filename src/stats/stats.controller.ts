@@ -9,7 +9,7 @@ import { ApiErrors } from '../openapi/decorators.js';
 import { FILTER_DOCS, FILTER_NAMES, StatsQueryDto } from './dto/stats-query.dto.js';
 import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js';
 import { figuresOf } from './figures.js';
-import { parseCompareQuery, toFilters } from './filters.js';
+import { DEFAULT_ALPHA, parseCompareQuery, toFilters } from './filters.js';
 import { StatsService } from './stats.service.js';
 
 const LabelId = () =>
@@ -23,7 +23,7 @@ const CompareQueries = () =>
       required: false,
       schema: {
         type: 'number',
-        default: 0.05,
+        default: DEFAULT_ALPHA,
         minimum: 0,
         maximum: 1,
         exclusiveMinimum: true,

@@ -10,8 +10,10 @@ export interface StoredAnswer {
   body: string | null;
 }
 
+/** The longest Idempotency-Key, in characters. */
+export const MAX_IDEMPOTENCY_KEY = 255;
 // 1–255 visible ASCII characters; the IETF draft writes the key as a quoted string.
-const KEY = /^[\x21-\x7e]{1,255}$/;
+const KEY = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY}}$`);
 
 /** The Idempotency-Key header as a key, or undefined when none was sent; 400 when malformed. */
 export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
@@ -21,7 +23,7 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
   if (!KEY.test(unquoted)) {
     throw new ApiError(
       'invalid_idempotency_key',
-      'The Idempotency-Key header must be one key of 1 to 255 visible ASCII characters ' +
+      `The Idempotency-Key header must be one key of 1 to ${MAX_IDEMPOTENCY_KEY} visible ASCII characters ` +
         '(optionally in double quotes).',
     );
   }

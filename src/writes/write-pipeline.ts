@@ -48,8 +48,9 @@ export interface HttpWrite {
 const STALE_READ = 'AS001';
 const KEY_TAKEN = 'AS002';
 /** How often a write made at once is tried while what it read keeps changing under it. */
-const MAX_ATTEMPTS = 5;
-const PURGE_EVERY_MS = 60_000;
+export const MAX_ATTEMPTS = 5;
+/** How often expired Idempotency-Keys are purged. */
+export const PURGE_EVERY_MS = 60_000;
 
 /** What a keyed request stores with its effect. */
 interface Stored {

@@ -6,10 +6,13 @@ import { VALUE_TYPES, type ValueType } from '../evaluation-label.entity.js';
 
 const finite = { allowNaN: false, allowInfinity: false };
 
+/** The longest label name, in characters (code points). */
+export const MAX_LABEL_NAME = 200;
+
 export class CreateEvaluationLabelDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'helpfulness' })
+  @ApiProperty({ minLength: 1, maxLength: MAX_LABEL_NAME, example: 'helpfulness' })
   @IsString()
-  @Characters(1, 200)
+  @Characters(1, MAX_LABEL_NAME)
   name!: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, example: 'Did it help?' })
