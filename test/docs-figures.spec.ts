@@ -11,6 +11,7 @@ import {
   DEFAULT_STATS_TIMEOUT,
 } from '../src/assay-options.js';
 import { JWKS_CACHE_MS } from '../src/auth/jwt-options.js';
+import { DEFAULT_TTL } from '../src/auth/token-command.js';
 import { JWT_STRATEGY, MAX_ACCOUNT_ID } from '../src/auth/jwt.strategy.js';
 import { TRUST_MS } from '../src/auth/verified-tokens.js';
 import { MAX_JSON_DEPTH } from '../src/common/json-body.js';
@@ -98,6 +99,8 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/api.md', `changing throughout ${WORDS[MAX_ATTEMPTS]} tries`],
   ['docs/api.md', `a label name outside 1–${MAX_LABEL_NAME} characters`],
   ['docs/api.md', `headers over ${maxHeaderSize / 1024} KB: 431`],
+  ['docs/api.md', `(default \`${DEFAULT_TTL}\`)`],
+  ['docs/host-app.md', `[--ttl ${DEFAULT_TTL}]`],
   ['docs/api.md', `path parameter over ${fastify().initialConfig.maxParamLength} characters`],
   ['docs/api.md', `up to ${MAX_REQUEST_ID}) when it sent one`],
   ['docs/api.md', `<http://localhost:${defaults.PORT}/docs>`],

@@ -15,7 +15,7 @@ import {
   MAIN,
   mint,
   startServer,
-  TOKEN_CLI,
+  CLI,
 } from './support/server.js';
 
 // The built service as a user runs it: `npm start` with nothing set, `npm run token`, SIGTERM.
@@ -49,7 +49,7 @@ describe('the built service', () => {
     mintIn(dataDir, '--account', 'acme', '--sub', 'a');
     expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(secret);
 
-    const bad = spawnSync(process.execPath, [TOKEN_CLI, '--account', 'acme'], {
+    const bad = spawnSync(process.execPath, [CLI, 'token', '--account', 'acme'], {
       env: { ...baseEnv, DATA_DIR: dataDir },
       encoding: 'utf8',
     });

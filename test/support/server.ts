@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** The built service and token CLI, as `npm start` and `npm run token` run them. */
+/** The built service and the `assay` command, as `npm start` and `npm run token` run them. */
 export const MAIN = 'dist/src/main.js';
-export const TOKEN_CLI = 'dist/src/auth/token.cli.js';
+export const CLI = 'dist/src/cli.js';
 export const baseEnv = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
 
 /** Compiles dist/ when a source changed since the last build, as `npm start` does. */
@@ -12,7 +12,7 @@ export function ensureBuilt(): void {
 }
 
 export function mint(env: Record<string, string>, ...args: string[]): string {
-  return execFileSync(process.execPath, [TOKEN_CLI, ...args], {
+  return execFileSync(process.execPath, [CLI, 'token', ...args], {
     env: { ...baseEnv, ...env },
     encoding: 'utf8',
   }).trim();

@@ -1,12 +1,13 @@
-// `npm run token -- --account A --sub U [--evaluator ID] [--ttl 1h]`: prints a bearer token
-// that this machine's Assay accepts (JWT_SECRET, else the dev secret in DATA_DIR).
+// `assay token --account A --sub U [--evaluator ID] [--ttl 1h]` (in a checkout, `npm run token
+// -- …`): prints a bearer token that Assay accepts (JWT_SECRET, else the dev secret in DATA_DIR).
 import { parseArgs } from 'node:util';
 import { isUUID } from 'class-validator';
 import jwt from 'jsonwebtoken';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { devSecret } from './dev-secret.js';
 
-const USAGE = 'usage: npm run token -- --account ACCOUNT --sub USER [--evaluator UUID] [--ttl 1h]';
+export const DEFAULT_TTL = '1h';
+const USAGE = `usage: assay token --account ACCOUNT --sub USER [--evaluator UUID] [--ttl ${DEFAULT_TTL}]`;
 const TTL = /^\d+[smhd]$/;
 
 function fail(message: string): never {
@@ -14,15 +15,16 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function main(): void {
+export function tokenCommand(argv: string[]): void {
   let args;
   try {
     args = parseArgs({
+      args: argv,
       options: {
         account: { type: 'string' },
         sub: { type: 'string' },
         evaluator: { type: 'string' },
-        ttl: { type: 'string', default: '1h' },
+        ttl: { type: 'string', default: DEFAULT_TTL },
       },
     }).values;
   } catch (err) {
@@ -56,5 +58,3 @@ function main(): void {
   });
   console.log(token);
 }
-
-main();
