@@ -15,13 +15,21 @@ export interface TestDatabase {
   env: Record<string, string>;
 }
 
-/** The embedded database always; the PostgreSQL server too when TEST_DATABASE_URL is set. */
+/**
+ * The embedded database, and the PostgreSQL server too when TEST_DATABASE_URL is set.
+ * TEST_EMBEDDED=false leaves the embedded one out, for a run that adds the server to one
+ * that already covered it (CI).
+ */
 export const DATABASES: TestDatabase[] = [
-  { name: 'PGlite', env: { DATA_DIR: IN_MEMORY } },
+  ...(process.env.TEST_EMBEDDED === 'false'
+    ? []
+    : [{ name: 'PGlite', env: { DATA_DIR: IN_MEMORY } }]),
   ...(process.env.TEST_DATABASE_URL
     ? [{ name: 'PostgreSQL', env: { DATABASE_URL: process.env.TEST_DATABASE_URL } }]
     : []),
 ];
+if (!DATABASES.length)
+  throw new Error('TEST_EMBEDDED=false needs TEST_DATABASE_URL: no database is left to test.');
 
 /** The PostgreSQL server alone: what only a server can do (be cut off, be shared). */
 export const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
