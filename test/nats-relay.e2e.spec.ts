@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -21,6 +21,7 @@ import {
 } from './support/app.js';
 import { createLabel, createRun } from './support/factories.js';
 import { ensureBuilt, startServer } from './support/server.js';
+import { describeWith } from './support/services.js';
 import { until } from './support/until.js';
 
 const MACHINE_NATS = 'nats://127.0.0.1:4222';
@@ -115,7 +116,7 @@ function expectOncePerIdInOrder(events: Event[], count: number): void {
   }
 }
 
-describe.each(DATABASES)('NATS JetStream relay on $name', (db) => {
+describeWith('NATS').each(DATABASES)('NATS JetStream relay on $name', (db) => {
   let t: TestApp;
   let nc: NatsConnection;
   beforeAll(async () => {
@@ -141,117 +142,125 @@ describe.each(DATABASES)('NATS JetStream relay on $name', (db) => {
   });
 });
 
-describeOnServers('NATS relay under faults on $name', (db) => {
-  it('two instances relay together without sending an event twice', async () => {
-    const nc = await connect({ servers: MACHINE_NATS });
-    const t = await startApp(db, { NATS_URL: MACHINE_NATS });
-    const second: NestFastifyApplication = await createApp(
-      testSettings(db, { NATS_URL: MACHINE_NATS }),
-    );
-    try {
-      const accounts = [`two-a-${randomUUID()}`, `two-b-${randomUUID()}`];
-      const seen = accounts.map((a) => watch(nc, a));
-      const counts = await Promise.all([
-        writes(t.http, bearer(token({ account: accounts[0] })), 20),
-        writes(request(second.getHttpServer()), bearer(token({ account: accounts[1] })), 20),
-      ]);
-      await until(async () => (await unsent(t)) === 0);
-      await new Promise((r) => setTimeout(r, 300));
-      seen.forEach((s, i) => expectOncePerIdInOrder(s, counts[i]));
-    } finally {
-      await second.close();
-      await t.close();
-      await nc.close();
-    }
-  });
-
-  it('loses nothing when an instance is killed with SIGKILL mid-relay', async () => {
-    ensureBuilt();
-    const t = await startApp(db);
-    const nc = await connect({ servers: MACHINE_NATS });
-    const account = `killed-${randomUUID()}`;
-    const serve = () => startServer({ ...testSettingsEnv(db), NATS_URL: MACHINE_NATS });
-    const first = await serve();
-    try {
-      const auth = bearer(token({ account }));
-      const http = request(first.url);
-      const count = await writes(http, auth, 5);
-      const run = await createRun(http, {}, auth);
-      const label = await createLabel(http, {}, auth);
-      const burst = await http
-        .post('/v1/evaluations/batch')
-        .set(auth)
-        .send({
-          items: Array.from({ length: 500 }, () => ({
-            run_id: run.id,
-            evaluation_label_id: label.id,
-            value: 1,
-          })),
-        });
-      expect(burst.status).toBe(201);
-      // Killed while it still has events to relay: no shutdown, no chance to finish.
-      await first.stop('SIGKILL');
-      expect(await unsent(t)).toBeGreaterThan(0);
-      const second = await serve();
+describeOnServers(
+  'NATS relay under faults on $name',
+  (db) => {
+    it('two instances relay together without sending an event twice', async () => {
+      const nc = await connect({ servers: MACHINE_NATS });
+      const t = await startApp(db, { NATS_URL: MACHINE_NATS });
+      const second: NestFastifyApplication = await createApp(
+        testSettings(db, { NATS_URL: MACHINE_NATS }),
+      );
       try {
+        const accounts = [`two-a-${randomUUID()}`, `two-b-${randomUUID()}`];
+        const seen = accounts.map((a) => watch(nc, a));
+        const counts = await Promise.all([
+          writes(t.http, bearer(token({ account: accounts[0] })), 20),
+          writes(request(second.getHttpServer()), bearer(token({ account: accounts[1] })), 20),
+        ]);
         await until(async () => (await unsent(t)) === 0);
-        const total = count + 2 + 500;
-        expectOncePerIdInOrder(await stored(nc, account, total), total);
+        await new Promise((r) => setTimeout(r, 300));
+        seen.forEach((s, i) => expectOncePerIdInOrder(s, counts[i]));
       } finally {
-        await second.stop();
-      }
-    } finally {
-      await first.stop('SIGKILL');
-      await nc.close();
-      await t.close();
-    }
-  });
-
-  it('loses nothing through a broker outage, and writes never wait for the broker', async () => {
-    const port = 14000 + Math.floor(Math.random() * 1000);
-    const store = mkdtempSync(join(tmpdir(), 'assay-nats-'));
-    const url = `nats://127.0.0.1:${port}`;
-    const start = () =>
-      spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
-        stdio: 'ignore',
-      });
-    const ready = async () => {
-      await until(async () => {
-        try {
-          await (await connect({ servers: url, reconnect: false })).close();
-          return true;
-        } catch {
-          return false;
-        }
-      });
-    };
-    let broker: ChildProcess = start();
-    await ready();
-    const t = await startApp(db, { NATS_URL: url });
-    try {
-      const account = `outage-${randomUUID()}`;
-      const auth = bearer(token({ account }));
-      const before = await writes(t.http, auth, 5);
-      await until(async () => (await unsent(t)) === 0);
-      broker.kill('SIGKILL');
-      const started = Date.now();
-      const during = await writes(t.http, auth, 10);
-      // 22 writes while the broker is gone: none of them waited for it.
-      expect(Date.now() - started).toBeLessThan(10_000);
-      expect(await unsent(t)).toBeGreaterThan(0);
-      broker = start();
-      await ready();
-      await until(async () => (await unsent(t)) === 0);
-      const nc = await connect({ servers: url });
-      try {
-        expectOncePerIdInOrder(await stored(nc, account, before + during), before + during);
-      } finally {
+        await second.close();
+        await t.close();
         await nc.close();
       }
-    } finally {
-      await t.close();
-      broker.kill('SIGKILL');
-      rmSync(store, { recursive: true, force: true });
-    }
-  });
-});
+    });
+
+    it('loses nothing when an instance is killed with SIGKILL mid-relay', async () => {
+      ensureBuilt();
+      const t = await startApp(db);
+      const nc = await connect({ servers: MACHINE_NATS });
+      const account = `killed-${randomUUID()}`;
+      const serve = () => startServer({ ...testSettingsEnv(db), NATS_URL: MACHINE_NATS });
+      const first = await serve();
+      try {
+        const auth = bearer(token({ account }));
+        const http = request(first.url);
+        const count = await writes(http, auth, 5);
+        const run = await createRun(http, {}, auth);
+        const label = await createLabel(http, {}, auth);
+        const burst = await http
+          .post('/v1/evaluations/batch')
+          .set(auth)
+          .send({
+            items: Array.from({ length: 500 }, () => ({
+              run_id: run.id,
+              evaluation_label_id: label.id,
+              value: 1,
+            })),
+          });
+        expect(burst.status).toBe(201);
+        // Killed while it still has events to relay: no shutdown, no chance to finish.
+        await first.stop('SIGKILL');
+        expect(await unsent(t)).toBeGreaterThan(0);
+        const second = await serve();
+        try {
+          await until(async () => (await unsent(t)) === 0);
+          const total = count + 2 + 500;
+          expectOncePerIdInOrder(await stored(nc, account, total), total);
+        } finally {
+          await second.stop();
+        }
+      } finally {
+        await first.stop('SIGKILL');
+        await nc.close();
+        await t.close();
+      }
+    });
+
+    it('loses nothing through a broker outage, and writes never wait for the broker', async () => {
+      const port = 14000 + Math.floor(Math.random() * 1000);
+      const store = mkdtempSync(join(tmpdir(), 'assay-nats-'));
+      const url = `nats://127.0.0.1:${port}`;
+      const start = () =>
+        spawn(
+          '/usr/sbin/nats-server',
+          ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store],
+          {
+            stdio: 'ignore',
+          },
+        );
+      const ready = async () => {
+        await until(async () => {
+          try {
+            await (await connect({ servers: url, reconnect: false })).close();
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      };
+      let broker: ChildProcess = start();
+      await ready();
+      const t = await startApp(db, { NATS_URL: url });
+      try {
+        const account = `outage-${randomUUID()}`;
+        const auth = bearer(token({ account }));
+        const before = await writes(t.http, auth, 5);
+        await until(async () => (await unsent(t)) === 0);
+        broker.kill('SIGKILL');
+        const started = Date.now();
+        const during = await writes(t.http, auth, 10);
+        // 22 writes while the broker is gone: none of them waited for it.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(await unsent(t)).toBeGreaterThan(0);
+        broker = start();
+        await ready();
+        await until(async () => (await unsent(t)) === 0);
+        const nc = await connect({ servers: url });
+        try {
+          expectOncePerIdInOrder(await stored(nc, account, before + during), before + during);
+        } finally {
+          await nc.close();
+        }
+      } finally {
+        await t.close();
+        broker.kill('SIGKILL');
+        rmSync(store, { recursive: true, force: true });
+      }
+    });
+  },
+  describeWith('NATS'),
+);

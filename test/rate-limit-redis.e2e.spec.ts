@@ -14,6 +14,7 @@ import {
   SHARED_REDIS_URL,
   startPrivateRedis,
 } from './support/redis.js';
+import { describeWith } from './support/services.js';
 
 const FELL_BACK = 'Redis does not answer';
 const RECOVERED = 'Redis answers again';
@@ -50,7 +51,7 @@ function settings(redisUrl: string, prefix: string): Record<string, string> {
   };
 }
 
-describe('the rate limit in Redis, when Redis fails', () => {
+describeWith('Redis')('the rate limit in Redis, when Redis fails', () => {
   let redis: PrivateRedis;
   let instance: ServerProcess;
   const prefix = `assay-test-${randomUUID()}:`;
@@ -134,7 +135,7 @@ describe('an instance whose Redis is down from the start', () => {
   });
 });
 
-describe('the shared limiter in a process whose event loop was busy', () => {
+describeWith('Redis')('the shared limiter in a process whose event loop was busy', () => {
   it('reads the answer Redis sent meanwhile rather than counting alone', async () => {
     const prefix = `assay-test-${randomUUID()}:`;
     const limiter = new SharedAccountLimiter({

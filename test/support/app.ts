@@ -38,8 +38,12 @@ export const SERVERS = DATABASES.filter((db) => db.env.DATABASE_URL);
  * A suite for each PostgreSQL server, or one skipped suite that says why when
  * TEST_DATABASE_URL is unset (`describe.each([])` would fail the whole file instead).
  */
-export function describeOnServers(title: string, suite: (db: TestDatabase) => void): void {
-  if (SERVERS.length) describe.each(SERVERS)(title, suite);
+export function describeOnServers(
+  title: string,
+  suite: (db: TestDatabase) => void,
+  base: typeof describe.skip = describe,
+): void {
+  if (SERVERS.length) base.each(SERVERS)(title, suite);
   else
     describe.skip.each([{ name: 'PostgreSQL (TEST_DATABASE_URL unset)', env: {} }])(title, suite);
 }
