@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { describe } from '@jest/globals';
+import { afterAll, describe } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
@@ -73,18 +73,35 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The apps of this spec file that are starting or open, and not yet closed by the spec. */
+const open = new Set<Promise<NestFastifyApplication>>();
+
+// Registered in every spec file that starts apps: after all its own hooks, it closes what
+// they left open, including an app whose start outlived a timed-out hook, so that no app
+// (its timers, its database) keeps Jest from exiting.
+afterAll(async () => {
+  for (const starting of open) {
+    open.delete(starting);
+    await (await starting.catch(() => undefined))?.close();
+  }
+});
+
 export async function startApp(
   db: TestDatabase,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
   const settings = testSettings(db, env);
-  await resetServerDatabase(settings);
-  const app = await createApp(settings);
+  const starting = resetServerDatabase(settings).then(() => createApp(settings));
+  open.add(starting);
+  const app = await starting;
   return {
     app,
     http: request(app.getHttpServer()),
     dataSource: app.get(DataSource),
-    close: () => app.close(),
+    close: () => {
+      open.delete(starting);
+      return app.close();
+    },
   };
 }
 

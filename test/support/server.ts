@@ -1,10 +1,20 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { afterAll } from '@jest/globals';
 
 /** The built service and the `assay` command, as `npm start` and `npm run token` run them. */
 export const MAIN = 'dist/src/main.js';
 export const CLI = 'dist/src/cli.js';
 export const baseEnv = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+
+/** The processes this spec file started that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+// After all the spec file's own hooks: a server its hooks left running (a start that
+// outlived a timed-out hook, a failed test before its stop) is killed, so Jest can exit.
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Compiles dist/ when a source changed since the last build, as `npm start` does. */
 export function ensureBuilt(): void {
@@ -70,8 +80,12 @@ export async function startServer(
       lines.push(...parts);
     });
   }
+  running.add(child);
   const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -79,7 +93,7 @@ export async function startServer(
     return exited;
   };
   const deadline = Date.now() + (options.readyWithinMs ?? 240_000);
-  while (Date.now() < deadline && child.exitCode === null) {
+  while (Date.now() < deadline && running.has(child)) {
     try {
       if ((await fetch(`${url}/health/ready`)).ok) return { child, url, lines, exited, stop };
     } catch {
