@@ -7,19 +7,38 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json;
 
-/** Every schema object in the document, with where it is. */
-function schemas(value: unknown, at = '#'): [string, Json][] {
+/** Every object in the document that has `key`, with where it is. */
+function withKey(key: string, value: unknown, at = '#'): [string, Json][] {
   if (value === null || typeof value !== 'object') return [];
-  const own: [string, Json][] = 'enum' in value ? [[at, value]] : [];
-  return [...own, ...Object.entries(value).flatMap(([k, v]) => schemas(v, `${at}/${k}`))];
+  const own: [string, Json][] = key in value ? [[at, value]] : [];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => withKey(key, v, `${at}/${k}`))];
 }
+
+const OPERATIONS = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+  Object.entries(item as Json).map(([method, op]) => ({
+    path,
+    method,
+    op: op as Json,
+    at: `${method.toUpperCase()} ${path}`,
+  })),
+);
 
 describe('the committed OpenAPI document tells the truth', () => {
   it('a nullable enum lists null among its values (OpenAPI 3.0 validators need it)', () => {
-    const nullable = schemas(doc).filter(([, s]) => s.nullable === true);
+    const nullable = withKey('enum', doc).filter(([, s]) => s.nullable === true);
     expect(nullable.length).toBeGreaterThan(0);
     for (const [at, s] of nullable)
       expect([at, s.enum]).toEqual([at, expect.arrayContaining([null])]);
+  });
+
+  it('declares every path parameter, all of them ids, a uuid', () => {
+    const params = OPERATIONS.flatMap(({ op, at }) =>
+      ((op.parameters ?? []) as Json[])
+        .filter((p) => p.in === 'path')
+        .map((p) => [at, p.name, p.schema.format]),
+    );
+    expect(params.length).toBeGreaterThan(20);
+    expect(params.filter(([, , format]) => format !== 'uuid')).toEqual([]);
   });
 
   it("each error answer's example carries the code its status really has", () => {

@@ -1057,6 +1057,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -1156,6 +1157,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -1287,6 +1289,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -2220,6 +2223,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2319,6 +2323,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2450,6 +2455,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2919,6 +2925,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;
@@ -3018,6 +3025,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;
@@ -3149,6 +3157,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;

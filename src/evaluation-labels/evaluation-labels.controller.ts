@@ -63,7 +63,7 @@ export class EvaluationLabelsController {
   @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'The label' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
   ): Promise<EvaluationLabelDto> {
     return toEvaluationLabelDto(await this.labels.get(principal, id));
   }
@@ -86,7 +86,7 @@ export class EvaluationLabelsController {
   )
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Body() dto: UpdateEvaluationLabelDto,
   ): Promise<EvaluationLabelDto> {
     return toEvaluationLabelDto(await this.labels.update(principal, id, dto));
@@ -104,7 +104,7 @@ export class EvaluationLabelsController {
   @ApiErrors({ status: 204, description: 'Deleted, or archived when in use' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
   ): Promise<void> {
     await this.labels.remove(principal, id);
   }

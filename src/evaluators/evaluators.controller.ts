@@ -57,7 +57,7 @@ export class EvaluatorsController {
   @ApiErrors({ status: 200, type: EvaluatorDto, description: 'The evaluator' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
   ): Promise<EvaluatorDto> {
     return toEvaluatorDto(await this.evaluators.get(principal, id));
   }
@@ -72,7 +72,7 @@ export class EvaluatorsController {
   @ApiErrors({ status: 200, type: EvaluatorDto, description: 'Evaluator updated' }, 400, 404, 409)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
     @Body() dto: UpdateEvaluatorDto,
   ): Promise<EvaluatorDto> {
     return toEvaluatorDto(await this.evaluators.update(principal, id, dto));
@@ -90,7 +90,7 @@ export class EvaluatorsController {
   @ApiErrors({ status: 204, description: 'Evaluator removed or disabled' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
   ): Promise<void> {
     await this.evaluators.remove(principal, id);
   }

@@ -55,7 +55,7 @@ export class RunsController {
   @ApiErrors({ status: 200, type: RunDto, description: 'The run' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
   ): Promise<RunDto> {
     return toRunDto(await this.runs.get(principal, id));
   }
@@ -70,7 +70,7 @@ export class RunsController {
   @ApiErrors({ status: 200, type: RunDto, description: 'Run updated' }, 400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
     @Body() dto: UpdateRunDto,
   ): Promise<RunDto> {
     return toRunDto(await this.runs.update(principal, id, dto));
@@ -83,7 +83,7 @@ export class RunsController {
   @ApiErrors({ status: 204, description: 'Run and its evaluations deleted' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
   ): Promise<void> {
     await this.runs.remove(principal, id);
   }

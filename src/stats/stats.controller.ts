@@ -1,5 +1,5 @@
 import { applyDecorators, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiController } from '../common/api-controller.js';
@@ -11,9 +11,6 @@ import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js'
 import { figuresOf } from './figures.js';
 import { DEFAULT_ALPHA, parseCompareQuery, toFilters } from './filters.js';
 import { StatsService } from './stats.service.js';
-
-const LabelId = () =>
-  ApiParam({ name: 'id', format: 'uuid', type: String, description: 'The ID of the label' });
 
 /** The filters of /stats once per group of /compare: baseline.from, candidate.workflow, … */
 const CompareQueries = () =>
@@ -50,7 +47,6 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('evaluation-label/:id/stats')
-  @LabelId()
   @ApiOperation({
     summary: 'Statistics of a label',
     description:
@@ -69,7 +65,7 @@ export class StatsController {
   )
   async labelStats(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Query() query: StatsQueryDto,
   ): Promise<LabelStatsDto> {
     const filters = toFilters(query);
@@ -92,7 +88,6 @@ export class StatsController {
   }
 
   @Get('evaluation-label/:id/compare')
-  @LabelId()
   @CompareQueries()
   @ApiOperation({
     summary: 'Compare two groups of evaluations of a label',
@@ -107,7 +102,7 @@ export class StatsController {
   @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404, 503)
   async compare(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Query() query: Record<string, unknown>,
   ): Promise<ComparisonDto> {
     const { baseline, candidate, alpha } = await parseCompareQuery(query);
@@ -124,7 +119,6 @@ export class StatsController {
   }
 
   @Get('run/:id/evaluations/summary')
-  @ApiParam({ name: 'id', format: 'uuid', type: String, description: 'The ID of the run' })
   @ApiOperation({
     summary: 'Summary of the evaluations of a run',
     description: 'For each label the run has evaluations of, the figures of /stats.',
@@ -132,7 +126,7 @@ export class StatsController {
   @ApiErrors({ status: 200, type: RunSummaryDto, description: 'Figures per label' }, 400, 404, 503)
   async runSummary(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') runId: string,
+    @UuidParam('id', 'run') runId: string,
   ): Promise<RunSummaryDto> {
     const summary = await this.stats.runSummary(principal, runId);
     return {
