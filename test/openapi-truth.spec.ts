@@ -22,6 +22,7 @@ const OPERATIONS = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
     at: `${method.toUpperCase()} ${path}`,
   })),
 );
+const isPublic = (path: string) => path.startsWith('/health/');
 
 describe('the committed OpenAPI document tells the truth', () => {
   it('a nullable enum lists null among its values (OpenAPI 3.0 validators need it)', () => {
@@ -29,6 +30,14 @@ describe('the committed OpenAPI document tells the truth', () => {
     expect(nullable.length).toBeGreaterThan(0);
     for (const [at, s] of nullable)
       expect([at, s.enum]).toEqual([at, expect.arrayContaining([null])]);
+  });
+
+  it('needs a bearer token everywhere but on the health probes, which say they need none', () => {
+    expect(doc.security).toEqual([{ BearerAuth: [] }]);
+    for (const { path, op, at } of OPERATIONS) {
+      const needs = isPublic(path) ? [] : [{ BearerAuth: [] }];
+      expect([at, op.security]).toEqual([at, needs]);
+    }
   });
 
   it('declares every path parameter, all of them ids, a uuid', () => {

@@ -91,6 +91,19 @@ const errorResponse = (status: number) =>
     example: { ...ERROR_EXAMPLES[status], request_id: REQUEST_ID },
   });
 
+/** The metadata key of @nestjs/swagger's security requirements (not exported by it). */
+const API_SECURITY = 'swagger/apiSecurity';
+
+/**
+ * Documents a route, or every route of a controller, that needs no token: an empty list of
+ * security requirements, which overrides the document's bearer default.
+ */
+export const ApiNoAuth = (): MethodDecorator & ClassDecorator =>
+  ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    Reflect.defineMetadata(API_SECURITY, [], (descriptor?.value as object | undefined) ?? target);
+    return descriptor ?? target;
+  }) as MethodDecorator & ClassDecorator;
+
 /** Documents that every route of a controller needs a bearer JWT and is rate limited. */
 export const ApiBearer = (): ClassDecorator =>
   applyDecorators(ApiBearerAuth(BEARER), errorResponse(401), errorResponse(429));
