@@ -32,6 +32,17 @@ describe('the committed OpenAPI document tells the truth', () => {
       expect([at, s.enum]).toEqual([at, expect.arrayContaining([null])]);
   });
 
+  it('says nullable only beside a type, which is all OpenAPI 3.0.3 lets it mean', () => {
+    // Beside allOf or a $ref, nullable is lost on every reader: null is then refused.
+    const misplaced = withKey('nullable', doc)
+      .filter(
+        ([, s]) =>
+          typeof s.type !== 'string' || ['allOf', 'anyOf', 'oneOf', '$ref'].some((k) => k in s),
+      )
+      .map(([at]) => at);
+    expect(misplaced).toEqual([]);
+  });
+
   it('needs a bearer token everywhere but on the health probes, which say they need none', () => {
     expect(doc.security).toEqual([{ BearerAuth: [] }]);
     for (const { path, op, at } of OPERATIONS) {

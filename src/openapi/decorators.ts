@@ -1,5 +1,14 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiProperty,
+  type ApiPropertyOptions,
+  ApiResponse,
+  type ApiResponseOptions,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { ErrorCode } from '../common/api-error.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 
@@ -179,3 +188,18 @@ export function ApiWrite(options: { ifMatch?: boolean } = {}): MethodDecorator {
     errorResponse(403),
   );
 }
+
+/**
+ * A property holding a `type` object or null: anyOf the object's $ref and `enum: [null]`.
+ * OpenAPI 3.0 readers and plain JSON Schema readers both accept null there; `nullable`
+ * beside a $ref or allOf would not make it acceptable to either.
+ */
+export const ApiPropertyOrNull =
+  (type: Type, options: ApiPropertyOptions = {}): PropertyDecorator =>
+  (target, key) => {
+    ApiExtraModels(type)(target.constructor);
+    ApiProperty({
+      ...options,
+      anyOf: [{ $ref: getSchemaPath(type) }, { enum: [null] }],
+    })(target, key);
+  };
