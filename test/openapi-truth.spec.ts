@@ -61,6 +61,26 @@ describe('the committed OpenAPI document tells the truth', () => {
     expect(params.filter(([, , format]) => format !== 'uuid')).toEqual([]);
   });
 
+  it('documents each status an operation can answer, with the error body', () => {
+    const problems: string[] = [];
+    for (const { path, method, op, at } of OPERATIONS) {
+      const expected = [415];
+      if (!isPublic(path)) expected.push(400, 401, 429, 503);
+      if (path.includes('{')) expected.push(404);
+      if (method !== 'get') expected.push(403, 409, 413, 422);
+      if (['put', 'patch', 'delete'].includes(method)) expected.push(412); // If-Match
+      for (const status of expected) {
+        const schema = op.responses[status]?.content?.['application/json']?.schema as Json;
+        if (schema?.$ref !== '#/components/schemas/Error') problems.push(`${at}: ${status}`);
+      }
+      for (const status of [409, 429, 503].filter((s) => op.responses[s])) {
+        if (!op.responses[status].headers?.['Retry-After'])
+          problems.push(`${at}: ${status} Retry-After`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("each error answer's example carries the code its status really has", () => {
     let checked = 0;
     for (const [path, item] of Object.entries(doc.paths as Json)) {

@@ -1023,7 +1023,28 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1041,21 +1062,74 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description Every check */
+                        details: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @description The checks that failed: none */
+                        error: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @description The checks that passed: database */
+                        info: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
-            /** @description The database does not answer */
-            503: {
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     EvaluationLabels_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The ID of the label */
                 id: string;
@@ -1072,6 +1146,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["EvaluationLabel"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -1095,9 +1178,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1127,6 +1212,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1139,6 +1240,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1193,9 +1312,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1241,6 +1362,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -1259,6 +1398,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1271,6 +1458,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1331,9 +1536,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1379,16 +1586,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1413,7 +1622,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,14 +1662,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1447,6 +1682,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1533,9 +1786,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1565,6 +1820,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1583,7 +1854,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1593,8 +1864,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1667,9 +1938,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1699,6 +1972,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1717,7 +2006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1727,8 +2016,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1785,9 +2074,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1795,6 +2086,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1813,6 +2120,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1868,9 +2193,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1900,23 +2227,57 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1924,14 +2285,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1950,6 +2305,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2020,9 +2393,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2030,6 +2405,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2048,6 +2439,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2112,9 +2521,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2160,9 +2571,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2176,7 +2589,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2184,14 +2629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2216,12 +2655,33 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Evaluators_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The ID of the evaluator */
                 id: string;
@@ -2238,6 +2698,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Evaluator"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -2261,9 +2730,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2293,6 +2764,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -2305,6 +2792,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2359,9 +2864,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +2914,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -2425,6 +2950,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -2437,6 +3010,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2497,9 +3088,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2545,16 +3138,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2579,6 +3174,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -2591,6 +3234,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2645,9 +3306,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +3318,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2673,6 +3352,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2728,9 +3425,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2760,16 +3459,66 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2788,6 +3537,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2821,7 +3588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Event"][];
-                    "text/event-stream": components["schemas"]["Event"][];
+                    "text/event-stream": string;
                 };
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
@@ -2844,25 +3611,13 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
-                    /**
-                     * @example {
-                     *       "code": "validation_failed",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "value must be a finite number"
-                     *         }
-                     *       ],
-                     *       "error": "Invalid request: value must be a finite number.",
-                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
-                     *     }
-                     */
-                    "text/event-stream": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2890,14 +3645,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     /**
                      * @example {
-                     *       "code": "not_found",
-                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
-                    "text/event-stream": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Too Many Requests: the account's rate limit is spent */
@@ -2918,12 +3681,33 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Runs_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 id: string;
@@ -2941,6 +3725,15 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
                 headers: {
@@ -2963,9 +3756,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2995,6 +3790,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3007,6 +3818,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3061,9 +3890,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3109,6 +3940,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3127,6 +3976,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3139,6 +4036,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3199,9 +4114,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,6 +4164,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3265,6 +4200,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3277,6 +4260,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3342,9 +4343,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3374,6 +4377,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3386,6 +4405,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3444,9 +4481,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3492,9 +4531,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3508,7 +4549,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3516,14 +4589,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3542,6 +4609,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3593,9 +4678,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3625,6 +4712,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3643,7 +4746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -3653,8 +4756,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3666,7 +4769,10 @@ export interface operations {
     Evaluations_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 run_id: string;
@@ -3685,6 +4791,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunEvaluation"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -3708,9 +4823,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3740,6 +4857,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3752,6 +4885,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3814,9 +4965,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3862,6 +5015,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3880,7 +5051,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3888,14 +5091,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3914,6 +5111,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3970,9 +5185,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4018,6 +5235,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -4036,6 +5271,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -4048,6 +5331,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4101,9 +5402,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4133,6 +5436,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -4145,6 +5464,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4199,9 +5536,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4209,6 +5548,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4227,6 +5582,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4282,9 +5655,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4314,16 +5689,66 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4342,6 +5767,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

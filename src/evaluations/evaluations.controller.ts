@@ -5,8 +5,8 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, ApiReadChanged, ApiWrite } from '../openapi/decorators.js';
-import { ETagged } from '../writes/etagged.decorator.js';
+import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateRunEvaluationDto,
@@ -33,9 +33,7 @@ export class EvaluationsController {
     { status: 201, type: RunEvaluationDto, description: 'Evaluation created successfully' },
     400,
     404,
-    422,
   )
-  @ApiReadChanged()
   async create(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', 'run') runId: string,
@@ -63,7 +61,7 @@ export class EvaluationsController {
   }
 
   @Get(':run_id/evaluation/:evaluation_id')
-  @ETagged()
+  @ETaggedRead()
   @ApiOperation({
     summary: 'Get run evaluation',
     description: 'Get a specific evaluation for a run',
@@ -90,7 +88,6 @@ export class EvaluationsController {
     { status: 200, type: RunEvaluationDto, description: 'Evaluation updated successfully' },
     400,
     404,
-    422,
   )
   async update(
     @CurrentPrincipal() principal: Principal,

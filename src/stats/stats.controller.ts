@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiController } from '../common/api-controller.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { toEvaluationLabelDto } from '../evaluation-labels/dto/evaluation-label.dto.js';
-import { ApiErrors } from '../openapi/decorators.js';
+import { ApiErrors, ApiStatisticsTimeout } from '../openapi/decorators.js';
 import { FILTER_DOCS, FILTER_NAMES, StatsQueryDto } from './dto/stats-query.dto.js';
 import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js';
 import { figuresOf } from './figures.js';
@@ -57,12 +57,8 @@ export class StatsController {
       'and shares. from/to are half-open, [from, to). A query running past DB_STATS_TIMEOUT ' +
       'is a 503 naming how to narrow it.',
   })
-  @ApiErrors(
-    { status: 200, type: LabelStatsDto, description: 'The figures per group' },
-    400,
-    404,
-    503,
-  )
+  @ApiErrors({ status: 200, type: LabelStatsDto, description: 'The figures per group' }, 400, 404)
+  @ApiStatisticsTimeout()
   async labelStats(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', 'label') id: string,
@@ -99,7 +95,8 @@ export class StatsController {
       "indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows " +
       "the label's higher_is_better.",
   })
-  @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404, 503)
+  @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404)
+  @ApiStatisticsTimeout()
   async compare(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', 'label') id: string,
@@ -123,7 +120,8 @@ export class StatsController {
     summary: 'Summary of the evaluations of a run',
     description: 'For each label the run has evaluations of, the figures of /stats.',
   })
-  @ApiErrors({ status: 200, type: RunSummaryDto, description: 'Figures per label' }, 400, 404, 503)
+  @ApiErrors({ status: 200, type: RunSummaryDto, description: 'Figures per label' }, 400, 404)
+  @ApiStatisticsTimeout()
   async runSummary(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', 'run') runId: string,
