@@ -7,7 +7,8 @@ import type { paths } from './schema.js';
 export type { components, operations, paths } from './schema.js';
 export type { Middleware } from 'openapi-fetch';
 
-export type AssayClient = Client<paths>;
+/** Bodies are typed as JSON, what the client parses by default (exports: parseAs 'text'). */
+export type AssayClient = Client<paths, 'application/json'>;
 
 export interface AssayClientOptions extends Omit<ClientOptions, 'baseUrl'> {
   /** Where Assay serves, e.g. `https://assay.example.com`. */
@@ -22,7 +23,7 @@ export interface AssayClientOptions extends Omit<ClientOptions, 'baseUrl'> {
  * success schema and `error` Assay's error body.
  */
 export function createAssayClient({ token, ...options }: AssayClientOptions): AssayClient {
-  const client = createClient<paths>(options);
+  const client = createClient<paths, 'application/json'>(options);
   if (token !== undefined) {
     client.use({
       async onRequest({ request }) {

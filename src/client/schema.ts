@@ -1023,7 +1023,28 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1041,22 +1062,76 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description Every check */
+                        details: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @description The checks that failed: none */
+                        error: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @description The checks that passed: database */
+                        info: {
+                            [key: string]: {
+                                status?: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
-            /** @description The database does not answer */
-            503: {
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     EvaluationLabels_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -1071,6 +1146,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["EvaluationLabel"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -1094,9 +1178,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1126,6 +1212,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1144,6 +1246,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EvaluationLabels_remove: {
@@ -1156,6 +1276,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -1191,9 +1312,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1239,6 +1362,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -1251,6 +1392,54 @@ export interface operations {
                      * @example {
                      *       "code": "precondition_failed",
                      *       "error": "If-Match does not match the current ETag of the resource; read it again first.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1275,6 +1464,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EvaluationLabels_update: {
@@ -1287,6 +1494,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the label */
                 id: string;
             };
             cookie?: never;
@@ -1328,9 +1536,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1376,16 +1586,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1410,7 +1622,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1418,14 +1662,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1444,6 +1682,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1530,9 +1786,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1562,6 +1820,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1580,7 +1854,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1590,8 +1864,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1664,9 +1938,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1696,6 +1972,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -1714,7 +2006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -1724,8 +2016,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1782,9 +2074,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1792,6 +2086,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1810,6 +2120,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1865,9 +2193,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1897,23 +2227,57 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1921,14 +2285,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -1947,6 +2305,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2017,9 +2393,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2027,6 +2405,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2045,6 +2439,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2109,9 +2521,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2157,9 +2571,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2173,7 +2589,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2181,14 +2629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2213,13 +2655,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Evaluators_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2234,6 +2698,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Evaluator"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -2257,9 +2730,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2289,6 +2764,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -2307,6 +2798,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Evaluators_remove: {
@@ -2319,6 +2828,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2354,9 +2864,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2402,6 +2914,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -2414,6 +2944,54 @@ export interface operations {
                      * @example {
                      *       "code": "precondition_failed",
                      *       "error": "If-Match does not match the current ETag of the resource; read it again first.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2438,6 +3016,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Evaluators_update: {
@@ -2450,6 +3046,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the evaluator */
                 id: string;
             };
             cookie?: never;
@@ -2491,9 +3088,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2539,16 +3138,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2573,6 +3174,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -2585,6 +3234,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2639,9 +3306,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2649,6 +3318,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2667,6 +3352,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2722,9 +3425,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2754,16 +3459,66 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2782,6 +3537,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2815,7 +3588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Event"][];
-                    "text/event-stream": components["schemas"]["Event"][];
+                    "text/event-stream": string;
                 };
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
@@ -2838,25 +3611,13 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
-                    /**
-                     * @example {
-                     *       "code": "validation_failed",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "value must be a finite number"
-                     *         }
-                     *       ],
-                     *       "error": "Invalid request: value must be a finite number.",
-                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
-                     *     }
-                     */
-                    "text/event-stream": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2884,14 +3645,22 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     /**
                      * @example {
-                     *       "code": "not_found",
-                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
-                    "text/event-stream": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Too Many Requests: the account's rate limit is spent */
@@ -2912,13 +3681,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Runs_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;
@@ -2934,6 +3725,15 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
                 headers: {
@@ -2956,9 +3756,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2988,6 +3790,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3000,6 +3818,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3018,6 +3854,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;
@@ -3053,9 +3890,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3101,6 +3940,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3113,6 +3970,54 @@ export interface operations {
                      * @example {
                      *       "code": "precondition_failed",
                      *       "error": "If-Match does not match the current ETag of the resource; read it again first.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3137,6 +4042,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     Runs_update: {
@@ -3149,6 +4072,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The ID of the run */
                 id: string;
             };
             cookie?: never;
@@ -3190,9 +4114,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3238,6 +4164,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3256,6 +4200,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3268,6 +4260,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3333,9 +4343,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3365,6 +4377,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3377,6 +4405,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3435,9 +4481,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3483,9 +4531,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The runs, labels or evaluator the write reads kept changing while it was written; nothing was written: retry it */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3499,7 +4549,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3507,14 +4589,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3533,6 +4609,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3584,9 +4678,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3616,6 +4712,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3634,7 +4746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it) */
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -3644,8 +4756,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "database_unavailable",
-                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3657,7 +4769,10 @@ export interface operations {
     Evaluations_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The ID of the run */
                 run_id: string;
@@ -3676,6 +4791,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunEvaluation"];
                 };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
             400: {
@@ -3699,9 +4823,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3731,6 +4857,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -3743,6 +4885,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3805,9 +4965,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3853,6 +5015,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -3871,7 +5051,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unprocessable: well-formed, but it breaks a rule */
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3879,14 +5091,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "code": "value_out_of_range",
-                     *       "details": [
-                     *         {
-                     *           "field": "value",
-                     *           "message": "must be from 0 to 5"
-                     *         }
-                     *       ],
-                     *       "error": "Label \"helpfulness\" is continuous: value must be from 0 to 5, got 7.",
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3905,6 +5111,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -3961,9 +5185,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4009,6 +5235,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
             412: {
                 headers: {
@@ -4027,6 +5271,54 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -4039,6 +5331,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4092,9 +5402,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4124,6 +5436,22 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests: the account's rate limit is spent */
             429: {
                 headers: {
@@ -4136,6 +5464,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4190,9 +5536,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4200,6 +5548,22 @@ export interface operations {
                      * @example {
                      *       "code": "unauthorized",
                      *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4218,6 +5582,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4273,9 +5655,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
             401: {
                 headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4305,16 +5689,66 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
             409: {
                 headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": "conflict",
-                     *       "error": "A label named \"helpfulness\" already exists; choose another name or archive that label first.",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -4333,6 +5767,24 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

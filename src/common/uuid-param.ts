@@ -1,4 +1,5 @@
 import { Param, type PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import { ApiError } from './api-error.js';
 import { UUID_VERSION } from './validation.js';
@@ -17,5 +18,18 @@ class ParseUuid implements PipeTransform<string, string> {
   }
 }
 
-/** A uuid path parameter; anything else is a 400 naming the parameter. */
-export const UuidParam = (name: string): ParameterDecorator => Param(name, new ParseUuid(name));
+/**
+ * A uuid path parameter, the ID of a `what`; anything else is a 400 naming the parameter.
+ * Validated and documented (`format: uuid`) in one place.
+ */
+export const UuidParam =
+  (name: string, what: string): ParameterDecorator =>
+  (target, key, index) => {
+    Param(name, new ParseUuid(name))(target, key, index);
+    const method = Object.getOwnPropertyDescriptor(target, key!)!;
+    ApiParam({ name, format: 'uuid', type: String, description: `The ID of the ${what}` })(
+      target,
+      key!,
+      method,
+    );
+  };

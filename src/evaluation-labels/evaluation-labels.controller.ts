@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
-import { ETagged } from '../writes/etagged.decorator.js';
+import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateEvaluationLabelDto,
@@ -32,7 +32,7 @@ export class EvaluationLabelsController {
       'binary: values 0 or 1. continuous: min_value ≤ value ≤ max_value. categorical and ' +
       'ordinal: a 0-based index into 2–100 distinct categories (ordinal lowest first).',
   })
-  @ApiErrors({ status: 201, type: EvaluationLabelDto, description: 'Label created' }, 400, 409, 422)
+  @ApiErrors({ status: 201, type: EvaluationLabelDto, description: 'Label created' }, 400)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateEvaluationLabelDto,
@@ -58,12 +58,12 @@ export class EvaluationLabelsController {
   }
 
   @Get('evaluation-label/:id')
-  @ETagged()
+  @ETaggedRead()
   @ApiOperation({ summary: 'Get an evaluation label', description: 'Archived labels included.' })
   @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'The label' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
   ): Promise<EvaluationLabelDto> {
     return toEvaluationLabelDto(await this.labels.get(principal, id));
   }
@@ -77,16 +77,10 @@ export class EvaluationLabelsController {
       'name and description may always change; value_type, min_value, max_value and ' +
       'categories only while no evaluation uses the label (else 409).',
   })
-  @ApiErrors(
-    { status: 200, type: EvaluationLabelDto, description: 'Label updated' },
-    400,
-    404,
-    409,
-    422,
-  )
+  @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'Label updated' }, 400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Body() dto: UpdateEvaluationLabelDto,
   ): Promise<EvaluationLabelDto> {
     return toEvaluationLabelDto(await this.labels.update(principal, id, dto));
@@ -104,7 +98,7 @@ export class EvaluationLabelsController {
   @ApiErrors({ status: 204, description: 'Deleted, or archived when in use' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
   ): Promise<void> {
     await this.labels.remove(principal, id);
   }

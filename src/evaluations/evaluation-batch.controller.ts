@@ -7,7 +7,7 @@ import { ApiController } from '../common/api-controller.js';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { toErrorResponse } from '../common/error-response.js';
 import { validateValue } from '../common/validation.js';
-import { ApiErrors, ApiReadChanged, ApiWrite } from '../openapi/decorators.js';
+import { ApiErrors, ApiWrite } from '../openapi/decorators.js';
 import { Answer } from '../writes/answer.js';
 import {
   CreateEvaluationBatchDto,
@@ -82,9 +82,7 @@ export class EvaluationBatchController {
     { status: 201, type: [RunEvaluationDto], description: 'All created, in request order' },
     400,
     404,
-    422,
   )
-  @ApiReadChanged()
   @ApiErrors({
     status: 207,
     type: [EvaluationBatchResultDto],

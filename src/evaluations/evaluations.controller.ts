@@ -1,12 +1,12 @@
 import { Body, Delete, Get, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
-import { ApiErrors, ApiPaged, ApiReadChanged, ApiWrite } from '../openapi/decorators.js';
-import { ETagged } from '../writes/etagged.decorator.js';
+import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateRunEvaluationDto,
@@ -17,16 +17,6 @@ import { EvaluationChangeDto, toEvaluationChangeDto } from './dto/evaluation-cha
 import { RunEvaluationDto, toRunEvaluationDto } from './dto/run-evaluation.dto.js';
 import { EvaluationsService } from './evaluations.service.js';
 
-const RunId = (name: string) =>
-  ApiParam({ name, format: 'uuid', type: String, description: 'The ID of the run' });
-const EvaluationId = () =>
-  ApiParam({
-    name: 'evaluation_id',
-    format: 'uuid',
-    type: String,
-    description: 'The ID of the evaluation',
-  });
-
 @ApiTags('Run evaluations')
 @ApiController('v1/run')
 export class EvaluationsController {
@@ -35,7 +25,6 @@ export class EvaluationsController {
   @Post(':id/evaluations')
   @ETagged()
   @ApiWrite()
-  @RunId('id')
   @ApiOperation({
     summary: 'Create evaluation for a run',
     description: 'Create a new evaluation for a specific run',
@@ -44,19 +33,16 @@ export class EvaluationsController {
     { status: 201, type: RunEvaluationDto, description: 'Evaluation created successfully' },
     400,
     404,
-    422,
   )
-  @ApiReadChanged()
   async create(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') runId: string,
+    @UuidParam('id', 'run') runId: string,
     @Body() dto: CreateRunEvaluationDto,
   ): Promise<RunEvaluationDto> {
     return toRunEvaluationDto(await this.evaluations.create(principal, { ...dto, run_id: runId }));
   }
 
   @Get(':id/evaluations')
-  @RunId('id')
   @ApiOperation({
     summary: 'List evaluations for a run',
     description: 'Retrieve all evaluations for a specific run',
@@ -64,7 +50,7 @@ export class EvaluationsController {
   @ApiPaged(RunEvaluationDto, 'List of evaluations for the run', 404)
   async list(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') runId: string,
+    @UuidParam('id', 'run') runId: string,
     @Query() query: ListRunEvaluationsQueryDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -75,9 +61,7 @@ export class EvaluationsController {
   }
 
   @Get(':run_id/evaluation/:evaluation_id')
-  @ETagged()
-  @RunId('run_id')
-  @EvaluationId()
+  @ETaggedRead()
   @ApiOperation({
     summary: 'Get run evaluation',
     description: 'Get a specific evaluation for a run',
@@ -85,8 +69,8 @@ export class EvaluationsController {
   @ApiErrors({ status: 200, type: RunEvaluationDto, description: 'The evaluation' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('run_id') runId: string,
-    @UuidParam('evaluation_id') id: string,
+    @UuidParam('run_id', 'run') runId: string,
+    @UuidParam('evaluation_id', 'evaluation') id: string,
   ): Promise<RunEvaluationDto> {
     return toRunEvaluationDto(await this.evaluations.get(principal, runId, id));
   }
@@ -94,8 +78,6 @@ export class EvaluationsController {
   @Put(':run_id/evaluation/:evaluation_id')
   @ETagged()
   @ApiWrite({ ifMatch: true })
-  @RunId('run_id')
-  @EvaluationId()
   @ApiOperation({
     summary: 'Update run evaluation',
     description:
@@ -106,12 +88,11 @@ export class EvaluationsController {
     { status: 200, type: RunEvaluationDto, description: 'Evaluation updated successfully' },
     400,
     404,
-    422,
   )
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('run_id') runId: string,
-    @UuidParam('evaluation_id') id: string,
+    @UuidParam('run_id', 'run') runId: string,
+    @UuidParam('evaluation_id', 'evaluation') id: string,
     @Body() dto: UpdateRunEvaluationDto,
   ): Promise<RunEvaluationDto> {
     return toRunEvaluationDto(await this.evaluations.update(principal, runId, id, dto.value));
@@ -120,8 +101,6 @@ export class EvaluationsController {
   @Delete(':run_id/evaluation/:evaluation_id')
   @HttpCode(204)
   @ApiWrite({ ifMatch: true })
-  @RunId('run_id')
-  @EvaluationId()
   @ApiOperation({
     summary: 'Delete run evaluation',
     description: 'Deletes the evaluation; its history keeps a record of the delete.',
@@ -129,15 +108,13 @@ export class EvaluationsController {
   @ApiErrors({ status: 204, description: 'Evaluation deleted' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('run_id') runId: string,
-    @UuidParam('evaluation_id') id: string,
+    @UuidParam('run_id', 'run') runId: string,
+    @UuidParam('evaluation_id', 'evaluation') id: string,
   ): Promise<void> {
     await this.evaluations.remove(principal, runId, id);
   }
 
   @Get(':run_id/evaluation/:evaluation_id/history')
-  @RunId('run_id')
-  @EvaluationId()
   @ApiOperation({
     summary: 'History of a run evaluation',
     description: 'Every create, update and delete of the evaluation, oldest first.',
@@ -149,8 +126,8 @@ export class EvaluationsController {
   )
   async history(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('run_id') runId: string,
-    @UuidParam('evaluation_id') id: string,
+    @UuidParam('run_id', 'run') runId: string,
+    @UuidParam('evaluation_id', 'evaluation') id: string,
   ): Promise<EvaluationChangeDto[]> {
     const changes = await this.evaluations.history(principal, runId, id);
     return changes.map(toEvaluationChangeDto);

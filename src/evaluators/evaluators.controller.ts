@@ -7,7 +7,7 @@ import { ApiController } from '../common/api-controller.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
-import { ETagged } from '../writes/etagged.decorator.js';
+import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { CreateEvaluatorDto, UpdateEvaluatorDto } from './dto/create-evaluator.dto.js';
 import { EvaluatorDto, toEvaluatorDto } from './dto/evaluator.dto.js';
 import { EvaluatorsService } from './evaluators.service.js';
@@ -26,7 +26,7 @@ export class EvaluatorsController {
       'Registers an automated evaluator. A token whose evaluator_id is its id may then write; ' +
       'the name is unique in the account.',
   })
-  @ApiErrors({ status: 201, type: EvaluatorDto, description: 'Evaluator registered' }, 400, 409)
+  @ApiErrors({ status: 201, type: EvaluatorDto, description: 'Evaluator registered' }, 400)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateEvaluatorDto,
@@ -52,12 +52,12 @@ export class EvaluatorsController {
   }
 
   @Get('evaluator/:id')
-  @ETagged()
+  @ETaggedRead()
   @ApiOperation({ summary: 'Get an evaluator', description: 'One evaluator of your account.' })
   @ApiErrors({ status: 200, type: EvaluatorDto, description: 'The evaluator' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
   ): Promise<EvaluatorDto> {
     return toEvaluatorDto(await this.evaluators.get(principal, id));
   }
@@ -69,10 +69,10 @@ export class EvaluatorsController {
     summary: 'Update an evaluator',
     description: 'Changes the fields sent; a field sent as null is cleared, one left out stays.',
   })
-  @ApiErrors({ status: 200, type: EvaluatorDto, description: 'Evaluator updated' }, 400, 404, 409)
+  @ApiErrors({ status: 200, type: EvaluatorDto, description: 'Evaluator updated' }, 400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
     @Body() dto: UpdateEvaluatorDto,
   ): Promise<EvaluatorDto> {
     return toEvaluatorDto(await this.evaluators.update(principal, id, dto));
@@ -90,7 +90,7 @@ export class EvaluatorsController {
   @ApiErrors({ status: 204, description: 'Evaluator removed or disabled' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'evaluator') id: string,
   ): Promise<void> {
     await this.evaluators.remove(principal, id);
   }

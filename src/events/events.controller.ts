@@ -1,10 +1,11 @@
 import { Get, Headers, Query, Req, Res } from '@nestjs/common';
 import {
+  ApiExtraModels,
   ApiHeader,
   ApiOperation,
-  ApiProduces,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -41,6 +42,7 @@ export class ListEventsQueryDto {
 }
 
 @ApiTags('Events')
+@ApiExtraModels(AssayEventDto)
 @ApiController('v1')
 export class EventsController {
   constructor(private readonly events: EventsService) {}
@@ -55,7 +57,6 @@ export class EventsController {
       'then live, with no gap and no repeat. With `Accept: application/json`: a page of ' +
       'events oldest first, after `?after=` (or from the oldest kept), with a Link to the next.',
   })
-  @ApiProduces('text/event-stream', 'application/json')
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
@@ -64,12 +65,19 @@ export class EventsController {
   @ApiErrors(
     {
       status: 200,
-      type: [AssayEventDto],
       description: 'The events (JSON, a bare array), or a stream of them',
       headers: {
         Link: {
           description: 'JSON: when more events remain, `<url of the next page>; rel="next"`',
           schema: { type: 'string' },
+        },
+      },
+      content: {
+        'application/json': {
+          schema: { type: 'array', items: { $ref: getSchemaPath(AssayEventDto) } },
+        },
+        'text/event-stream': {
+          schema: { type: 'string', description: 'Server-Sent Events, one per change' },
         },
       },
     },

@@ -2,9 +2,17 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { ApiAnyRoute, ApiErrors } from '../openapi/decorators.js';
+
+const indicators = (description: string) => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'object', properties: { status: { type: 'string' } } },
+});
 
 @ApiTags('Health')
 @Public()
+@ApiAnyRoute()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -13,7 +21,15 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiResponse({ status: 200, description: 'The process is up' })
+  @ApiResponse({
+    status: 200,
+    description: 'The process is up',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+    },
+  })
   @ApiOperation({ summary: 'Liveness', description: 'The process is up. No auth.' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -23,8 +39,23 @@ export class HealthController {
   // Terminus documents itself only where it can load @nestjs/swagger synchronously; the
   // answers are documented here instead, so the document is the same wherever it is built.
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiResponse({ status: 200, description: 'The database answers' })
-  @ApiResponse({ status: 503, description: 'The database does not answer' })
+  @ApiErrors(
+    {
+      status: 200,
+      description: 'The database answers',
+      schema: {
+        type: 'object',
+        required: ['status', 'info', 'error', 'details'],
+        properties: {
+          status: { type: 'string', enum: ['ok'] },
+          info: indicators('The checks that passed: database'),
+          error: indicators('The checks that failed: none'),
+          details: indicators('Every check'),
+        },
+      },
+    },
+    503,
+  )
   @ApiOperation({
     summary: 'Readiness',
     description: 'The database answers; 503 when it does not. No auth.',

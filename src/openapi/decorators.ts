@@ -1,5 +1,14 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiProperty,
+  type ApiPropertyOptions,
+  ApiResponse,
+  type ApiResponseOptions,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { ErrorCode } from '../common/api-error.js';
 import { ErrorBodyDto } from './error-body.dto.js';
 
@@ -7,16 +16,21 @@ export const BEARER = 'BearerAuth';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID',
-  401: 'Unauthorized',
+  401: 'Unauthorized: no token, or one that is bad, expired or wrongly signed',
   403: 'Forbidden: the token names an evaluator that is not registered, or is disabled',
   404: 'Not Found',
-  409: 'Conflict',
+  409:
+    'Conflict, nothing written: it clashes with what is stored (the message says how), what ' +
+    'it reads kept changing while it was written, or a request with the same ' +
+    'Idempotency-Key is still running; retry after Retry-After when it is sent',
   412: 'Precondition Failed: If-Match does not match the current ETag (sent back in ETag)',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable: well-formed, but it breaks a rule',
+  413: 'Payload Too Large: the body is over BODY_LIMIT',
+  415: 'Unsupported Media Type: a body that is not JSON',
+  422:
+    'Unprocessable: well-formed, but it breaks a rule (the message names it), or its ' +
+    'Idempotency-Key came with another request',
   429: "Too Many Requests: the account's rate limit is spent",
-  503: 'Service Unavailable: the database is unreachable, or a statistics query ran past DB_STATS_TIMEOUT (narrow it)',
+  503: 'Service Unavailable: the database is unreachable, busy or too slow (the message says which)',
 };
 
 const REQUEST_ID = '3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77';
@@ -36,8 +50,7 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
   404: { code: 'not_found', error: 'Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.' },
   409: {
     code: 'conflict',
-    error:
-      'A label named "helpfulness" already exists; choose another name or archive that label first.',
+    error: 'What this write depends on kept changing while it was made (5 tries); retry it.',
   },
   412: {
     code: 'precondition_failed',
@@ -49,9 +62,10 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
     error: 'The request body must be JSON: send it with Content-Type: application/json.',
   },
   422: {
-    code: 'value_out_of_range',
-    error: 'Label "helpfulness" is continuous: value must be from 0 to 5, got 7.',
-    details: [{ field: 'value', message: 'must be from 0 to 5' }],
+    code: 'idempotency_key_reused',
+    error:
+      'This Idempotency-Key was already used for a different request (another method, path ' +
+      'or body); use a new key for a new request.',
   },
   429: {
     code: 'rate_limited',
@@ -64,59 +78,99 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
   },
 };
 
+const retryAfter = (description: string) => ({
+  'Retry-After': { description, schema: { type: 'integer' } },
+});
+
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  401: {
+    'WWW-Authenticate': { description: 'Always `Bearer`', schema: { type: 'string' } },
+  },
+  409: retryAfter('With idempotency_key_in_use: seconds to wait before retrying'),
   412: {
     ETag: { description: 'The current ETag of the resource', schema: { type: 'string' } },
   },
-  429: {
-    'Retry-After': {
-      description: 'Seconds until the account may make requests again',
-      schema: { type: 'integer' },
-    },
-  },
-  503: {
-    'Retry-After': {
-      description: 'Seconds to wait before trying again',
-      schema: { type: 'integer' },
-    },
-  },
+  429: retryAfter('Seconds until the account may make requests again'),
+  503: retryAfter('Seconds to wait before trying again'),
 };
 
-const errorResponse = (status: number) =>
+const errorResponse = (
+  status: number,
+  { description = ERROR_DESCRIPTIONS[status], example = ERROR_EXAMPLES[status] } = {},
+) =>
   ApiResponse({
     status,
-    description: ERROR_DESCRIPTIONS[status],
+    description,
     type: ErrorBodyDto,
     headers: HEADERS[status],
-    example: { ...ERROR_EXAMPLES[status], request_id: REQUEST_ID },
+    example: { ...example, request_id: REQUEST_ID },
   });
 
-/** Documents that every route of a controller needs a bearer JWT and is rate limited. */
+/** The metadata key of @nestjs/swagger's security requirements (not exported by it). */
+const API_SECURITY = 'swagger/apiSecurity';
+
+/**
+ * Documents a route, or every route of a controller, that needs no token: an empty list of
+ * security requirements, which overrides the document's bearer default.
+ */
+export const ApiNoAuth = (): MethodDecorator & ClassDecorator =>
+  ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    Reflect.defineMetadata(API_SECURITY, [], (descriptor?.value as object | undefined) ?? target);
+    return descriptor ?? target;
+  }) as MethodDecorator & ClassDecorator;
+
+/** What any route of Assay's app may answer: the HTTP layer refuses a body that is not JSON. */
+export const ApiAnyRoute = (): ClassDecorator => errorResponse(415);
+
+/**
+ * What every route of a /v1 controller needs and may answer: a bearer JWT (401 without),
+ * the rate limit (429) and a database in working order (503).
+ */
 export const ApiBearer = (): ClassDecorator =>
-  applyDecorators(ApiBearerAuth(BEARER), errorResponse(401), errorResponse(429));
+  applyDecorators(
+    ApiBearerAuth(BEARER),
+    ApiAnyRoute(),
+    ...[401, 429, 503].map((s) => errorResponse(s)),
+  );
 
 /** The success answer of an operation and each error answer it can give, with the error schema. */
 export function ApiErrors(
   success: ApiResponseOptions,
   ...errors: number[]
 ): MethodDecorator & ClassDecorator {
-  return applyDecorators(ApiResponse(success), ...errors.map(errorResponse));
+  return applyDecorators(ApiResponse(success), ...errors.map((s) => errorResponse(s)));
 }
 
-/** A write made at once (WritePipeline.runAtOnce): its 409 when what it reads keeps changing. */
-export const ApiReadChanged = (): MethodDecorator =>
-  ApiResponse({
-    status: 409,
+/** A statistics query: its 503 also when it runs past DB_STATS_TIMEOUT. */
+export const ApiStatisticsTimeout = (): MethodDecorator =>
+  errorResponse(503, {
     description:
-      'The runs, labels or evaluator the write reads kept changing while it was written; ' +
-      'nothing was written: retry it',
-    type: ErrorBodyDto,
+      `${ERROR_DESCRIPTIONS[503]}, or the statistics query ran past DB_STATS_TIMEOUT: ` +
+      'narrow it as the message says',
     example: {
-      code: 'conflict',
-      error: 'What this write depends on kept changing while it was made (5 tries); retry it.',
-      request_id: REQUEST_ID,
+      code: 'statistics_timeout',
+      error:
+        'The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a ' +
+        'shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser ' +
+        'interval.',
     },
   });
+
+/** A GET of one resource: the If-None-Match it honours, and its 304. */
+export const ApiNotModified = (): MethodDecorator =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description: 'ETags (or `*`) the caller holds: a match is answered 304 without a body.',
+      schema: { type: 'string' },
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Not Modified: If-None-Match names the current ETag',
+      headers: { ETag: { description: 'The current ETag', schema: { type: 'string' } } },
+    }),
+  );
 
 /** A list answer: a bare array, paged by limit/cursor and a Link header. */
 export function ApiPaged(type: Type, description: string, ...errors: number[]): MethodDecorator {
@@ -139,7 +193,9 @@ export function ApiPaged(type: Type, description: string, ...errors: number[]): 
 
 /**
  * A write: documents the Idempotency-Key it takes, If-Match where `ifMatch` (PUT, PATCH,
- * DELETE of one resource), and the 403 of an evaluator token that may not write.
+ * DELETE of one resource), and what any write may answer: 403 for an evaluator token that
+ * may not write, 409 and 422 (among others) for its Idempotency-Key, 413 for a body over
+ * BODY_LIMIT (a DELETE's too).
  */
 export function ApiWrite(options: { ifMatch?: boolean } = {}): MethodDecorator {
   return applyDecorators(
@@ -163,6 +219,21 @@ export function ApiWrite(options: { ifMatch?: boolean } = {}): MethodDecorator {
           errorResponse(412),
         ]
       : []),
-    errorResponse(403),
+    ...[403, 409, 413, 422].map((s) => errorResponse(s)),
   );
 }
+
+/**
+ * A property holding a `type` object or null: anyOf the object's $ref and `enum: [null]`.
+ * OpenAPI 3.0 readers and plain JSON Schema readers both accept null there; `nullable`
+ * beside a $ref or allOf would not make it acceptable to either.
+ */
+export const ApiPropertyOrNull =
+  (type: Type, options: ApiPropertyOptions = {}): PropertyDecorator =>
+  (target, key) => {
+    ApiExtraModels(type)(target.constructor);
+    ApiProperty({
+      ...options,
+      anyOf: [{ $ref: getSchemaPath(type) }, { enum: [null] }],
+    })(target, key);
+  };

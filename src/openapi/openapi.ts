@@ -37,6 +37,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0.0')
     // The scheme stays exactly the reference's; the description above says where tokens come from.
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER)
+    // Every operation needs the token unless it says otherwise (the health probes: none).
+    .addSecurityRequirements(BEARER)
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controller, method) =>

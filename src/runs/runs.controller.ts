@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
-import { ETagged } from '../writes/etagged.decorator.js';
+import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import { CreateRunDto, UpdateRunDto } from './dto/create-run.dto.js';
 import { RunDto, toRunDto } from './dto/run.dto.js';
@@ -24,7 +24,7 @@ export class RunsController {
     summary: 'Record a run',
     description: 'Records a run of a workflow, with its outputs.',
   })
-  @ApiErrors({ status: 201, type: RunDto, description: 'Run recorded' }, 400, 409)
+  @ApiErrors({ status: 201, type: RunDto, description: 'Run recorded' }, 400)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateRunDto,
@@ -50,12 +50,12 @@ export class RunsController {
   }
 
   @Get('run/:id')
-  @ETagged()
+  @ETaggedRead()
   @ApiOperation({ summary: 'Get a run', description: 'One run of your account, with its outputs.' })
   @ApiErrors({ status: 200, type: RunDto, description: 'The run' }, 400, 404)
   async get(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
   ): Promise<RunDto> {
     return toRunDto(await this.runs.get(principal, id));
   }
@@ -70,7 +70,7 @@ export class RunsController {
   @ApiErrors({ status: 200, type: RunDto, description: 'Run updated' }, 400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
     @Body() dto: UpdateRunDto,
   ): Promise<RunDto> {
     return toRunDto(await this.runs.update(principal, id, dto));
@@ -83,7 +83,7 @@ export class RunsController {
   @ApiErrors({ status: 204, description: 'Run and its evaluations deleted' }, 400, 404)
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'run') id: string,
   ): Promise<void> {
     await this.runs.remove(principal, id);
   }

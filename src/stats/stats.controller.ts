@@ -1,19 +1,16 @@
 import { applyDecorators, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiController } from '../common/api-controller.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { toEvaluationLabelDto } from '../evaluation-labels/dto/evaluation-label.dto.js';
-import { ApiErrors } from '../openapi/decorators.js';
+import { ApiErrors, ApiStatisticsTimeout } from '../openapi/decorators.js';
 import { FILTER_DOCS, FILTER_NAMES, StatsQueryDto } from './dto/stats-query.dto.js';
 import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js';
 import { figuresOf } from './figures.js';
 import { DEFAULT_ALPHA, parseCompareQuery, toFilters } from './filters.js';
 import { StatsService } from './stats.service.js';
-
-const LabelId = () =>
-  ApiParam({ name: 'id', format: 'uuid', type: String, description: 'The ID of the label' });
 
 /** The filters of /stats once per group of /compare: baseline.from, candidate.workflow, … */
 const CompareQueries = () =>
@@ -50,7 +47,6 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('evaluation-label/:id/stats')
-  @LabelId()
   @ApiOperation({
     summary: 'Statistics of a label',
     description:
@@ -61,15 +57,11 @@ export class StatsController {
       'and shares. from/to are half-open, [from, to). A query running past DB_STATS_TIMEOUT ' +
       'is a 503 naming how to narrow it.',
   })
-  @ApiErrors(
-    { status: 200, type: LabelStatsDto, description: 'The figures per group' },
-    400,
-    404,
-    503,
-  )
+  @ApiErrors({ status: 200, type: LabelStatsDto, description: 'The figures per group' }, 400, 404)
+  @ApiStatisticsTimeout()
   async labelStats(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Query() query: StatsQueryDto,
   ): Promise<LabelStatsDto> {
     const filters = toFilters(query);
@@ -92,7 +84,6 @@ export class StatsController {
   }
 
   @Get('evaluation-label/:id/compare')
-  @LabelId()
   @CompareQueries()
   @ApiOperation({
     summary: 'Compare two groups of evaluations of a label',
@@ -104,10 +95,11 @@ export class StatsController {
       "indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows " +
       "the label's higher_is_better.",
   })
-  @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404, 503)
+  @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404)
+  @ApiStatisticsTimeout()
   async compare(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') id: string,
+    @UuidParam('id', 'label') id: string,
     @Query() query: Record<string, unknown>,
   ): Promise<ComparisonDto> {
     const { baseline, candidate, alpha } = await parseCompareQuery(query);
@@ -124,15 +116,15 @@ export class StatsController {
   }
 
   @Get('run/:id/evaluations/summary')
-  @ApiParam({ name: 'id', format: 'uuid', type: String, description: 'The ID of the run' })
   @ApiOperation({
     summary: 'Summary of the evaluations of a run',
     description: 'For each label the run has evaluations of, the figures of /stats.',
   })
-  @ApiErrors({ status: 200, type: RunSummaryDto, description: 'Figures per label' }, 400, 404, 503)
+  @ApiErrors({ status: 200, type: RunSummaryDto, description: 'Figures per label' }, 400, 404)
+  @ApiStatisticsTimeout()
   async runSummary(
     @CurrentPrincipal() principal: Principal,
-    @UuidParam('id') runId: string,
+    @UuidParam('id', 'run') runId: string,
   ): Promise<RunSummaryDto> {
     const summary = await this.stats.runSummary(principal, runId);
     return {

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiNotModified } from '../openapi/decorators.js';
 
 export const ETAGGED = 'assay:etagged';
 
@@ -7,3 +8,6 @@ export const ETAGGED = 'assay:etagged';
  * If-None-Match names it.
  */
 export const ETagged = (): MethodDecorator => SetMetadata(ETAGGED, true);
+
+/** A GET of one resource: ETagged, and its If-None-Match and 304 documented. */
+export const ETaggedRead = (): MethodDecorator => applyDecorators(ETagged(), ApiNotModified());

@@ -5,6 +5,7 @@ import {
   ApiSchema,
 } from '@nestjs/swagger';
 import { EvaluationLabelDto } from '../../evaluation-labels/dto/evaluation-label.dto.js';
+import { ApiPropertyOrNull } from '../../openapi/decorators.js';
 
 const interval = (what: string): ApiPropertyOptions => ({
   type: [Number],
@@ -210,10 +211,10 @@ export class ComparisonDto {
   @ApiProperty({ type: FiguresDto })
   candidate!: FiguresDto;
 
-  @ApiProperty({ type: DifferenceDto, nullable: true, description: 'null: insufficient data' })
+  @ApiPropertyOrNull(DifferenceDto, { description: 'null: insufficient data' })
   difference!: DifferenceDto | null;
 
-  @ApiProperty({ type: TestDto, nullable: true, description: 'null: insufficient data' })
+  @ApiPropertyOrNull(TestDto, { description: 'null: insufficient data' })
   test!: TestDto | null;
 
   @ApiProperty({
