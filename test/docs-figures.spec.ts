@@ -31,6 +31,7 @@ import {
   POOL_SIZE,
 } from '../src/database/data-source-options.js';
 import { NAMED_STATEMENTS } from '../src/database/pg-driver.js';
+import { EMBEDDED_SHARED_BUFFERS_MB } from '../src/database/pglite-driver.js';
 import { MAX_LABEL_NAME } from '../src/evaluation-labels/dto/create-evaluation-label.dto.js';
 import { MAX_CATEGORIES, MIN_CATEGORIES } from '../src/evaluation-labels/label-rules.js';
 import { MAX_BATCH } from '../src/evaluations/dto/evaluation-batch.dto.js';
@@ -101,6 +102,7 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/api.md', `headers over ${maxHeaderSize / 1024} KB: 431`],
   ['docs/api.md', `(default \`${DEFAULT_TTL}\`)`],
   ['docs/host-app.md', `[--ttl ${DEFAULT_TTL}]`],
+  ['docs/operations.md', `its shared buffers are set to ${EMBEDDED_SHARED_BUFFERS_MB} MB`],
   ['docs/api.md', `path parameter over ${fastify().initialConfig.maxParamLength} characters`],
   ['docs/api.md', `up to ${MAX_REQUEST_ID}) when it sent one`],
   ['docs/api.md', `<http://localhost:${defaults.PORT}/docs>`],

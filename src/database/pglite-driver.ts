@@ -14,7 +14,12 @@ type Release = (err?: unknown) => void;
  * costs in memory, and it lives inside the process. 16 MB keeps a development database's hot
  * pages; the files below it stay in the operating system's page cache all the same.
  */
-const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+export const EMBEDDED_SHARED_BUFFERS_MB = 16;
+const START_PARAMS = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  `shared_buffers=${EMBEDDED_SHARED_BUFFERS_MB}MB`,
+];
 
 /** Makes a new embedded database in `dataDir`, unless one is there. */
 export async function createEmbeddedDatabase(dataDir: string): Promise<void> {
