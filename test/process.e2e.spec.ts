@@ -80,6 +80,7 @@ describe('the built service', () => {
       const steps = [
         'settings checked',
         `Port ${new URL(server.url).port} on 127.0.0.1 is free.`,
+        `Creating a new embedded database in ${join(dataDir, 'pglite')} (a first start).`,
         `Opening the embedded database in ${join(dataDir, 'pglite')}.`,
         'the database is ready',
         `Assay is ready at ${server.url}`,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { Logger } from '@nestjs/common';
 import { PGliteDriver } from 'typeorm-pglite';
 import { POOL_WAIT_TIMEOUT } from '../common/database-trouble.js';
 
@@ -33,6 +34,7 @@ export async function createEmbeddedDatabase(dataDir: string): Promise<void> {
  */
 export async function createEmbeddedDatabaseApart(dataDir: string): Promise<void> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  new Logger('Database').log(`Creating a new embedded database in ${dataDir} (a first start).`);
   const script = fileURLToPath(new URL('./create-embedded-database.js', import.meta.url));
   await promisify(execFile)(process.execPath, [script, dataDir]);
 }
