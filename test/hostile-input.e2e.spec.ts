@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createEvaluator, createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createEvaluator, createLabel, createRun } from './support/factories.js';
 import { rawRequest } from './support/raw-http.js';
 import { rowCounts } from './support/row-counts.js';
 
@@ -110,6 +110,72 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
       const read = await t.http.get(`/v1/run/${run.id}`).set(bearer());
       expect(read.body.name).toBe(name);
       expect(read.body.outputs).toEqual({ [name]: name });
+    });
+  });
+
+  describe('query parameters that are not text are a 400 naming the parameter', () => {
+    let label: string;
+    let run: string;
+    beforeAll(async () => {
+      run = (await createRun(t.http, { outputs: { answer: 'x' } })).id;
+      label = (await createLabel(t.http)).id;
+      await createEvaluation(t.http, run, { evaluation_label_id: label, value: 1 });
+    });
+
+    const encodings = {
+      '%00': /NUL/,
+      'a%00b': /NUL/,
+      '%ED%A0%80': /not valid UTF-8/,
+      '%ED%BF%BF': /not valid UTF-8/,
+      '%FF': /not valid UTF-8/,
+      '%C0%AF': /not valid UTF-8/,
+      '%E2%82': /not valid UTF-8/,
+      '%zz': /malformed percent-encoding/,
+    };
+
+    it('in every text filter of every list, export, statistic and comparison', async () => {
+      const routes: [string, string[], Record<string, string>?][] = [
+        [`/v1/evaluation-label/${label}/stats`, ['workflow', 'output_name', 'created_by']],
+        [
+          `/v1/evaluation-label/${label}/compare`,
+          ['baseline.workflow', 'candidate.created_by', 'baseline.output_name'],
+        ],
+        ['/v1/evaluations', ['output_name', 'created_by', 'workflow', 'cursor']],
+        ['/v1/evaluations', ['output_name', 'created_by'], { accept: 'text/csv' }],
+        ['/v1/evaluations', ['workflow'], { accept: 'application/x-ndjson' }],
+        [`/v1/run/${run}/evaluations`, ['output_name', 'created_by']],
+        ['/v1/runs', ['created_by', 'cursor']],
+        ['/v1/evaluation-labels', ['cursor']],
+      ];
+      const before = await rowCounts(t.dataSource);
+      for (const [path, names, headers] of routes) {
+        for (const name of names) {
+          for (const [encoded, problem] of Object.entries(encodings)) {
+            const res = await t.http
+              .get(`${path}?${name}=${encoded}`)
+              .set(bearer())
+              .set(headers ?? {});
+            const what = `${path} ${name}=${encoded}`;
+            expect([what, res.status, res.body]).toEqual([
+              what,
+              400,
+              expect.objectContaining(shape('invalid_text')),
+            ]);
+            expect(res.body.details).toEqual([{ field: name, message: expect.any(String) }]);
+            expect(res.body.error).toMatch(problem);
+          }
+        }
+      }
+      expect(await rowCounts(t.dataSource)).toEqual(before);
+    });
+
+    it('in the name of a parameter too; good UTF-8, U+FFFD included, is answered', async () => {
+      const bad = await t.http.get('/v1/evaluations?a%00=1').set(bearer());
+      expect([bad.status, bad.body.code]).toEqual([400, 'invalid_text']);
+      for (const value of ['%EF%BF%BD', '%F0%9F%98%80', 'caf%C3%A9', 'a+b']) {
+        const res = await t.http.get(`/v1/evaluations?created_by=${value}`).set(bearer());
+        expect([value, res.status, res.body]).toEqual([value, 200, []]);
+      }
     });
   });
 

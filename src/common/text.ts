@@ -3,14 +3,24 @@
  * surrogate is not Unicode and would be stored as U+FFFD; and the embedded database's
  * client drops a U+FEFF (byte order mark) at the start of a column's text when reading it.
  */
-const UNSTORABLE = /\0|\p{Cs}|^\uFEFF/u;
+const NOT_TEXT = /\0|\p{Cs}/u;
 
 /** Why a string cannot be stored exactly as sent, or undefined when it can. */
 export function textProblem(text: string): string | undefined {
-  const found = UNSTORABLE.exec(text)?.[0];
+  if (text.charCodeAt(0) === 0xfeff) {
+    return 'starts with U+FEFF (a byte order mark), which is not kept';
+  }
+  return unicodeProblem(text);
+}
+
+/**
+ * Why a string is not text PostgreSQL can hold or compare (a NUL; a lone surrogate, which is
+ * not Unicode), or undefined when it is.
+ */
+export function unicodeProblem(text: string): string | undefined {
+  const found = NOT_TEXT.exec(text)?.[0];
   if (found === undefined) return undefined;
   if (found === '\0') return 'holds a NUL character (\\u0000), which cannot be stored';
-  if (found === '\uFEFF') return 'starts with U+FEFF (a byte order mark), which is not kept';
   return 'is not valid Unicode (it holds a lone surrogate)';
 }
 

@@ -4,6 +4,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
+import { checkQueryString } from '../common/query-string.js';
 
 /** The longest x-request-id of a caller's that is kept, in characters. */
 export const MAX_REQUEST_ID = 128;
@@ -47,7 +48,8 @@ class AssayRoutesFilter extends BaseExceptionFilter {
 /**
  * Installs Assay's request handling on a Nest Fastify app, before `init()` or `listen()`:
  * every answer carries `x-request-id` (the caller's, when sane); requests to Assay's
- * routes take JSON bodies only (anything else is a 415), and every error on them, even one
+ * routes take JSON bodies only (anything else is a 415) and query strings of text only (see
+ * checkQueryString), and every error on them, even one
  * raised by Fastify before a route runs (malformed JSON, a body too large), gets Assay's
  * one error body. Assay's own server calls it; so should an app that imports AssayModule.
  */
@@ -66,11 +68,14 @@ export function configureAssayHttp(
     const id = requestId(request);
     if (id !== request.id && !UUID.test(String(request.id))) request.id = id;
     reply.header('x-request-id', request.id);
+    if (!isAssay(request.url)) return;
+    const query = request.url.indexOf('?');
+    if (query >= 0) checkQueryString(request.url.slice(query + 1));
     const type = request.headers['content-type'];
     const hasBody =
       request.headers['transfer-encoding'] !== undefined ||
       Number(request.headers['content-length'] ?? 0) > 0;
-    if (hasBody && type !== undefined && !JSON_TYPE.test(type) && isAssay(request.url)) {
+    if (hasBody && type !== undefined && !JSON_TYPE.test(type)) {
       throw Object.assign(new Error(`Unsupported Media Type: ${type}`), {
         code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
         statusCode: 415,
