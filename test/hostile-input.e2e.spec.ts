@@ -179,6 +179,69 @@ describe.each(DATABASES)('hostile input on $name', (db) => {
     });
   });
 
+  describe('instants are those PostgreSQL can hold', () => {
+    it('a filter at the ends of what PostgreSQL holds is answered; the years 1 BC and 10000 too', async () => {
+      const label = (await createLabel(t.http)).id;
+      const run = (await createRun(t.http)).id;
+      await createEvaluation(t.http, run, { evaluation_label_id: label, value: 1 });
+      const early = [
+        '0001-01-01T00:00:00+14:00',
+        '0000-01-01T00:00:00Z',
+        '0000-06-01T00:00:00-23:59',
+      ];
+      const late = ['9999-12-31T23:59:59-23:59', '9999-12-31T23:59:59Z'];
+      for (const from of early) {
+        for (const to of late) {
+          const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+          const stats = await t.http.get(`/v1/evaluation-label/${label}/stats?${q}`).set(bearer());
+          expect([q, stats.status, stats.body.groups?.[0]?.n]).toEqual([q, 200, 1]);
+          const list = await t.http
+            .get(`/v1/evaluations?evaluation_label_id=${label}&${q}`)
+            .set(bearer());
+          expect([q, list.status, list.body.length]).toEqual([q, 200, 1]);
+          const csv = await t.http
+            .get(`/v1/evaluations?evaluation_label_id=${label}&${q}`)
+            .set(bearer())
+            .set('accept', 'text/csv');
+          expect([q, csv.status, csv.text.split('\r\n').length]).toEqual([q, 200, 3]);
+          const compare = await t.http
+            .get(
+              `/v1/evaluation-label/${label}/compare?baseline.from=${encodeURIComponent(from)}` +
+                `&candidate.to=${encodeURIComponent(to)}`,
+            )
+            .set(bearer());
+          expect([q, compare.status, compare.body.baseline?.n]).toEqual([q, 200, 1]);
+        }
+      }
+    });
+
+    it('a completed_at in the year 10000 once in UTC reads back as sent', async () => {
+      for (const [sent, read] of [
+        ['9999-12-31T23:59:59-23:59', '+010000-01-01T23:58:59.000Z'],
+        ['9999-12-31T23:59:59Z', '9999-12-31T23:59:59.000Z'],
+      ]) {
+        const run = await createRun(t.http, { completed_at: sent });
+        expect(run.completed_at).toBe(read);
+        const got = await t.http.get(`/v1/run/${run.id}`).set(bearer());
+        expect([sent, got.status, got.body.completed_at]).toEqual([sent, 200, read]);
+      }
+    });
+
+    it('an instant before 4714-11-24 BC, or one no Date can hold, is a 400 naming the field', async () => {
+      const before = await rowCounts(t.dataSource);
+      for (const completed_at of ['-9999-01-01T00:00:00Z', '-4714-01-01T00:00:00Z']) {
+        const res = await t.http.post('/v1/runs').set(bearer()).send({ completed_at });
+        expect([completed_at, res.status, res.body.code, res.body.details]).toEqual([
+          completed_at,
+          400,
+          'validation_failed',
+          [{ field: 'completed_at', message: expect.stringMatching(/can hold/) }],
+        ]);
+      }
+      expect(await rowCounts(t.dataSource)).toEqual(before);
+    });
+  });
+
   describe('nesting', () => {
     it('64 levels are accepted, 65 refused with a 400', async () => {
       const at = (depth: number) => `{"outputs":{"a":${nest(depth - 2)}}}`;

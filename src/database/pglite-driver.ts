@@ -3,12 +3,31 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { Logger } from '@nestjs/common';
+import pg from 'pg';
 import { PGliteDriver } from 'typeorm-pglite';
 import { POOL_WAIT_TIMEOUT } from '../common/database-trouble.js';
+import { pgInstant } from './instants.js';
 
 type Release = (err?: unknown) => void;
+
+const { TIMESTAMPTZ } = types;
+const serialize: (value: unknown) => string = types.serializers[TIMESTAMPTZ];
+const parse = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
+
+/**
+ * PGlite's serializer and parser of Assay's instants (timestamptz), replaced by ones that
+ * hold every instant PostgreSQL can: PGlite writes a Date with toISOString and reads one
+ * with `new Date()`, which knows no "BC". pg's parser reads them as on a PostgreSQL server.
+ */
+const PGLITE_INSTANTS = {
+  serializers: {
+    [TIMESTAMPTZ]: (value: unknown) =>
+      value instanceof Date ? pgInstant(value) : serialize(value),
+  },
+  parsers: { [TIMESTAMPTZ]: parse },
+};
 
 /**
  * PostgreSQL's own default of 128 MB of shared buffers is most of what an embedded database
@@ -55,6 +74,7 @@ export async function createEmbeddedDatabaseApart(dataDir: string): Promise<void
 export function pgliteDriver(dataDir: string | undefined, waitMs = 5000): object {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const SharedSessionPool = new PGliteDriver({
+    ...PGLITE_INSTANTS,
     ...(dataDir ? { dataDir } : {}),
     startParams: START_PARAMS,
   }).driver.Pool;

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsOptional, IsString } from 'class-validator';
-import { Characters, UuidProperty } from '../../common/validation.js';
+import { Characters, HoldableInstant, UuidProperty } from '../../common/validation.js';
 import { RUN_STATUSES, type JsonObject, type RunStatus } from '../run.entity.js';
 import { nullableStatus } from './run.dto.js';
 
@@ -64,6 +64,7 @@ export class CreateRunDto {
   })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'completed_at must be an ISO 8601 date-time' })
+  @HoldableInstant()
   completed_at?: string | null;
 }
 
