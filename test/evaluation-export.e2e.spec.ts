@@ -153,6 +153,64 @@ describe.each(DATABASES)('evaluations across runs on $name', (db) => {
     expect(end).toBe('');
   });
 
+  it('CSV: text a spreadsheet would run as a formula gets a leading quote; numbers and NDJSON are as stored', async () => {
+    const account = `@acct-${randomUUID()}`;
+    const writer = bearer(token({ account, sub: '=HYPERLINK("http://x.invalid","go")' }));
+    const updater = bearer(token({ account, sub: '+updater' }));
+    const signed = await createLabel(t.http, { min_value: -10, max_value: 10 }, writer);
+    const run = await createRun(t.http, {}, writer);
+    const names = ['=1+2', '+cmd', '-2+3', '@SUM(A1)', '\tx', '\rx', 'plain', 'a=b'];
+    for (const [i, output_name] of names.entries()) {
+      const made = await createEvaluation(
+        t.http,
+        run.id,
+        { evaluation_label_id: signed.id, value: -1.5 - i, output_name },
+        writer,
+      );
+      if (i === 0) {
+        const path = `/v1/run/${run.id}/evaluation/${made.id}`;
+        expect((await t.http.put(path).set(updater).send({ value: -1.5 })).status).toBe(200);
+      }
+    }
+    const csv = await t.http.get('/v1/evaluations').set(writer).set('Accept', 'text/csv');
+    const rows = csv.text
+      .split(/\r\n(?=[0-9a-f]{8}-)/)
+      .slice(1)
+      .map((line) => line.replace(/\r\n$/, ''));
+    const cells = (row: string) => {
+      const [, account_id, , output_name, , , value, created_by, , , updated_by] = row
+        .match(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)!
+        .map((c) => c.replace(/,$/, ''));
+      return { account_id, output_name, value, created_by, updated_by };
+    };
+    expect(rows.map(cells)).toEqual(
+      names.map((name, i) => ({
+        account_id: `'${account}`,
+        output_name: {
+          '=1+2': "'=1+2",
+          '+cmd': "'+cmd",
+          '-2+3': "'-2+3",
+          '@SUM(A1)': "'@SUM(A1)",
+          '\tx': "'\tx",
+          '\rx': `"'\rx"`,
+          plain: 'plain',
+          'a=b': 'a=b',
+        }[name],
+        value: String(-1.5 - i),
+        created_by: `"'=HYPERLINK(""http://x.invalid"",""go"")"`,
+        updated_by: i === 0 ? "'+updater" : '',
+      })),
+    );
+    const ndjson = await t.http
+      .get('/v1/evaluations')
+      .set(writer)
+      .set('Accept', 'application/x-ndjson');
+    const exact = parseNdjson(ndjson.text) as unknown as Record<string, unknown>[];
+    expect(exact.map((e) => [e.account_id, e.output_name, e.value, e.created_by])).toEqual(
+      names.map((name, i) => [account, name, -1.5 - i, '=HYPERLINK("http://x.invalid","go")']),
+    );
+  });
+
   it('streams a large export in keyset pages, and stops reading while the client does not', async () => {
     const big = await createLabel(t.http);
     const run = await createRun(t.http);

@@ -15,19 +15,28 @@ const iso = (column: string) =>
 const quoted = (column: string) =>
   `CASE WHEN ${column} ~ E'[",\\r\\n]' THEN '"' || replace(${column}, '"', '""') || '"' ELSE ${column} END`;
 
+/**
+ * Text a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage
+ * return) gets a leading ', as OWASP advises against CSV injection; then it is quoted.
+ */
+const text = (column: string) =>
+  quoted(
+    `(CASE WHEN left(${column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || ${column} ELSE ${column} END)`,
+  );
+
 /** The RunEvaluation fields in the API's order, each as SQL over run_evaluations `e`. */
 const FIELDS: [name: string, json: string, csv: string][] = [
   ['id', 'e.id', 'e.id'],
-  ['account_id', 'e.account_id', quoted('e.account_id')],
+  ['account_id', 'e.account_id', text('e.account_id')],
   ['run_id', 'e.run_id', 'e.run_id'],
-  ['output_name', 'e.output_name', quoted('e.output_name')],
-  ['field_path', 'e.field_path', quoted('e.field_path')],
+  ['output_name', 'e.output_name', text('e.output_name')],
+  ['field_path', 'e.field_path', text('e.field_path')],
   ['evaluation_label_id', 'e.evaluation_label_id', 'e.evaluation_label_id'],
   ['value', 'e.value', 'e.value'],
-  ['created_by', 'e.created_by', quoted('e.created_by')],
+  ['created_by', 'e.created_by', text('e.created_by')],
   ['created_by_evaluator_id', 'e.created_by_evaluator_id', 'e.created_by_evaluator_id'],
   ['created_at', iso('e.created_at'), iso('e.created_at')],
-  ['updated_by', 'e.updated_by', quoted('e.updated_by')],
+  ['updated_by', 'e.updated_by', text('e.updated_by')],
   ['updated_at', iso('e.updated_at'), iso('e.updated_at')],
 ];
 
