@@ -107,6 +107,41 @@ describe.each(DATABASES)('evaluations across runs on $name', (db) => {
     expect([cursor.status, cursor.body.code]).toEqual([400, 'invalid_cursor']);
   });
 
+  it('negotiates Accept with its q-values, JSON winning ties; one that allows none is a 406', async () => {
+    const typeOf = async (accept: string) => {
+      const res = await list(`?evaluation_label_id=${label.id}`, accept);
+      return [accept, res.status, res.headers['content-type']];
+    };
+    const json = 'application/json; charset=utf-8';
+    const csv = 'text/csv; charset=utf-8';
+    for (const [accept, type] of [
+      ['*/*', json],
+      ['text/csv, application/json', json],
+      ['text/csv, */*', json],
+      ['text/csv;q=0.5, application/json', json],
+      ['application/json;q=0.5, text/csv', csv],
+      ['application/json;q=0, */*;q=0.1', 'application/x-ndjson'],
+      ['text/*', csv],
+      ['text/html, text/csv;q=0.2', csv],
+    ]) {
+      expect(await typeOf(accept)).toEqual([accept, 200, type]);
+    }
+    for (const accept of ['text/html', 'application/json;q=0', 'text/csv;q=0, */*;q=0']) {
+      const res = await list('', accept);
+      expect([accept, res.status, res.body.code, res.body.details]).toEqual([
+        accept,
+        406,
+        'not_acceptable',
+        [
+          {
+            field: 'Accept',
+            message: 'must allow one of application/json, application/x-ndjson, text/csv',
+          },
+        ],
+      ]);
+    }
+  });
+
   it('exports every matching row as NDJSON', async () => {
     const res = await list(`?evaluation_label_id=${label.id}&limit=1`, 'application/x-ndjson');
     expect(res.status).toBe(200);

@@ -40,6 +40,7 @@ class SseClient {
   readonly ids: string[] = [];
   /** The stream as it came, comments too. */
   raw = '';
+  contentType?: string;
   private req?: http.ClientRequest;
 
   constructor(
@@ -53,6 +54,7 @@ class SseClient {
         { port: this.port, host: '127.0.0.1', path: '/v1/events', headers: this.headers },
         (res) => {
           let buffer = '';
+          this.contentType = res.headers['content-type'];
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
             this.raw += chunk;
@@ -444,7 +446,11 @@ describe.each(DATABASES)('change events on $name', (db) => {
 
     for (const res of [
       await page(auth, `?after=${events[0].id}`),
-      await t.http.get('/v1/events').set(auth).set('Last-Event-ID', events[1].id),
+      await t.http
+        .get('/v1/events')
+        .set(auth)
+        .set('Accept', 'text/event-stream')
+        .set('Last-Event-ID', events[1].id),
     ]) {
       expect([res.status, res.body.code]).toEqual([400, 'invalid_cursor']);
       expect(res.body.error).toContain('EVENTS_RETENTION_DAYS');
@@ -470,8 +476,54 @@ describe.each(DATABASES)('change events on $name', (db) => {
     },
   );
 
+  it('negotiates Accept with its q-values: */* or none gets the page, text/event-stream the stream', async () => {
+    const auth = bearer(token({ account: `acct-${randomUUID()}` }));
+    await createRun(t.http, {}, auth);
+    await eventually(
+      () => page(auth),
+      (r) => r.body.length === 1,
+    );
+    for (const accept of [undefined, '*/*', 'application/*', 'text/event-stream;q=0.5, */*']) {
+      const req = t.http.get('/v1/events').set(auth);
+      const res = await (accept === undefined ? req : req.set('Accept', accept));
+      expect([accept, res.status, res.headers['content-type'], res.body.length]).toEqual([
+        accept,
+        200,
+        'application/json; charset=utf-8',
+        1,
+      ]);
+    }
+    for (const accept of [
+      'text/event-stream',
+      'text/*',
+      'application/json;q=0.5, text/event-stream',
+    ]) {
+      const sse = new SseClient(port, { ...auth, Accept: accept });
+      const status = await sse.open();
+      expect([accept, status, sse.contentType]).toEqual([
+        accept,
+        200,
+        'text/event-stream; charset=utf-8',
+      ]);
+      sse.close();
+    }
+    for (const accept of ['text/html', 'application/json;q=0, text/event-stream;q=0', '*/*;q=0']) {
+      const res = await t.http.get('/v1/events').set(auth).set('Accept', accept);
+      expect([accept, res.status, res.body.code, res.body.error]).toEqual([
+        accept,
+        406,
+        'not_acceptable',
+        expect.stringContaining('application/json, text/event-stream'),
+      ]);
+    }
+  });
+
   it('refuses an unknown Last-Event-ID with 400', async () => {
-    const res = await t.http.get('/v1/events').set(bearer()).set('Last-Event-ID', randomUUID());
+    const res = await t.http
+      .get('/v1/events')
+      .set(bearer())
+      .set('Accept', 'text/event-stream')
+      .set('Last-Event-ID', randomUUID());
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_cursor');
   });

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { useChromium } from './support/browser.js';
 import { createLabel, createRun } from './support/factories.js';
@@ -18,17 +19,22 @@ describe('Swagger UI, driven by a person in a browser', () => {
   });
   afterAll(() => t?.close());
 
-  it('Authorize, then "Try it out" on POST /v1/run/{id}/evaluations creates an evaluation', async () => {
-    const label = await createLabel(t.http, { name: 'from the browser' });
-    const run = await createRun(t.http);
-    const page = await browser().newPage({ viewport: { width: 1280, height: 1400 } });
-
+  /** Opens the docs and authorizes as a person does: the Authorize dialog, a token, Done. */
+  async function authorize(page: Page): Promise<void> {
     await page.goto(`${baseUrl}/docs`);
     await page.getByRole('button', { name: 'Authorize' }).first().click();
     const dialog = page.locator('.modal-ux');
     await dialog.locator('input').first().fill(token());
     await dialog.locator('button.modal-btn.authorize').click();
     await dialog.locator('button.btn-done').click();
+  }
+
+  it('Authorize, then "Try it out" on POST /v1/run/{id}/evaluations creates an evaluation', async () => {
+    const label = await createLabel(t.http, { name: 'from the browser' });
+    const run = await createRun(t.http);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 1400 } });
+
+    await authorize(page);
 
     const operation = page.locator('.opblock-post').filter({ hasText: '/v1/run/{id}/evaluations' });
     await operation.locator('.opblock-summary').click();
@@ -54,5 +60,30 @@ describe('Swagger UI, driven by a person in a browser', () => {
     expect(list.body).toEqual([
       expect.objectContaining({ evaluation_label_id: label.id, value: 4, created_by: 'alice' }),
     ]);
+  });
+
+  it('"Try it out" on GET /v1/events gets the JSON page of events, and finishes', async () => {
+    await createRun(t.http, { name: 'seen from the browser' });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 1400 } });
+    await authorize(page);
+    const operation = page.locator('.opblock-get').filter({ hasText: '/v1/events' }).first();
+    await operation.locator('.opblock-summary').click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/events', {
+      timeout: 15_000,
+    });
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const response = await answered;
+    // What Swagger UI sends, whichever media type the document lists first.
+    expect(response.request().headers().accept).toBe('*/*');
+    expect(response.headers()['content-type']).toBe('application/json; charset=utf-8');
+    // The whole body arrived: a stream would never end.
+    const events = (await response.json()) as { type: string }[];
+    expect(events.map((e) => e.type)).toContain('run.created');
+    const status = operation.locator('.live-responses-table .response .response-col_status');
+    await expect(status.first().textContent({ timeout: 15_000 })).resolves.toContain('200');
+    await expect(
+      operation.locator('.live-responses-table').first().textContent(),
+    ).resolves.toContain('run.created');
   });
 });

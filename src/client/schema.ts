@@ -145,7 +145,7 @@ export interface paths {
         };
         /**
          * List evaluations across runs, or export them
-         * @description The account’s evaluations of every run, oldest first, with the filters of a run’s list plus workflow and a half-open [from, to) range on created_at. By default a bare JSON array paged by limit/cursor and a Link header. With `Accept: application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header line, then one row per evaluation) it streams every matching row in one answer, no paging (a cursor still sets where it starts; limit is ignored).
+         * @description The account’s evaluations of every run, oldest first, with the filters of a run’s list plus workflow and a half-open [from, to) range on created_at. By default a bare JSON array paged by limit/cursor and a Link header. With `Accept: application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header line, then one row per evaluation) it streams every matching row in one answer, no paging (a cursor still sets where it starts; limit is ignored). Accept is negotiated with its q-values, JSON winning ties; one that allows none of the three is a 406. In CSV, text starting with =, +, -, @, a tab or a carriage return gets a leading '.
          */
         get: operations["EvaluationList_list"];
         put?: never;
@@ -237,7 +237,7 @@ export interface paths {
         };
         /**
          * Change events of your account
-         * @description Every create, update and delete of an evaluation, run, label or evaluator. As Server-Sent Events (`event:` the type, `id:` the event id, `data:` the event): without Last-Event-ID from now on; with it, every kept event after that one first, then live, with no gap and no repeat. With `Accept: application/json`: a page of events oldest first, after `?after=` (or from the oldest kept), with a Link to the next.
+         * @description Every create, update and delete of an evaluation, run, label or evaluator. As Server-Sent Events (`event:` the type, `id:` the event id, `data:` the event): without Last-Event-ID from now on; with it, every kept event after that one first, then live, with no gap and no repeat. With `Accept: application/json`: a page of events oldest first, after `?after=` (or from the oldest kept), with a Link to the next. Accept is negotiated with its q-values, JSON winning ties: `*\/*` or none gets the page, `text/event-stream` (what EventSource sends) the stream.
          */
         get: operations["Events_list"];
         put?: never;
@@ -2411,6 +2411,28 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not Acceptable: the Accept header allows none of the media types the route answers in */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_acceptable",
+                     *       "details": [
+                     *         {
+                     *           "field": "Accept",
+                     *           "message": "must allow one of application/json, text/event-stream"
+                     *         }
+                     *       ],
+                     *       "error": "The Accept header allows none of the media types this route answers in: application/json, text/event-stream.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unsupported Media Type: a body that is not JSON */
             415: {
                 headers: {
@@ -3641,6 +3663,28 @@ export interface operations {
                      * @example {
                      *       "code": "not_found",
                      *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Acceptable: the Accept header allows none of the media types the route answers in */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_acceptable",
+                     *       "details": [
+                     *         {
+                     *           "field": "Accept",
+                     *           "message": "must allow one of application/json, text/event-stream"
+                     *         }
+                     *       ],
+                     *       "error": "The Accept header allows none of the media types this route answers in: application/json, text/event-stream.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'events_disabled'
   | 'method_not_allowed'
+  | 'not_acceptable'
   | 'conflict'
   | 'label_in_use'
   | 'payload_too_large'
@@ -69,6 +70,8 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.NOT_FOUND;
     case 'method_not_allowed':
       return HttpStatus.METHOD_NOT_ALLOWED;
+    case 'not_acceptable':
+      return HttpStatus.NOT_ACCEPTABLE;
     case 'conflict':
     case 'label_in_use':
     case 'idempotency_key_in_use':

@@ -12,6 +12,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
+import { negotiate } from '../common/accept.js';
 import { ApiController } from '../common/api-controller.js';
 import { toInt, UuidProperty } from '../common/validation.js';
 import { ApiErrors } from '../openapi/decorators.js';
@@ -21,6 +22,9 @@ import { EventsService } from './events.service.js';
 /** The most events one JSON page holds, and how many it holds when `limit` is not given. */
 export const MAX_EVENTS_PAGE = 1000;
 export const DEFAULT_EVENTS_PAGE = 100;
+
+// A page of events first, so that JSON wins a tie of q-values: */*, what Swagger UI sends.
+const EVENT_TYPES = ['application/json', 'text/event-stream'] as const;
 
 export class ListEventsQueryDto {
   @UuidProperty({ required: false, description: 'Only events after this one (its id)' })
@@ -55,7 +59,9 @@ export class EventsController {
       'Server-Sent Events (`event:` the type, `id:` the event id, `data:` the event): ' +
       'without Last-Event-ID from now on; with it, every kept event after that one first, ' +
       'then live, with no gap and no repeat. With `Accept: application/json`: a page of ' +
-      'events oldest first, after `?after=` (or from the oldest kept), with a Link to the next.',
+      'events oldest first, after `?after=` (or from the oldest kept), with a Link to the next. ' +
+      'Accept is negotiated with its q-values, JSON winning ties: `*/*` or none gets the page, ' +
+      '`text/event-stream` (what EventSource sends) the stream.',
   })
   @ApiHeader({
     name: 'Last-Event-ID',
@@ -83,6 +89,7 @@ export class EventsController {
     },
     400,
     404,
+    406,
   )
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -93,7 +100,7 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     this.events.assertEnabled();
-    if (accept?.includes('application/json')) {
+    if (negotiate(accept, EVENT_TYPES) === 'application/json') {
       const page = await this.events.page(
         principal,
         query.after,

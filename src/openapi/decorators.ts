@@ -19,6 +19,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Unauthorized: no token, or one that is bad, expired or wrongly signed',
   403: 'Forbidden: the token names an evaluator that is not registered, or is disabled',
   404: 'Not Found',
+  406: 'Not Acceptable: the Accept header allows none of the media types the route answers in',
   409:
     'Conflict, nothing written: it clashes with what is stored (the message says how), what ' +
     'it reads kept changing while it was written, or a request with the same ' +
@@ -48,6 +49,14 @@ const ERROR_EXAMPLES: Record<number, { code: ErrorCode; error: string; details?:
     error: 'Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account "acme".',
   },
   404: { code: 'not_found', error: 'Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.' },
+  406: {
+    code: 'not_acceptable',
+    error:
+      'The Accept header allows none of the media types this route answers in: application/json, text/event-stream.',
+    details: [
+      { field: 'Accept', message: 'must allow one of application/json, text/event-stream' },
+    ],
+  },
   409: {
     code: 'conflict',
     error: 'What this write depends on kept changing while it was made (5 tries); retry it.',

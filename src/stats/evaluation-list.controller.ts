@@ -26,7 +26,9 @@ export class EvaluationListController {
       'JSON array paged by limit/cursor and a Link header. With `Accept: ' +
       'application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header ' +
       'line, then one row per evaluation) it streams every matching row in one answer, no ' +
-      'paging (a cursor still sets where it starts; limit is ignored).',
+      'paging (a cursor still sets where it starts; limit is ignored). Accept is negotiated ' +
+      'with its q-values, JSON winning ties; one that allows none of the three is a 406. In ' +
+      "CSV, text starting with =, +, -, @, a tab or a carriage return gets a leading '.",
   })
   @ApiErrors(
     {
@@ -54,6 +56,7 @@ export class EvaluationListController {
       },
     },
     400,
+    406,
   )
   async list(
     @CurrentPrincipal() principal: Principal,

@@ -1,10 +1,15 @@
+import { negotiate } from '../common/accept.js';
+
 export const EXPORT_TYPES = ['application/x-ndjson', 'text/csv'] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 
-/** The export a request's Accept header asks for (the first it names), or none: JSON pages. */
+/** JSON pages first, so that JSON wins a tie of q-values. */
+const LIST_TYPES = ['application/json', ...EXPORT_TYPES] as const;
+
+/** The export a request's Accept header negotiates, or undefined for JSON pages (or a 406). */
 export function exportTypeOf(accept: string | undefined): ExportType | undefined {
-  const named = (accept ?? '').split(',').map((part) => part.split(';')[0].trim().toLowerCase());
-  return named.map((t) => EXPORT_TYPES.find((e) => e === t)).find((t) => t !== undefined);
+  const type = negotiate(accept, LIST_TYPES);
+  return type === 'application/json' ? undefined : type;
 }
 
 /** An instant as the JSON API writes it: ISO 8601 in UTC with milliseconds. */
