@@ -29,8 +29,8 @@ export default tseslint.config(
     },
   },
   {
-    // Plain Node scripts that run before anything is compiled.
-    files: ['scripts/**/*.mjs'],
+    // Plain Node scripts that run before anything is compiled, or as a process of their own.
+    files: ['scripts/**/*.mjs', 'test/fixtures/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
 import { checkQueryString } from '../common/query-string.js';
+import { drainUnreadBody } from './drain.js';
 
 /** The longest x-request-id of a caller's that is kept, in characters. */
 export const MAX_REQUEST_ID = 128;
@@ -49,7 +50,8 @@ class AssayRoutesFilter extends BaseExceptionFilter {
  * Installs Assay's request handling on a Nest Fastify app, before `init()` or `listen()`:
  * every answer carries `x-request-id` (the caller's, when sane); requests to Assay's
  * routes take JSON bodies only (anything else is a 415) and query strings of text only (see
- * checkQueryString), and every error on them, even one
+ * checkQueryString), an answer sent before a body has fully arrived is followed by reading
+ * the rest (see drainUnreadBody), and every error on them, even one
  * raised by Fastify before a route runs (malformed JSON, a body too large), gets Assay's
  * one error body. Assay's own server calls it; so should an app that imports AssayModule.
  */
@@ -81,6 +83,9 @@ export function configureAssayHttp(
         statusCode: 415,
       });
     }
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    if (isAssay(request.url)) drainUnreadBody(request, reply);
   });
   app.useGlobalFilters(new AssayRoutesFilter(app.getHttpAdapter(), isAssay));
 }
