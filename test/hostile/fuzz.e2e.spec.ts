@@ -9,7 +9,9 @@ import { type FuzzRequest, fuzzRequests, IdPool, operations } from './requests.j
 
 /**
  * Hostile requests generated from the committed OpenAPI document, so that a new route is
- * fuzzed without a case written for it. FUZZ_RUNS requests in all (default 10,000), shared
+ * fuzzed without a case written for it: its body, each query parameter (one hostile among
+ * valid ones) and the headers it documents, with Accept, If-None-Match, Content-Type and
+ * Authorization on every route. FUZZ_RUNS requests in all (default 10,000), shared
  * between the databases; FUZZ_SEED replays a run.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
+import { negotiate } from '../../src/common/accept.js';
 import { TEST_SECRET } from '../support/app.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -271,16 +272,87 @@ const forgedCursor = fc
   )
   .map((pair) => Buffer.from(JSON.stringify(pair)).toString('base64url'));
 
-function queryValue(doc: Json, schema: Json, pool: IdPool, name: string): fc.Arbitrary<string> {
-  const valid = validFor(doc, schema, pool, name).map((v) =>
-    typeof v === 'string' ? v : JSON.stringify(v),
+/** Instants at and past the ends of what PostgreSQL holds, once in UTC. */
+const EDGE_INSTANTS = [
+  '0001-01-01T00:00:00+14:00',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59-23:59',
+  '-9999-01-01T00:00:00Z',
+  '-271821-04-20T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '+294277-01-01T00:00:00Z',
+  '2026-02-30T00:00:00Z',
+  '2026-01-01T24:00:00Z',
+  '2026-01-01T00:00:00+24:00',
+];
+
+/** Query text sent as it is: escapes of no character, NUL, and ones that are no escape. */
+const RAW_ESCAPES = [
+  '%00',
+  'a%00b',
+  '%ED%A0%80',
+  '%ED%BF%BF',
+  '%F4%90%80%80',
+  '%FF',
+  '%C0%AF',
+  '%E2%82',
+  '%zz',
+  '%',
+  '%%',
+  '%2',
+  'a+b',
+  '%EF%BB%BFa',
+  '%0D%0ASet-Cookie:%20x=1',
+];
+
+/** Values no schema allows, for any parameter: numbers, ids and instants gone wrong. */
+const hostileScalar = fc.constantFrom(
+  'abc',
+  '0',
+  '-1',
+  '1001',
+  '1.5',
+  '1e3',
+  '1e400',
+  '-1e400',
+  '9'.repeat(400),
+  '-0',
+  'NaN',
+  'Infinity',
+  '',
+  ' 5',
+  '0x10',
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b1',
+  '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11-',
+  '{5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11}',
+  'workflow,workflow,source,nothing',
+  ...EDGE_INSTANTS,
+);
+
+/** A query parameter's value the schema allows, percent-encoded. */
+function validQueryValue(
+  doc: Json,
+  schema: Json,
+  pool: IdPool,
+  name: string,
+): fc.Arbitrary<string> {
+  return validFor(doc, schema, pool, name).map((v) =>
+    encode(typeof v === 'string' ? v : JSON.stringify(v)),
   );
-  const hostile = fc.oneof(
-    anyText,
-    fc.constantFrom('abc', '0', '-1', '1001', '1.5', '1e3', '1e400', '-0', 'NaN', '', ' 5', '0x10'),
-    name === 'cursor' ? forgedCursor : anyText,
+}
+
+/** A query parameter's value no schema allows, percent-encoded or deliberately not. */
+function hostileQueryValue(name: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 2, arbitrary: anyText.map(encode) },
+    { weight: 2, arbitrary: hostileScalar.map(encode) },
+    { weight: 2, arbitrary: fc.constantFrom(...RAW_ESCAPES) },
+    { weight: 1, arbitrary: (name === 'cursor' ? forgedCursor : anyText).map(encode) },
+    // The parameter twice: an array where one value is expected.
+    { weight: 1, arbitrary: fc.constant(`${encode('a')}&${encode(name)}=${encode('b')}`) },
   );
-  return fc.oneof({ weight: 2, arbitrary: valid }, { weight: 3, arbitrary: hostile });
 }
 
 const encode = (text: string): string => {
@@ -392,6 +464,82 @@ const extraHeaders = fc.oneof(
   },
 );
 
+/** Header text Node's client will send: latin1 without controls (it refuses the others). */
+const headerText = anyText.map((t) => t.replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim());
+
+/** Values for the headers routes read: keys, entity-tags, event ids, all kinds of wrong. */
+const hostileHeader = fc.oneof(
+  headerText,
+  fc.uuid(),
+  fc.uuid().map((u) => u.toUpperCase()),
+  fc.uuid().map((u) => `"${u}"`),
+  fc.uuid().map((u) => `W/"${u}", "${u}"`),
+  fc.constantFrom(
+    '*',
+    '"*"',
+    'W/',
+    'W/"',
+    '""',
+    ',,,',
+    '"a", *',
+    'x'.repeat(256),
+    'x'.repeat(5000),
+    "' OR 1=1 --",
+    '\xed\xa0\x80',
+    '\xff\xfe',
+    'caf\xc3\xa9',
+    '1e400',
+    '9'.repeat(400),
+    '-1',
+    '0001-01-01T00:00:00+14:00',
+  ),
+);
+
+/** A value for a header the document names (Idempotency-Key, If-Match, Last-Event-ID). */
+function headerValue(pool: IdPool, name: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 2, arbitrary: fc.nat().map((i) => pool.pick(name, i)) },
+    { weight: 3, arbitrary: hostileHeader },
+  );
+}
+
+/** What the list and events negotiate over: most often JSON, else every kind of Accept. */
+const accept = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('application/json') },
+  {
+    weight: 4,
+    arbitrary: fc.oneof(
+      fc.constantFrom(
+        '*/*',
+        'application/*',
+        'text/csv',
+        'application/x-ndjson',
+        'text/csv;q=0.5, application/json',
+        'application/json;q=0, */*;q=0.1',
+        'application/json;q=0',
+        '*/*;q=0',
+        'text/html',
+        'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+        'application/json;q=2',
+        'application/json;q=abc',
+        '*/csv',
+        ';;;',
+        '',
+      ),
+      headerText,
+    ),
+  },
+);
+
+/** Whether an Accept would open GET /v1/events' stream, which never ends: not sent. */
+const opensStream = (value: string): boolean => {
+  try {
+    return negotiate(value, ['application/json', 'text/event-stream']) === 'text/event-stream';
+  } catch {
+    return false;
+  }
+};
+
 // --- requests --------------------------------------------------------------------------------
 
 interface Operation {
@@ -420,22 +568,46 @@ const kindOf = (path: string, name: string) =>
 function requestFor(doc: Json, op: Operation, pool: IdPool): fc.Arbitrary<FuzzRequest> {
   const pathParams = op.params.filter((p) => p.in === 'path');
   const queryParams = op.params.filter((p) => p.in === 'query');
+  const headerParams = op.params.filter((p) => p.in === 'header');
+  const documented = fc.record(
+    Object.fromEntries(
+      headerParams.map((p) => [
+        (p.name as string).toLowerCase(),
+        headerValue(pool, p.name as string),
+      ]),
+    ),
+    { requiredKeys: [] },
+  );
+  // Every GET of one resource reads If-None-Match (its ETag); the others ignore it.
+  const ifNoneMatch = fc.option(hostileHeader, { freq: op.method === 'GET' ? 4 : 20 });
   const path = fc.tuple(
     ...pathParams.map((p) => pathValue(kindOf(op.path, p.name as string), pool)),
   );
+  // Valid parameters around one hostile one, so that the hostile value reaches the code
+  // that reads it rather than a refusal of its neighbours.
   const query = fc.tuple(
     fc.record(
       Object.fromEntries(
-        queryParams.map((p) => [
-          p.name as string,
-          fc.array(queryValue(doc, p.schema as Json, pool, p.name as string), {
-            minLength: 1,
-            maxLength: 2,
-          }),
-        ]),
+        queryParams
+          // A cursor is opaque: only a hostile one can be made up.
+          .filter((p) => p.name !== 'cursor')
+          .map((p) => [
+            p.name as string,
+            validQueryValue(doc, p.schema as Json, pool, p.name as string).map((v) => [v]),
+          ]),
       ),
       { requiredKeys: [] },
     ),
+    queryParams.length
+      ? fc.option(
+          fc.oneof(
+            ...queryParams.map((p) =>
+              hostileQueryValue(p.name as string).map((v) => [p.name as string, v] as const),
+            ),
+          ),
+          { freq: 3 },
+        )
+      : fc.constant(null),
     fc.option(fc.tuple(anyText, anyText), { freq: 8 }),
   );
   const body = op.body
@@ -446,25 +618,44 @@ function requestFor(doc: Json, op: Operation, pool: IdPool): fc.Arbitrary<FuzzRe
       )
     : fc.option(brokenBody, { freq: 10 });
   return fc
-    .record({ path, query, body, authorization, contentType, extraHeaders })
+    .record({
+      path,
+      query,
+      body,
+      authorization,
+      contentType,
+      extraHeaders,
+      documented,
+      accept,
+      ifNoneMatch,
+    })
     .map(
       ({
         path: values,
-        query: [q, extra],
+        query: [q, hostile, extra],
         body: b,
         authorization: auth,
         contentType: ct,
         extraHeaders: eh,
+        documented: dh,
+        accept: ac,
+        ifNoneMatch: inm,
       }) => {
         let url = op.path;
         pathParams.forEach((p, i) => (url = url.replace(`{${p.name}}`, values[i])));
-        const pairs = Object.entries(q).flatMap(([k, vs]) =>
-          (vs as string[]).map((v) => `${k}=${encode(v)}`),
-        );
+        const pairs = Object.entries(q)
+          .filter(([k]) => k !== hostile?.[0])
+          .flatMap(([k, vs]) => (vs as string[]).map((v) => `${k}=${v}`));
+        if (hostile) pairs.push(`${hostile[0]}=${hostile[1]}`);
         if (extra) pairs.push(`${encode(extra[0])}=${encode(extra[1])}`);
         if (pairs.length) url += `?${pairs.join('&')}`;
-        // JSON answers only: an event stream (GET /v1/events) would never end.
-        const headers: Record<string, string | string[]> = { accept: 'application/json', ...eh };
+        // Never an event stream (GET /v1/events): it would not end.
+        const headers: Record<string, string | string[]> = {
+          accept: op.path === '/v1/events' && opensStream(ac) ? 'application/json' : ac,
+          ...dh,
+          ...eh,
+        };
+        if (inm !== null) headers['if-none-match'] = inm;
         if (auth) headers.authorization = auth;
         if (b !== null && b !== undefined && ct) headers['content-type'] = ct;
         return {
