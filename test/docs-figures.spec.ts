@@ -45,6 +45,7 @@ import {
   TICK_MS,
 } from '../src/events/outbox-pump.js';
 import { DEFAULT_PREFIX, MAX_REQUEST_ID } from '../src/http/configure-http.js';
+import { DRAIN_LIMIT } from '../src/http/drain.js';
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_LINGER_MS } from '../src/http/shutdown.js';
 import { DURATION_BUCKETS } from '../src/metrics/http-metrics.js';
 import { REDIS_TIMEOUT_MS, RETRY_MS } from '../src/rate-limit/limiters.js';
@@ -102,6 +103,7 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/api.md', `headers over ${maxHeaderSize / 1024} KB: 431`],
   ['docs/api.md', `(default \`${DEFAULT_TTL}\`)`],
   ['docs/host-app.md', `[--ttl ${DEFAULT_TTL}]`],
+  ['docs/api.md', `the rest of the body, up to ${DRAIN_LIMIT / 1024 / 1024} MiB`],
   ['docs/operations.md', `its shared buffers are set to ${EMBEDDED_SHARED_BUFFERS_MB} MB`],
   ['docs/api.md', `path parameter over ${fastify().initialConfig.maxParamLength} characters`],
   ['docs/api.md', `up to ${MAX_REQUEST_ID}) when it sent one`],
