@@ -2,6 +2,7 @@ import { ApiError } from './api-error.js';
 import { unicodeProblem } from './text.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const PLAIN = /^[\x20-\x24\x26-\x7e]*$/;
 
 /**
  * One name or value of a query string as the bytes it stands for, then as UTF-8 text; an
@@ -40,6 +41,8 @@ function decode(part: string): { text: string } | { problem: string } {
  * NUL. The error names the parameter.
  */
 export function checkQueryString(query: string): void {
+  // Printable ASCII with no escape is text as it stands: most query strings, at no cost.
+  if (PLAIN.test(query)) return;
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
