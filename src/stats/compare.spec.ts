@@ -65,12 +65,14 @@ describe('the verdict', () => {
 });
 
 describe('exportTypeOf', () => {
-  it('picks the first export type the Accept header names, else none', () => {
+  it('picks the export type the Accept header prefers by q-value; JSON wins ties', () => {
     expect(exportTypeOf('text/csv')).toBe('text/csv');
-    expect(exportTypeOf('application/json, application/x-ndjson;q=0.5')).toBe(
+    expect(exportTypeOf('TEXT/CSV; charset=utf-8')).toBe('text/csv');
+    expect(exportTypeOf('application/json;q=0.5, application/x-ndjson')).toBe(
       'application/x-ndjson',
     );
-    expect(exportTypeOf('TEXT/CSV; charset=utf-8, application/x-ndjson')).toBe('text/csv');
+    expect(exportTypeOf('application/json, application/x-ndjson;q=0.5')).toBeUndefined();
+    expect(exportTypeOf('application/x-ndjson, application/json')).toBeUndefined();
     expect(exportTypeOf('*/*')).toBeUndefined();
     expect(exportTypeOf(undefined)).toBeUndefined();
   });
