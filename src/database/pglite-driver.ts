@@ -41,15 +41,14 @@ const START_PARAMS = [
   `shared_buffers=${EMBEDDED_SHARED_BUFFERS_MB}MB`,
 ];
 
-/** Makes a new embedded database in `dataDir`, unless one is there. */
+/** Makes a new embedded database in `dataDir` (initdb), then closes it. */
 export async function createEmbeddedDatabase(dataDir: string): Promise<void> {
-  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
   await (await PGlite.create({ dataDir, startParams: START_PARAMS })).close();
 }
 
 /**
- * The same in a child process, so that the memory initdb takes (several hundred megabytes,
- * held until collected) is never the server's.
+ * The same in a child process, unless `dataDir` holds a database already, so that the memory
+ * initdb takes (several hundred megabytes, held until collected) is never the server's.
  */
 export async function createEmbeddedDatabaseApart(dataDir: string): Promise<void> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
