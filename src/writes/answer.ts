@@ -1,8 +1,12 @@
-/** An answer whose status is not the route's usual one (a 207 for a partial batch, say). */
+/**
+ * An answer that is not the route's usual one: another status (a 207 for a partial batch),
+ * or, with `etagged` false, a body that is not the route's resource (a dry run's preview).
+ */
 export class Answer {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    readonly etagged?: boolean,
   ) {}
 }
 

@@ -254,10 +254,12 @@ async function refusals(sent: Promise<unknown>): Promise<void> {
 const single = (h: string | string[] | undefined) => (Array.isArray(h) ? h.join(',') : h);
 
 function toAnswer(result: unknown, write: HttpWrite): WriteAnswer {
-  const [status, body] =
-    result instanceof Answer ? [result.status, result.body] : [write.status, result];
+  const [status, body, etagged] =
+    result instanceof Answer
+      ? [result.status, result.body, result.etagged ?? write.etagged]
+      : [write.status, result, write.etagged];
   const headers: Record<string, string> = {};
-  if (write.etagged && body !== undefined) headers.ETag = etagOf(body);
+  if (etagged && body !== undefined) headers.ETag = etagOf(body);
   return { status, headers, value: body };
 }
 
