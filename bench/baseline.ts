@@ -107,17 +107,20 @@ async function label(c: pg.PoolClient, accountId: string, id: string): Promise<R
   return rows[0] as Row;
 }
 
-async function change(c: pg.PoolClient, p: Principal, e: Row, op: string, old: unknown) {
+async function change(c: pg.PoolClient, p: Principal, e: Row, op: string, old: Row) {
   await c.query(
     `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value, new_value,
-       changed_by, changed_by_evaluator_id, changed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+       old_label_version, new_label_version, changed_by, changed_by_evaluator_id, changed_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
     [
       p.accountId,
       e.run_id,
       e.id,
       op,
-      old,
+      old.value,
       e.value,
+      old.label_version,
+      e.label_version,
       p.evaluatorId ? null : p.sub,
       p.evaluatorId,
       new Date(),
@@ -160,20 +163,21 @@ async function insertEvaluations(
      l AS (SELECT * FROM evaluation_labels
             WHERE account_id = $1 AND id IN (SELECT label_id FROM i) FOR SHARE),
      checked AS (
-       SELECT i.*, r.id IS NOT NULL AND l.id IS NOT NULL AS found,
+       SELECT i.*, l.version AS label_version, r.id IS NOT NULL AND l.id IS NOT NULL AS found,
               coalesce(r.id IS NOT NULL AND l.id IS NOT NULL AND ${FITS}, false) AS fits
          FROM i LEFT JOIN r ON r.id = i.run_id LEFT JOIN l ON l.id = i.label_id),
      ins AS (
        INSERT INTO run_evaluations (id, account_id, run_id, output_name, field_path,
-         evaluation_label_id, value, created_by, created_by_evaluator_id, created_at,
-         updated_by, updated_at)
-       SELECT id, $1, run_id, output_name, NULL, label_id, value, $7, $8, $9, NULL, $9
+         evaluation_label_id, value, label_version, created_by, created_by_evaluator_id,
+         created_at, updated_by, updated_at)
+       SELECT id, $1, run_id, output_name, NULL, label_id, value, label_version, $7, $8, $9, NULL, $9
          FROM checked WHERE (SELECT bool_and(fits) FROM checked)
        RETURNING *),
      ch AS (
        INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation,
-         old_value, new_value, changed_by, changed_by_evaluator_id, changed_at)
-       SELECT $1, run_id, id, 'create', NULL, value, $7, $8, $9 FROM ins)
+         old_value, new_value, old_label_version, new_label_version, changed_by,
+         changed_by_evaluator_id, changed_at)
+       SELECT $1, run_id, id, 'create', NULL, value, NULL, label_version, $7, $8, $9 FROM ins)
      SELECT (SELECT count(*) FROM checked WHERE NOT found)::int AS missing,
             (SELECT count(*) FROM checked WHERE found AND NOT fits)::int AS unfit,
             (SELECT coalesce(json_agg(ins ORDER BY checked.n), '[]')
@@ -297,15 +301,18 @@ app.put<{ Params: { run_id: string; evaluation_id: string }; Body: Record<string
         );
         const e = rows[0] as Row | undefined;
         if (!e) throw new HttpError(404, 'evaluation not found');
-        const value = checkValue(
-          await label(c, p.accountId, e.evaluation_label_id as string),
-          body.value,
-        );
-        const old = e.value;
-        Object.assign(e, { value, updated_by: p.sub, updated_at: new Date() });
+        const l = await label(c, p.accountId, e.evaluation_label_id as string);
+        const value = checkValue(l, body.value);
+        const old = { value: e.value, label_version: e.label_version };
+        Object.assign(e, {
+          value,
+          label_version: l.version,
+          updated_by: p.sub,
+          updated_at: new Date(),
+        });
         await c.query(
-          'UPDATE run_evaluations SET value = $1, updated_by = $2, updated_at = $3 WHERE id = $4',
-          [value, e.updated_by, e.updated_at, id],
+          'UPDATE run_evaluations SET value = $1, label_version = $2, updated_by = $3, updated_at = $4 WHERE id = $5',
+          [value, e.label_version, e.updated_by, e.updated_at, id],
         );
         await change(c, p, e, 'update', old);
         return e;

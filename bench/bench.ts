@@ -397,8 +397,8 @@ async function scaleUp(databaseUrl: string, labelId: string): Promise<void> {
     await client.query(`INSERT INTO runs (account_id, id, name, created_at)
       SELECT 'bench', gen_random_uuid(), 'filler ' || n, now() FROM generate_series(1, 1000) n`);
     await client.query(
-      `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)
-       SELECT gen_random_uuid(), 'bench', r.id, $1, (n % 6), 'filler', now() - (n || ' ms')::interval, now()
+      `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at, label_version)
+       SELECT gen_random_uuid(), 'bench', r.id, $1, (n % 6), 'filler', now() - (n || ' ms')::interval, now(), 1
          FROM runs r CROSS JOIN generate_series(1, 1000) n
         WHERE r.account_id = 'bench' AND r.name LIKE 'filler %'`,
       [labelId],

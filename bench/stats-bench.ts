@@ -40,8 +40,8 @@ async function fill(client: pg.Client, labelId: string): Promise<void> {
   await client.query(
     `WITH r AS (SELECT id, (row_number() OVER (ORDER BY id)) - 1 AS k
                   FROM runs WHERE account_id = 'bench' AND name LIKE 'stats %')
-     INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bench', r.id, $1, round((random() * 5)::numeric, 1), 'filler', t.at, t.at
+     INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at, label_version)
+     SELECT gen_random_uuid(), 'bench', r.id, $1, round((random() * 5)::numeric, 1), 'filler', t.at, t.at, 1
        FROM generate_series(0, ${STATS_ROWS - 1}) n
        JOIN r ON r.k = n % 1000
        CROSS JOIN LATERAL (SELECT now() - interval '30 days'

@@ -55,7 +55,18 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
       params: { path: { id: labelId } },
       body: { description: 'How much the answer helps' },
     });
-    expect(patched.data!.description).toBe('How much the answer helps');
+    // PATCH answers the label, or with dry_run=true what the change would do.
+    expect(patched.data).toHaveProperty('description', 'How much the answer helps');
+    const preview = await client.PATCH('/v1/evaluation-label/{id}', {
+      params: { path: { id: labelId }, query: { dry_run: true } },
+      body: { max_value: 4 },
+    });
+    expect(preview.data).toEqual({
+      new_version: false,
+      version: 1,
+      breaking_changes: [],
+      outside: { count: 0, by_reason: {} },
+    });
     expect(
       (await client.GET('/v1/evaluation-label/{id}', { params: { path: { id: labelId } } })).data,
     ).toEqual(patched.data);
@@ -148,6 +159,8 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
     const ofLabel = { params: { path: { id: labelId } } };
     const stats = await client.GET('/v1/evaluation-label/{id}/stats', ofLabel);
     expect(stats.data!.groups[0].n).toBe(2);
+    const versions = await client.GET('/v1/evaluation-label/{id}/versions', ofLabel);
+    expect(versions.data!.map((v) => [v.version, v.evaluation_count])).toEqual([[1, 2]]);
     const compare = await client.GET('/v1/evaluation-label/{id}/compare', ofLabel);
     expect(compare.response.status).toBe(200);
     const summary = await client.GET('/v1/run/{id}/evaluations/summary', {

@@ -165,7 +165,7 @@ describe.each(DATABASES)('evaluations across runs on $name', (db) => {
       return lines;
     }, []);
     expect(header).toBe(
-      'id,account_id,run_id,output_name,field_path,evaluation_label_id,value,created_by,created_by_evaluator_id,created_at,updated_by,updated_at',
+      'id,account_id,run_id,output_name,field_path,evaluation_label_id,value,created_by,created_by_evaluator_id,created_at,updated_by,updated_at,label_version',
     );
     const json = (await list('?workflow=triage')).body;
     expect(first).toBe(
@@ -182,6 +182,7 @@ describe.each(DATABASES)('evaluations across runs on $name', (db) => {
         json[0].created_at,
         '',
         json[0].updated_at,
+        '1',
       ].join(','),
     );
     expect(second.split(',').slice(6, 9)).toEqual(['0', '', evaluator]);

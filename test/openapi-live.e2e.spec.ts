@@ -268,6 +268,41 @@ describe.each(DATABASES)('every operation answers as the served document says ($
     );
   });
 
+  it('label versions: a dry run, a new version, the versions, and statistics by version', async () => {
+    const ofLabel = { template: '/v1/evaluation-label/{id}', params: { id: ids.label } };
+    const preview = await live.send(
+      { method: 'patch', ...ofLabel, query: { dry_run: 'true' }, body: { max_value: 4.5 } },
+      200,
+    );
+    expect(preview.json.new_version).toBe(true);
+    const changed = await live.send({ method: 'patch', ...ofLabel, body: { max_value: 4.5 } }, 200);
+    expect(changed.json.version).toBe(2);
+    const versions = await live.send(
+      { method: 'get', template: `${ofLabel.template}/versions`, params: ofLabel.params },
+      200,
+    );
+    expect((versions.json as unknown as Json[]).map((v) => v.version)).toEqual([1, 2]);
+    const stats = await live.send(
+      {
+        method: 'get',
+        template: `${ofLabel.template}/stats`,
+        params: ofLabel.params,
+        query: { group_by: 'label_version' },
+      },
+      200,
+    );
+    expect(stats.json.groups).toEqual([expect.objectContaining({ key: { label_version: 1 } })]);
+    await live.send(
+      {
+        method: 'get',
+        template: `${ofLabel.template}/stats`,
+        params: ofLabel.params,
+        query: { label_version: '3' },
+      },
+      400,
+    );
+  });
+
   it('events, as a JSON page and as a stream', async () => {
     await live.send(
       { method: 'get', template: '/v1/events', headers: { Accept: 'application/json' } },

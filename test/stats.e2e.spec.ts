@@ -87,8 +87,15 @@ describe.each(DATABASES)('statistics on $name', (db) => {
       expect(group).toMatchObject({ key: {}, bucket: null });
       expectClose(group, REFERENCE.stats[name]);
       // No figure of another value type, and none missing.
-      const expectedKeys = Object.keys(REFERENCE.stats[name] as object).concat('key', 'bucket');
+      const expectedKeys = Object.keys(REFERENCE.stats[name] as object).concat(
+        'key',
+        'bucket',
+        'label_versions',
+        'warnings',
+      );
       expect(Object.keys(group).sort()).toEqual(expectedKeys.sort());
+      // One version of the label's scale, or none without evaluations.
+      expect([group.label_versions, group.warnings]).toEqual([d.values.length ? [1] : [], []]);
     });
   });
 
@@ -150,7 +157,8 @@ describe.each(DATABASES)('statistics on $name', (db) => {
     for (const [run, value, at, by] of rows) {
       await t.dataSource.query(
         `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by,
-           created_by_evaluator_id, created_at, updated_at) VALUES ($1, 'acme', $2, $3, $4, $5, $6, $7, $7)`,
+           created_by_evaluator_id, created_at, updated_at, label_version)
+         VALUES ($1, 'acme', $2, $3, $4, $5, $6, $7, $7, 1)`,
         [randomUUID(), run.id, label.id, value, by ? null : 'alice', by, at],
       );
     }

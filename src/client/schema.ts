@@ -67,7 +67,7 @@ export interface paths {
         head?: never;
         /**
          * Update an evaluation label
-         * @description name and description may always change; value_type, min_value, max_value and categories only while no evaluation uses the label (else 409).
+         * @description name, description and higher_is_better may always change. While evaluations use the label, a compatible change of its scale (a continuous range made wider, a category added at the end of a categorical label) keeps its version; a breaking one (a range made narrower or moved, a category removed, renamed or reordered, a category added to an ordinal scale, another value_type) makes the next version. Stored evaluations are never re-validated or changed. With dry_run=true the answer is a LabelChangePreview and nothing is written.
          */
         patch: operations["EvaluationLabels_update"];
         trace?: never;
@@ -112,6 +112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evaluation-label/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the versions of a label’s scale
+         * @description Oldest first: each version’s definition, who made it and when, and how many current evaluations were checked against it.
+         */
+        get: operations["EvaluationLabels_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evaluation-labels": {
         parameters: {
             query?: never;
@@ -145,7 +165,7 @@ export interface paths {
         };
         /**
          * List evaluations across runs, or export them
-         * @description The account’s evaluations of every run, oldest first, with the filters of a run’s list plus workflow and a half-open [from, to) range on created_at. By default a bare JSON array paged by limit/cursor and a Link header. With `Accept: application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header line, then one row per evaluation) it streams every matching row in one answer, no paging (a cursor still sets where it starts; limit is ignored). Accept is negotiated with its q-values, JSON winning ties; one that allows none of the three is a 406. In CSV, text starting with =, +, -, @, a tab or a carriage return gets a leading '.
+         * @description The account’s evaluations of every run, oldest first, with the filters of a run’s list plus workflow and a half-open [from, to) range on created_at. By default a bare JSON array paged by limit/cursor and a Link header. With `Accept: application/x-ndjson` (one RunEvaluationRecord per line) or `Accept: text/csv` (a header line, then one row per evaluation) it streams every matching row in one answer, no paging (a cursor still sets where it starts; limit is ignored). Accept is negotiated with its q-values, JSON winning ties; one that allows none of the three is a 406. In CSV, text starting with =, +, -, @, a tab or a carriage return gets a leading '.
          */
         get: operations["EvaluationList_list"];
         put?: never;
@@ -623,8 +643,12 @@ export interface components {
             changed_by_evaluator_id: string | null;
             /** Format: uuid */
             evaluation_id: string;
+            /** @description The label version new_value was checked against (an update moves the evaluation to the current version); null for a delete */
+            new_label_version: number | null;
             /** @description null for a delete */
             new_value: number | null;
+            /** @description The label version old_value was checked against; null for a create */
+            old_label_version: number | null;
             /** @description null for a create */
             old_value: number | null;
             /** @enum {string} */
@@ -655,6 +679,25 @@ export interface components {
             updated_at: string | null;
             /** @enum {string} */
             value_type: "binary" | "continuous" | "categorical" | "ordinal";
+            /** @description The version of its scale new evaluations are checked against; a breaking change of value_type, min_value, max_value or categories while evaluations use the label makes the next one */
+            version: number;
+        };
+        /** @description One version of a label’s scale, as its evaluations were checked against it. */
+        EvaluationLabelVersion: {
+            /** @description categorical and ordinal only (ordinal: lowest first); a value is a 0-based index */
+            categories: string[] | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            /** @description Current evaluations (deleted ones excluded) validated against this version */
+            evaluation_count: number;
+            /** @description continuous only */
+            max_value: number | null;
+            /** @description continuous only */
+            min_value: number | null;
+            /** @enum {string} */
+            value_type: "binary" | "continuous" | "categorical" | "ordinal";
+            version: number;
         };
         /** @description An automated evaluator; tokens with its id as evaluator_id may write. */
         Evaluator: {
@@ -700,6 +743,17 @@ export interface components {
              */
             type: string;
         };
+        /** @description What a PATCH with ?dry_run=true would do; nothing is written. */
+        LabelChangePreview: {
+            /** @description Why the change makes a new version; empty when it does not */
+            breaking_changes: string[];
+            /** @description Whether the change makes a new version of the scale */
+            new_version: boolean;
+            /** @description Current evaluations (of any version) the new definition would not allow */
+            outside: components["schemas"]["OutsideDto"];
+            /** @description The label’s version after the change */
+            version: number;
+        };
         /** @description Statistics of one label. */
         LabelStats: {
             /** @description Ordered by key, then bucket. Without group_by and interval: exactly one group, even over no evaluations. */
@@ -715,6 +769,8 @@ export interface components {
                 [key: string]: number | null;
             };
             label: components["schemas"]["EvaluationLabel"];
+            /** @description The label versions of these evaluations, ascending (empty when there are none) */
+            label_versions: number[];
             /** @description continuous */
             max?: number | null;
             /** @description continuous */
@@ -739,6 +795,20 @@ export interface components {
             };
             /** @description continuous: sample standard deviation (n − 1) */
             stddev?: number | null;
+            /** @description mixed_label_versions: these evaluations were checked against different versions of the label’s scale, so one figure mixes scales; filter or group by label_version */
+            warnings: "mixed_label_versions"[];
+        };
+        OutsideDto: {
+            /**
+             * @description Counts by reason: not_0_or_1, below_min_value, above_max_value, not_a_category_index
+             * @example {
+             *       "above_max_value": 12
+             *     }
+             */
+            by_reason: {
+                [key: string]: number;
+            };
+            count: number;
         };
         /** @description A recorded run of an AI workflow. */
         Run: {
@@ -815,6 +885,52 @@ export interface components {
             /** @description The evaluation value */
             value: number;
         };
+        RunEvaluationRecord: {
+            /** @description ID of the account that owns this evaluation */
+            account_id: string;
+            /**
+             * Format: date-time
+             * @description When the evaluation was created
+             */
+            created_at: string;
+            /** @description ID of the user who created the evaluation */
+            created_by?: string | null;
+            /**
+             * Format: uuid
+             * @description ID of the evaluator that created this evaluation
+             */
+            created_by_evaluator_id?: string | null;
+            /**
+             * Format: uuid
+             * @description ID of the evaluation label used
+             */
+            evaluation_label_id: string;
+            /** @description JSON path to the specific field being evaluated */
+            field_path?: string | null;
+            /**
+             * Format: uuid
+             * @description Unique identifier for the run evaluation
+             */
+            id: string;
+            /** @description The version of the label’s scale the value was checked against */
+            label_version: number;
+            /** @description Name of the output being evaluated */
+            output_name?: string | null;
+            /**
+             * Format: uuid
+             * @description ID of the run being evaluated
+             */
+            run_id: string;
+            /**
+             * Format: date-time
+             * @description When the evaluation was last updated
+             */
+            updated_at?: string;
+            /** @description ID of the user who last updated the evaluation */
+            updated_by?: string | null;
+            /** @description The evaluation value */
+            value: number;
+        };
         /** @description Per label, the evaluations of one run. */
         RunEvaluationsSummary: {
             /** @description Every label the run has evaluations of, oldest label first */
@@ -830,6 +946,8 @@ export interface components {
             counts?: {
                 [key: string]: number | null;
             };
+            /** @description The label versions of these evaluations, ascending (empty when there are none) */
+            label_versions: number[];
             /** @description continuous */
             max?: number | null;
             /** @description continuous */
@@ -854,6 +972,8 @@ export interface components {
             };
             /** @description continuous: sample standard deviation (n − 1) */
             stddev?: number | null;
+            /** @description mixed_label_versions: these evaluations were checked against different versions of the label’s scale, so one figure mixes scales; filter or group by label_version */
+            warnings: "mixed_label_versions"[];
         };
         /** @description The figures of one group and time bucket. */
         StatsGroup: {
@@ -869,14 +989,17 @@ export interface components {
                 [key: string]: number | null;
             };
             /**
-             * @description The group_by keys and their values ({} without group_by)
+             * @description The group_by keys and their values ({} without group_by): label_version a number, the others text or null
              * @example {
+             *       "label_version": 2,
              *       "workflow": "support-triage"
              *     }
              */
             key: {
-                [key: string]: string | null;
+                [key: string]: string | number | null;
             };
+            /** @description The label versions of these evaluations, ascending (empty when there are none) */
+            label_versions: number[];
             /** @description continuous */
             max?: number | null;
             /** @description continuous */
@@ -901,6 +1024,8 @@ export interface components {
             };
             /** @description continuous: sample standard deviation (n − 1) */
             stddev?: number | null;
+            /** @description mixed_label_versions: these evaluations were checked against different versions of the label’s scale, so one figure mixes scales; filter or group by label_version */
+            warnings: "mixed_label_versions"[];
         };
         UpdateEvaluationLabelDto: {
             /** @example null */
@@ -1486,7 +1611,10 @@ export interface operations {
     };
     EvaluationLabels_update: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only say what the change would do (a new version or not, and how many current evaluations the new definition would not allow); write nothing */
+                dry_run?: boolean;
+            };
             header?: {
                 /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
                 "Idempotency-Key"?: string;
@@ -1505,13 +1633,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Label updated */
+            /** @description Label updated; with dry_run=true, what the change would do */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvaluationLabel"];
+                    "application/json": components["schemas"]["EvaluationLabel"] | components["schemas"]["LabelChangePreview"];
                 };
             };
             /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
@@ -1729,6 +1857,8 @@ export interface operations {
                 "baseline.created_by_evaluator_id"?: string;
                 /** @description baseline: human: created with a user token; evaluator: with an evaluator token */
                 "baseline.source"?: "human" | "evaluator";
+                /** @description baseline: Only evaluations checked against this version of the label */
+                "baseline.label_version"?: number;
                 /** @description candidate: Only evaluations created at or after this instant (inclusive) */
                 "candidate.from"?: string;
                 /** @description candidate: Only evaluations created before this instant (exclusive); later than from */
@@ -1745,6 +1875,8 @@ export interface operations {
                 "candidate.created_by_evaluator_id"?: string;
                 /** @description candidate: human: created with a user token; evaluator: with an evaluator token */
                 "candidate.source"?: "human" | "evaluator";
+                /** @description candidate: Only evaluations checked against this version of the label */
+                "candidate.label_version"?: number;
             };
             header?: never;
             path: {
@@ -1893,7 +2025,9 @@ export interface operations {
                 created_by_evaluator_id?: string;
                 /** @description human: created with a user token; evaluator: with an evaluator token */
                 source?: "human" | "evaluator";
-                /** @description Comma list of keys to group by: workflow, output_name, evaluator, created_by, source */
+                /** @description Only evaluations checked against this version of the label */
+                label_version?: number;
+                /** @description Comma list of keys to group by: workflow, output_name, evaluator, created_by, source, label_version */
                 group_by?: string;
                 /** @description Also group by time buckets (UTC) */
                 interval?: "hour" | "day" | "week" | "month";
@@ -2018,6 +2152,137 @@ export interface operations {
                      * @example {
                      *       "code": "statistics_timeout",
                      *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EvaluationLabels_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the label */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationLabelVersion"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */
@@ -2366,7 +2631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunEvaluation"][];
+                    "application/json": components["schemas"]["RunEvaluationRecord"][];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
 import type { Settings } from '../config/settings.js';
+import { EvaluationLabelVersionEntity } from '../evaluation-labels/evaluation-label-version.entity.js';
 import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationChangeEntity } from '../evaluations/evaluation-change.entity.js';
 import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
@@ -15,6 +16,7 @@ import { pgliteDriver } from './pglite-driver.js';
 export const ENTITIES = [
   RunEntity,
   EvaluationLabelEntity,
+  EvaluationLabelVersionEntity,
   EvaluationEntity,
   EvaluationChangeEntity,
   EvaluatorEntity,

@@ -1,18 +1,31 @@
 import { Body, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags, IntersectionType } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+  IntersectionType,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
+import { Answer } from '../writes/answer.js';
 import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
 import { ApiController } from '../common/api-controller.js';
 import {
   CreateEvaluationLabelDto,
   ListEvaluationLabelsQueryDto,
   UpdateEvaluationLabelDto,
+  UpdateEvaluationLabelQueryDto,
 } from './dto/create-evaluation-label.dto.js';
+import {
+  LabelChangePreviewDto,
+  LabelVersionDto,
+  toLabelVersionDto,
+} from './dto/label-version.dto.js';
 import { EvaluationLabelDto, toEvaluationLabelDto } from './dto/evaluation-label.dto.js';
 import { EvaluationLabelsService } from './evaluation-labels.service.js';
 
@@ -71,19 +84,66 @@ export class EvaluationLabelsController {
   @Patch('evaluation-label/:id')
   @ETagged()
   @ApiWrite({ ifMatch: true })
+  @ApiExtraModels(LabelChangePreviewDto)
   @ApiOperation({
     summary: 'Update an evaluation label',
     description:
-      'name and description may always change; value_type, min_value, max_value and ' +
-      'categories only while no evaluation uses the label (else 409).',
+      'name, description and higher_is_better may always change. While evaluations use the ' +
+      'label, a compatible change of its scale (a continuous range made wider, a category ' +
+      'added at the end of a categorical label) keeps its version; a breaking one (a range ' +
+      'made narrower or moved, a category removed, renamed or reordered, a category added to ' +
+      'an ordinal scale, another value_type) makes the next version. Stored evaluations are ' +
+      'never re-validated or changed. With dry_run=true the answer is a LabelChangePreview ' +
+      'and nothing is written.',
   })
-  @ApiErrors({ status: 200, type: EvaluationLabelDto, description: 'Label updated' }, 400, 404)
+  @ApiErrors(
+    {
+      status: 200,
+      description: 'Label updated; with dry_run=true, what the change would do',
+      content: {
+        'application/json': {
+          schema: {
+            oneOf: [
+              { $ref: getSchemaPath(EvaluationLabelDto) },
+              { $ref: getSchemaPath(LabelChangePreviewDto) },
+            ],
+          },
+        },
+      },
+    },
+    400,
+    404,
+  )
   async update(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('id', 'label') id: string,
+    @Query() query: UpdateEvaluationLabelQueryDto,
     @Body() dto: UpdateEvaluationLabelDto,
-  ): Promise<EvaluationLabelDto> {
+  ): Promise<EvaluationLabelDto | Answer> {
+    if (query.dry_run) {
+      // Not the label: answered without the label's ETag.
+      return new Answer(200, await this.labels.preview(principal, id, dto), false);
+    }
     return toEvaluationLabelDto(await this.labels.update(principal, id, dto));
+  }
+
+  @Get('evaluation-label/:id/versions')
+  @ApiOperation({
+    summary: 'List the versions of a label’s scale',
+    description:
+      'Oldest first: each version’s definition, who made it and when, and how many current ' +
+      'evaluations were checked against it.',
+  })
+  @ApiErrors(
+    { status: 200, type: [LabelVersionDto], description: 'The versions, oldest first' },
+    400,
+    404,
+  )
+  async versions(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', 'label') id: string,
+  ): Promise<LabelVersionDto[]> {
+    return (await this.labels.versions(principal, id)).map(toLabelVersionDto);
   }
 
   @Delete('evaluation-label/:id')

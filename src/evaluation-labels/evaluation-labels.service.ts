@@ -16,7 +16,14 @@ import type {
 } from './dto/create-evaluation-label.dto.js';
 import { toEvaluationLabelDto } from './dto/evaluation-label.dto.js';
 import { EvaluationLabelEntity, type ValueType } from './evaluation-label.entity.js';
-import { definitionProblems, type LabelDefinition } from './label-rules.js';
+import { EvaluationLabelVersionEntity } from './evaluation-label-version.entity.js';
+import {
+  breakingChanges,
+  definitionProblems,
+  type LabelDefinition,
+  type Scale,
+  sameScale,
+} from './label-rules.js';
 
 const notFound = (id: string) => ApiError.notFound('Evaluation label', id);
 
@@ -53,11 +60,47 @@ function higherIsBetter(
   return requested === undefined ? (current ?? true) : (requested ?? true);
 }
 
-const sameDefinition = (a: LabelDefinition, b: LabelDefinition) =>
-  a.valueType === b.valueType &&
-  a.minValue === b.minValue &&
-  a.maxValue === b.maxValue &&
-  JSON.stringify(a.categories) === JSON.stringify(b.categories);
+/** What a PATCH would do to a label's scale, without doing it (`?dry_run=true`). */
+export interface VersionPreview {
+  new_version: boolean;
+  version: number;
+  breaking_changes: string[];
+  outside: { count: number; by_reason: Record<string, number> };
+}
+
+/** The label a PATCH asks for, and whether it makes a new version of its scale. */
+interface Planned {
+  next: LabelDefinition;
+  higherIsBetter: boolean | null;
+  breaking: string[];
+  newVersion: boolean;
+}
+
+/**
+ * Why a stored value falls outside a scale, as SQL over `value`, or NULL when it fits. The
+ * scale's numbers are parameters added with `add`.
+ */
+function outsideReasonSql(scale: Scale, add: (v: unknown) => string): string {
+  switch (scale.valueType) {
+    case 'binary':
+      return `CASE WHEN value NOT IN (0, 1) THEN 'not_0_or_1' END`;
+    case 'continuous':
+      return `CASE WHEN value < ${add(scale.minValue)}::float8 THEN 'below_min_value'
+                   WHEN value > ${add(scale.maxValue)}::float8 THEN 'above_max_value' END`;
+    case 'categorical':
+    case 'ordinal':
+      return `CASE WHEN value <> trunc(value) OR value < 0
+                     OR value >= ${add(scale.categories?.length ?? 0)}::int
+                   THEN 'not_a_category_index' END`;
+  }
+}
+
+const scaleOf = ({ valueType, minValue, maxValue, categories }: Scale): Scale => ({
+  valueType,
+  minValue,
+  maxValue,
+  categories,
+});
 
 /** Runs a write, turning a clash with a live label's name into a 409. */
 const uniqueName = <T>(name: string, write: () => Promise<T>) =>
@@ -69,12 +112,14 @@ const uniqueName = <T>(name: string, write: () => Promise<T>) =>
 @Injectable()
 export class EvaluationLabelsService {
   private readonly columns: string;
+  private readonly versionColumns: string;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly writes: WritePipeline,
   ) {
     this.columns = selectColumns(db, EvaluationLabelEntity);
+    this.versionColumns = selectColumns(db, EvaluationLabelVersionEntity, 'v');
   }
 
   create(principal: Principal, dto: CreateEvaluationLabelDto): Promise<EvaluationLabelEntity> {
@@ -89,6 +134,7 @@ export class EvaluationLabelsService {
       maxValue: dto.max_value ?? null,
       categories: dto.categories ?? null,
       higherIsBetter: higherIsBetter(dto.value_type, dto.higher_is_better, null),
+      version: 1,
       archivedAt: null,
       createdBy: principal.sub,
       createdAt: now,
@@ -97,6 +143,7 @@ export class EvaluationLabelsService {
     checkDefinition(label);
     return this.writes.run(principal, async (w) => {
       await uniqueName(label.name, () => w.tx.getRepository(EvaluationLabelEntity).insert(label));
+      await w.tx.insert(EvaluationLabelVersionEntity, this.versionOf(label, label, principal, now));
       w.emit('label.created', toEvaluationLabelDto(label));
       return label;
     });
@@ -129,6 +176,101 @@ export class EvaluationLabelsService {
     id: string,
     dto: UpdateEvaluationLabelDto,
   ): Promise<EvaluationLabelEntity> {
+    return this.writes.run(principal, async (w) => {
+      const label = await this.lock(w.tx, principal, id);
+      w.precondition(toEvaluationLabelDto(label));
+      const { next, higherIsBetter, newVersion } = await this.plan(w.tx, principal, label, dto);
+      const now = new Date();
+      if (newVersion) {
+        label.version += 1;
+        await w.tx.insert(
+          EvaluationLabelVersionEntity,
+          this.versionOf(label, next, principal, now),
+        );
+      } else if (!sameScale(label, next)) {
+        await w.tx.update(
+          EvaluationLabelVersionEntity,
+          { accountId: principal.accountId, labelId: id, version: label.version },
+          scaleOf(next),
+        );
+      }
+      Object.assign(label, next, {
+        higherIsBetter,
+        description: dto.description !== undefined ? dto.description : label.description,
+        updatedAt: now,
+      });
+      await uniqueName(label.name, () => w.tx.save(label));
+      w.emit('label.updated', toEvaluationLabelDto(label));
+      return label;
+    });
+  }
+
+  /**
+   * What a PATCH would do to the label's scale, and how many current evaluations the new
+   * definition would not allow, by reason; writes nothing. It reads in the write pipeline
+   * like the PATCH itself, so that If-Match is honoured the same way.
+   */
+  preview(
+    principal: Principal,
+    id: string,
+    dto: UpdateEvaluationLabelDto,
+  ): Promise<VersionPreview> {
+    return this.writes.run(principal, async (w) => {
+      const label = await this.lock(w.tx, principal, id, 'FOR SHARE');
+      w.precondition(toEvaluationLabelDto(label));
+      const { next, breaking, newVersion } = await this.plan(w.tx, principal, label, dto);
+      const params: unknown[] = [principal.accountId, id];
+      const reason = outsideReasonSql(next, (v) => `$${params.push(v)}`);
+      const rows = await w.tx.query<{ reason: string; n: number }[]>(
+        `SELECT reason, count(*)::int AS n
+           FROM (SELECT ${reason} AS reason FROM run_evaluations
+                  WHERE account_id = $1 AND evaluation_label_id = $2) AS o
+          WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason`,
+        params,
+      );
+      return {
+        new_version: newVersion,
+        version: label.version + (newVersion ? 1 : 0),
+        breaking_changes: newVersion ? breaking : [],
+        outside: {
+          count: rows.reduce((sum, r) => sum + r.n, 0),
+          by_reason: Object.fromEntries(rows.map((r) => [r.reason, r.n])),
+        },
+      };
+    });
+  }
+
+  /** Every version of a label's scale, oldest first, with how many evaluations carry it. */
+  async versions(
+    principal: Principal,
+    id: string,
+  ): Promise<(EvaluationLabelVersionEntity & { evaluationCount: number })[]> {
+    await this.get(principal, id);
+    const rows = await this.db.query<
+      (EvaluationLabelVersionEntity & { evaluationCount: number })[]
+    >(
+      `SELECT ${this.versionColumns},
+              (SELECT count(*)::int FROM run_evaluations e
+                WHERE e.account_id = v.account_id AND e.evaluation_label_id = v.label_id
+                  AND e.label_version = v.version) AS "evaluationCount"
+         FROM evaluation_label_versions v
+        WHERE v.account_id = $1 AND v.label_id = $2 ORDER BY v.version`,
+      [principal.accountId, id],
+    );
+    return rows;
+  }
+
+  /**
+   * The label a PATCH asks for. While evaluations use the label, a breaking change of its
+   * scale (§14) makes a new version and a compatible one widens the current version; an
+   * unused label's only version simply changes.
+   */
+  private async plan(
+    tx: EntityManager,
+    principal: Principal,
+    label: EvaluationLabelEntity,
+    dto: UpdateEvaluationLabelDto,
+  ): Promise<Planned> {
     for (const field of ['name', 'value_type'] as const) {
       if (dto[field] === null) {
         throw new ApiError(
@@ -138,32 +280,33 @@ export class EvaluationLabelsService {
         );
       }
     }
-    return this.writes.run(principal, async (w) => {
-      const label = await this.lock(w.tx, principal, id);
-      w.precondition(toEvaluationLabelDto(label));
-      const next: LabelDefinition = {
-        name: dto.name ?? label.name,
-        valueType: dto.value_type ?? label.valueType,
-        minValue: dto.min_value !== undefined ? dto.min_value : label.minValue,
-        maxValue: dto.max_value !== undefined ? dto.max_value : label.maxValue,
-        categories: dto.categories !== undefined ? dto.categories : label.categories,
-      };
-      if (!sameDefinition(label, next) && (await this.inUse(w.tx, principal, id))) {
-        throw new ApiError(
-          'label_in_use',
-          `Label "${label.name}" is used by evaluations, so its value_type, min_value, max_value ` +
-            'and categories can no longer change; create a new label instead.',
-        );
-      }
-      checkDefinition(next);
-      Object.assign(label, next, {
-        higherIsBetter: higherIsBetter(next.valueType, dto.higher_is_better, label.higherIsBetter),
-        description: dto.description !== undefined ? dto.description : label.description,
-        updatedAt: new Date(),
-      });
-      await uniqueName(label.name, () => w.tx.save(label));
-      w.emit('label.updated', toEvaluationLabelDto(label));
-      return label;
+    const next: LabelDefinition = {
+      name: dto.name ?? label.name,
+      valueType: dto.value_type ?? label.valueType,
+      minValue: dto.min_value !== undefined ? dto.min_value : label.minValue,
+      maxValue: dto.max_value !== undefined ? dto.max_value : label.maxValue,
+      categories: dto.categories !== undefined ? dto.categories : label.categories,
+    };
+    checkDefinition(next);
+    const higher = higherIsBetter(next.valueType, dto.higher_is_better, label.higherIsBetter);
+    const breaking = breakingChanges(label, next);
+    const newVersion = breaking.length > 0 && (await this.inUse(tx, principal, label.id));
+    return { next, higherIsBetter: higher, breaking, newVersion };
+  }
+
+  private versionOf(
+    label: EvaluationLabelEntity,
+    scale: Scale,
+    principal: Principal,
+    at: Date,
+  ): EvaluationLabelVersionEntity {
+    return Object.assign(new EvaluationLabelVersionEntity(), {
+      accountId: label.accountId,
+      labelId: label.id,
+      version: label.version,
+      ...scaleOf(scale),
+      createdBy: principal.sub,
+      createdAt: at,
     });
   }
 
@@ -184,15 +327,18 @@ export class EvaluationLabelsService {
     });
   }
 
-  /** Reads a label to change it, locked FOR UPDATE: writers of new evaluations wait for it. */
+  /**
+   * Reads a label to change it, locked FOR UPDATE: writers of new evaluations wait for it
+   * (FOR SHARE to read it while nobody changes it).
+   */
   private async lock(
     tx: EntityManager,
     principal: Principal,
     id: string,
+    mode: 'FOR UPDATE' | 'FOR SHARE' = 'FOR UPDATE',
   ): Promise<EvaluationLabelEntity> {
     const [row] = await tx.query<EvaluationLabelEntity[] | []>(
-      `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = $2
-         FOR UPDATE`,
+      `SELECT ${this.columns} FROM evaluation_labels WHERE account_id = $1 AND id = $2 ${mode}`,
       [principal.accountId, id],
     );
     if (!row) throw notFound(id);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { definitionProblems, type LabelDefinition, valueProblem } from './label-rules.js';
+import {
+  breakingChanges,
+  definitionProblems,
+  type LabelDefinition,
+  type Scale,
+  valueProblem,
+} from './label-rules.js';
 
 const label = (def: Partial<LabelDefinition>): LabelDefinition => ({
   name: 'quality',
@@ -61,5 +67,58 @@ describe('definitionProblems', () => {
     expect(definitionProblems(label({ valueType: 'ordinal' }))).toEqual([
       'an ordinal label needs categories',
     ]);
+  });
+});
+
+describe('breakingChanges', () => {
+  const scale = (def: Partial<LabelDefinition>): Scale => {
+    const { valueType, minValue, maxValue, categories } = label(def);
+    return { valueType, minValue, maxValue, categories };
+  };
+  const range = (min: number, max: number) =>
+    scale({ valueType: 'continuous', minValue: min, maxValue: max });
+  const cats = (valueType: 'categorical' | 'ordinal', categories: string[]) =>
+    scale({ valueType, categories });
+
+  it('keeps the version for a wider range and for categories added to a categorical label', () => {
+    expect(breakingChanges(range(1, 5), range(1, 5))).toEqual([]);
+    expect(breakingChanges(range(1, 5), range(0, 10))).toEqual([]);
+    expect(breakingChanges(range(1, 5), range(1, 7))).toEqual([]);
+    expect(
+      breakingChanges(cats('categorical', ['a', 'b']), cats('categorical', ['a', 'b', 'c'])),
+    ).toEqual([]);
+    expect(breakingChanges(scale({}), scale({}))).toEqual([]);
+  });
+
+  it('makes a new version for a range made narrower or moved', () => {
+    expect(breakingChanges(range(1, 10), range(1, 5))).toEqual(['max_value falls to 5']);
+    expect(breakingChanges(range(1, 10), range(2, 11))).toEqual(['min_value rises to 2']);
+    expect(breakingChanges(range(1, 10), range(2, 9))).toHaveLength(2);
+  });
+
+  it('makes a new version for categories removed, renamed, reordered, or added to an ordinal scale', () => {
+    const ab = ['a', 'b', 'c'];
+    for (const valueType of ['categorical', 'ordinal'] as const) {
+      expect(breakingChanges(cats(valueType, ab), cats(valueType, ['a', 'b']))).toHaveLength(1);
+      expect(breakingChanges(cats(valueType, ab), cats(valueType, ['a', 'B', 'c']))).toHaveLength(
+        1,
+      );
+      expect(breakingChanges(cats(valueType, ab), cats(valueType, ['b', 'a', 'c']))).toHaveLength(
+        1,
+      );
+      expect(
+        breakingChanges(cats(valueType, ab), cats(valueType, ['x', 'a', 'b', 'c'])),
+      ).toHaveLength(1);
+    }
+    expect(breakingChanges(cats('ordinal', ab), cats('ordinal', [...ab, 'd']))).toEqual([
+      'categories are added to an ordinal scale',
+    ]);
+  });
+
+  it('makes a new version for another value_type', () => {
+    expect(breakingChanges(cats('categorical', ['a', 'b']), cats('ordinal', ['a', 'b']))).toEqual([
+      'value_type changes from categorical to ordinal',
+    ]);
+    expect(breakingChanges(scale({}), range(0, 1))).toHaveLength(1);
   });
 });

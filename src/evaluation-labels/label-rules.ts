@@ -78,3 +78,44 @@ export function valueProblem(def: LabelDefinition, value: number): string | null
     }
   }
 }
+
+/** The part of a definition that is a scale: what its versions record. */
+export type Scale = Omit<LabelDefinition, 'name'>;
+
+export const sameScale = (a: Scale, b: Scale) =>
+  a.valueType === b.valueType &&
+  a.minValue === b.minValue &&
+  a.maxValue === b.maxValue &&
+  JSON.stringify(a.categories) === JSON.stringify(b.categories);
+
+/**
+ * Why moving from scale `from` to `to` would change what stored numbers mean (§14's breaking
+ * changes); empty when every value `from` allowed keeps its meaning under `to`: the same
+ * scale, a continuous range made wider, categories added at the end of a categorical label.
+ */
+export function breakingChanges(from: Scale, to: Scale): string[] {
+  if (from.valueType !== to.valueType) {
+    return [`value_type changes from ${from.valueType} to ${to.valueType}`];
+  }
+  switch (to.valueType) {
+    case 'binary':
+      return [];
+    case 'continuous': {
+      const reasons: string[] = [];
+      if (to.minValue! > from.minValue!) reasons.push(`min_value rises to ${to.minValue}`);
+      if (to.maxValue! < from.maxValue!) reasons.push(`max_value falls to ${to.maxValue}`);
+      return reasons;
+    }
+    case 'categorical':
+    case 'ordinal': {
+      const before = from.categories ?? [];
+      const after = to.categories ?? [];
+      const kept = before.every((c, i) => after[i] === c);
+      if (!kept) return ['categories are removed, renamed or reordered'];
+      if (after.length > before.length && to.valueType === 'ordinal') {
+        return ['categories are added to an ordinal scale'];
+      }
+      return [];
+    }
+  }
+}

@@ -36,6 +36,14 @@ export class EvaluationChangeEntity {
   @Column({ name: 'new_value', type: 'double precision', nullable: true })
   newValue!: number | null;
 
+  /** The label version of old_value: null for a create. */
+  @Column({ name: 'old_label_version', type: 'int', nullable: true })
+  oldLabelVersion!: number | null;
+
+  /** The label version of new_value: null for a delete. */
+  @Column({ name: 'new_label_version', type: 'int', nullable: true })
+  newLabelVersion!: number | null;
+
   @Column({ name: 'changed_by', type: 'text', nullable: true })
   changedBy!: string | null;
 

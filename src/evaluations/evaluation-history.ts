@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { selectColumns } from '../database/columns.js';
 import type { Statement } from '../writes/statement.js';
 import type { WriteScope } from '../writes/write-scope.js';
-import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
+import { toRunEvaluationRecordDto } from './dto/run-evaluation.dto.js';
 import type { ChangeOperation } from './evaluation-change.entity.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 
@@ -14,14 +14,17 @@ export function actor(principal: Principal) {
   };
 }
 
+/** A value with the label version it was checked against. */
+type Versioned = Pick<EvaluationEntity, 'value' | 'labelVersion'>;
+
 /** Adds to a write's statement the step that appends one change record to the history. */
 export function changeRecorded(
   s: Statement,
   principal: Principal,
   evaluation: EvaluationEntity,
   operation: ChangeOperation,
-  oldValue: number | null,
-  newValue: number | null,
+  old: Versioned | null,
+  next: Versioned | null,
 ): Statement {
   const { changedBy, changedByEvaluatorId } = actor(principal);
   const values = [
@@ -29,8 +32,10 @@ export function changeRecorded(
     evaluation.runId,
     evaluation.id,
     operation,
-    oldValue,
-    newValue,
+    old?.value ?? null,
+    next?.value ?? null,
+    old?.labelVersion ?? null,
+    next?.labelVersion ?? null,
     changedBy,
     changedByEvaluatorId,
     new Date(),
@@ -38,7 +43,8 @@ export function changeRecorded(
   return s.step(
     'change',
     `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
-       new_value, changed_by, changed_by_evaluator_id, changed_at)
+       new_value, old_label_version, new_label_version, changed_by, changed_by_evaluator_id,
+       changed_at)
      VALUES (${values.map((v) => s.param(v)).join(', ')})`,
   );
 }
@@ -54,11 +60,12 @@ export async function deleteRunEvaluations(w: WriteScope, runId: string): Promis
        SELECT * FROM run_evaluations WHERE account_id = $1 AND run_id = $2 ORDER BY created_at, id),
      changes AS (
        INSERT INTO evaluation_changes
-         (account_id, run_id, evaluation_id, operation, old_value, new_value,
-          changed_by, changed_by_evaluator_id, changed_at)
-       SELECT account_id, run_id, id, 'delete', value, NULL, $3, $4, $5 FROM doomed)
+         (account_id, run_id, evaluation_id, operation, old_value, new_value, old_label_version,
+          new_label_version, changed_by, changed_by_evaluator_id, changed_at)
+       SELECT account_id, run_id, id, 'delete', value, NULL, label_version, NULL, $3, $4, $5
+         FROM doomed)
      SELECT ${selectColumns(w.tx.connection, EvaluationEntity)} FROM doomed ORDER BY created_at, id`,
     [w.principal.accountId, runId, changedBy, changedByEvaluatorId, new Date()],
   );
-  for (const e of deleted) w.emit('evaluation.deleted', toRunEvaluationDto(e));
+  for (const e of deleted) w.emit('evaluation.deleted', toRunEvaluationRecordDto(e));
 }

@@ -37,6 +37,10 @@ export class EvaluationEntity {
   @Column({ type: 'double precision' })
   value!: number;
 
+  /** The version of the label's scale the value was validated against. */
+  @Column({ name: 'label_version', type: 'int' })
+  labelVersion!: number;
+
   @Column({ name: 'created_by', type: 'text', nullable: true })
   createdBy!: string | null;
 

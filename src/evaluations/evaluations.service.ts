@@ -15,7 +15,7 @@ import { Statement } from '../writes/statement.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
 import type { WriteScope } from '../writes/write-scope.js';
 import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto.js';
-import { toRunEvaluationDto } from './dto/run-evaluation.dto.js';
+import { toRunEvaluationDto, toRunEvaluationRecordDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
 import { addListFilters } from './evaluation-filters.js';
 import { actor, changeRecorded } from './evaluation-history.js';
@@ -38,7 +38,7 @@ export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
 type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
-type TargetLabel = LabelDefinition & { id: string; archivedAt: string | null };
+type TargetLabel = LabelDefinition & { id: string; version: number; archivedAt: string | null };
 
 function checkValue(label: LabelDefinition, value: number): void {
   const problem = valueProblem(label, value);
@@ -152,7 +152,8 @@ export class EvaluationsService {
           if (err instanceof ApiError) return { error: err };
           throw err;
         }
-        return { evaluation: this.newEvaluation(principal, item, ids[i], now) };
+        const { version } = labels.get(item.evaluation_label_id)!;
+        return { evaluation: this.newEvaluation(principal, item, version, ids[i], now) };
       });
       const refused = outcomes.some((o) => 'error' in o);
       const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
@@ -198,17 +199,28 @@ export class EvaluationsService {
       const { label, ...evaluation } = await this.lockWithLabel(w.tx, principal, runId, id);
       w.precondition(toRunEvaluationDto(evaluation));
       checkValue(label, value);
-      const oldValue = evaluation.value;
-      Object.assign(evaluation, { value, updatedBy: principal.sub, updatedAt: new Date() });
+      const old = { value: evaluation.value, labelVersion: evaluation.labelVersion };
+      Object.assign(evaluation, {
+        value,
+        labelVersion: label.version,
+        updatedBy: principal.sub,
+        updatedAt: new Date(),
+      });
       const s = new Statement();
       s.step(
         'updated',
-        `UPDATE run_evaluations SET value = ${s.param(value)}, updated_by = ${s.param(
-          evaluation.updatedBy,
-        )}, updated_at = ${s.param(evaluation.updatedAt)} WHERE id = ${s.param(id)}`,
+        `UPDATE run_evaluations SET value = ${s.param(value)}, label_version = ${s.param(
+          label.version,
+        )}, updated_by = ${s.param(evaluation.updatedBy)}, updated_at = ${s.param(
+          evaluation.updatedAt,
+        )} WHERE id = ${s.param(id)}`,
       );
-      await w.lastly(changeRecorded(s, principal, evaluation, 'update', oldValue, value));
-      w.emit('evaluation.updated', { ...toRunEvaluationDto(evaluation), old_value: oldValue });
+      await w.lastly(changeRecorded(s, principal, evaluation, 'update', old, evaluation));
+      w.emit('evaluation.updated', {
+        ...toRunEvaluationRecordDto(evaluation),
+        old_value: old.value,
+        old_label_version: old.labelVersion,
+      });
       this.counted(w, 'updated');
       return evaluation;
     });
@@ -221,8 +233,8 @@ export class EvaluationsService {
       w.precondition(toRunEvaluationDto(evaluation));
       const s = new Statement();
       s.step('deleted', `DELETE FROM run_evaluations WHERE id = ${s.param(id)}`);
-      await w.lastly(changeRecorded(s, principal, evaluation, 'delete', evaluation.value, null));
-      w.emit('evaluation.deleted', toRunEvaluationDto(evaluation));
+      await w.lastly(changeRecorded(s, principal, evaluation, 'delete', evaluation, null));
+      w.emit('evaluation.deleted', toRunEvaluationRecordDto(evaluation));
       this.counted(w, 'deleted');
     });
     await (this.metrics ? this.metrics.refusalsOf(work) : work);
@@ -254,6 +266,7 @@ export class EvaluationsService {
   private newEvaluation(
     principal: Principal,
     item: NewEvaluation,
+    labelVersion: number,
     id: string,
     now: Date,
   ): EvaluationEntity {
@@ -265,6 +278,7 @@ export class EvaluationsService {
       outputName: item.output_name ?? null,
       fieldPath: item.field_path ?? null,
       value: item.value,
+      labelVersion,
       createdBy: principal.evaluatorId ? null : principal.sub,
       createdByEvaluatorId: principal.evaluatorId,
       createdAt: now,
@@ -289,6 +303,7 @@ export class EvaluationsService {
       output_name: e.outputName,
       field_path: e.fieldPath,
       value: e.value,
+      label_version: e.labelVersion,
     }));
     const s = new Statement();
     const [account, at] = [s.param(first.accountId), s.param(first.createdAt)];
@@ -296,26 +311,29 @@ export class EvaluationsService {
     s.step(
       'created',
       `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, output_name,
-         field_path, value, created_by, created_by_evaluator_id, created_at, updated_by, updated_at)
-       SELECT id, ${account}, run_id, label_id, output_name, field_path, value,
+         field_path, value, label_version, created_by, created_by_evaluator_id, created_at,
+         updated_by, updated_at)
+       SELECT id, ${account}, run_id, label_id, output_name, field_path, value, label_version,
               ${createdBy}, ${evaluator}, ${at}, NULL, ${at}
          FROM json_to_recordset(${s.param(JSON.stringify(rows))}::json)
-           AS t(id uuid, run_id uuid, label_id uuid, output_name text, field_path text, value float8)
-       RETURNING id, run_id, evaluation_label_id, output_name, field_path, value`,
+           AS t(id uuid, run_id uuid, label_id uuid, output_name text, field_path text,
+                value float8, label_version int)
+       RETURNING id, run_id, evaluation_label_id, output_name, field_path, value, label_version`,
     );
     s.step(
       'changes',
       `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
-         new_value, changed_by, changed_by_evaluator_id, changed_at)
-       SELECT ${account}, run_id, id, 'create', NULL, value, ${s.param(changedBy)},
-              ${s.param(changedByEvaluatorId)}, ${at}
+         new_value, old_label_version, new_label_version, changed_by, changed_by_evaluator_id,
+         changed_at)
+       SELECT ${account}, run_id, id, 'create', NULL, value, NULL, label_version,
+              ${s.param(changedBy)}, ${s.param(changedByEvaluatorId)}, ${at}
          FROM created`,
     );
     await w.lastly(s);
     // Each event is the evaluation as the API shows it. One is made here: the statement
     // that makes events from rows costs the database more than the row it makes.
     if (created.length === 1) {
-      w.emit('evaluation.created', toRunEvaluationDto(first));
+      w.emit('evaluation.created', toRunEvaluationRecordDto(first));
       return;
     }
     // Many are made by the database from the inserted rows: a batch's 500 need no JSON
@@ -329,7 +347,8 @@ export class EvaluationsService {
           'output_name', output_name, 'field_path', field_path,
           'evaluation_label_id', evaluation_label_id, 'value', value,
           'created_by', ${createdBy}::text, 'created_by_evaluator_id', ${evaluator}::uuid,
-          'created_at', ${shown}::text, 'updated_by', NULL, 'updated_at', ${shown}::text)`;
+          'created_at', ${shown}::text, 'updated_by', NULL, 'updated_at', ${shown}::text,
+          'label_version', label_version)`;
       },
     });
   }
@@ -390,11 +409,12 @@ export class EvaluationsService {
 
   /**
    * Locks an evaluation to change its value, and reads its label in the same statement,
-   * unlocked: while an evaluation uses a label, the label's definition cannot change
-   * (label_in_use), and the lock keeps this one from going.
+   * unlocked: the value is stored with the version it was checked against, and a version
+   * only ever widens (a breaking change makes a new one), so a label changed meanwhile
+   * leaves it valid under its version; and the lock keeps the evaluation from going.
    */
   private lockWithLabel(tx: EntityManager, principal: Principal, runId: string, id: string) {
-    return this.lockEvaluation<{ label: LabelDefinition }>(
+    return this.lockEvaluation<{ label: LabelDefinition & { version: number } }>(
       tx,
       principal,
       runId,

@@ -5,14 +5,17 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiController } from '../common/api-controller.js';
 import { linkNextPage } from '../common/paging.js';
-import { RunEvaluationDto, toRunEvaluationDto } from '../evaluations/dto/run-evaluation.dto.js';
+import {
+  RunEvaluationRecordDto,
+  toRunEvaluationRecordDto,
+} from '../evaluations/dto/run-evaluation.dto.js';
 import { ApiErrors } from '../openapi/decorators.js';
 import { ListEvaluationsQueryDto } from './dto/list-evaluations-query.dto.js';
 import { EvaluationListService } from './evaluation-list.service.js';
 import { exportTypeOf } from './export-format.js';
 
 @ApiTags('Run evaluations')
-@ApiExtraModels(RunEvaluationDto)
+@ApiExtraModels(RunEvaluationRecordDto)
 @ApiController('v1')
 export class EvaluationListController {
   constructor(private readonly evaluations: EvaluationListService) {}
@@ -24,7 +27,7 @@ export class EvaluationListController {
       'The account’s evaluations of every run, oldest first, with the filters of a run’s ' +
       'list plus workflow and a half-open [from, to) range on created_at. By default a bare ' +
       'JSON array paged by limit/cursor and a Link header. With `Accept: ' +
-      'application/x-ndjson` (one RunEvaluation per line) or `Accept: text/csv` (a header ' +
+      'application/x-ndjson` (one RunEvaluationRecord per line) or `Accept: text/csv` (a header ' +
       'line, then one row per evaluation) it streams every matching row in one answer, no ' +
       'paging (a cursor still sets where it starts; limit is ignored). Accept is negotiated ' +
       'with its q-values, JSON winning ties; one that allows none of the three is a 406. In ' +
@@ -42,10 +45,10 @@ export class EvaluationListController {
       },
       content: {
         'application/json': {
-          schema: { type: 'array', items: { $ref: getSchemaPath(RunEvaluationDto) } },
+          schema: { type: 'array', items: { $ref: getSchemaPath(RunEvaluationRecordDto) } },
         },
         'application/x-ndjson': {
-          schema: { type: 'string', description: 'One RunEvaluation as JSON per line' },
+          schema: { type: 'string', description: 'One RunEvaluationRecord as JSON per line' },
         },
         'text/csv': {
           schema: {
@@ -63,7 +66,7 @@ export class EvaluationListController {
     @Query() query: ListEvaluationsQueryDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RunEvaluationDto[] | NodeJS.ReadableStream> {
+  ): Promise<RunEvaluationRecordDto[] | NodeJS.ReadableStream> {
     const type = exportTypeOf(request.headers.accept);
     if (type) {
       const stream = await this.evaluations.export(principal, query, type);
@@ -72,6 +75,6 @@ export class EvaluationListController {
     }
     const page = await this.evaluations.list(principal, query);
     linkNextPage(request, reply, page.next);
-    return page.items.map(toRunEvaluationDto);
+    return page.items.map(toRunEvaluationRecordDto);
   }
 }

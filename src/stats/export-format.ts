@@ -29,7 +29,7 @@ const text = (column: string) =>
     `(CASE WHEN left(${column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || ${column} ELSE ${column} END)`,
   );
 
-/** The RunEvaluation fields in the API's order, each as SQL over run_evaluations `e`. */
+/** The RunEvaluationRecord fields in the API's order, each as SQL over run_evaluations `e`. */
 const FIELDS: [name: string, json: string, csv: string][] = [
   ['id', 'e.id', 'e.id'],
   ['account_id', 'e.account_id', text('e.account_id')],
@@ -43,6 +43,7 @@ const FIELDS: [name: string, json: string, csv: string][] = [
   ['created_at', iso('e.created_at'), iso('e.created_at')],
   ['updated_by', 'e.updated_by', text('e.updated_by')],
   ['updated_at', iso('e.updated_at'), iso('e.updated_at')],
+  ['label_version', 'e.label_version', 'e.label_version'],
 ];
 
 export const CSV_HEADER = `${FIELDS.map(([name]) => name).join(',')}\r\n`;
@@ -50,7 +51,7 @@ export const CSV_HEADER = `${FIELDS.map(([name]) => name).join(',')}\r\n`;
 /**
  * One exported row as a line of text, written by PostgreSQL: the service then only joins
  * lines, which keeps an export of millions of rows off its CPU and its heap. NDJSON is
- * row_to_json of the RunEvaluation's fields in order; CSV is concat(), where null is empty.
+ * row_to_json of the RunEvaluationRecord's fields in order; CSV is concat(), where null is empty.
  */
 export function exportLineSql(type: ExportType): string {
   if (type === 'text/csv') {

@@ -15,6 +15,8 @@ export interface Aggregate {
   /** percentile_disc(0.5) of the category indexes. */
   median?: number | null;
   counts?: number[];
+  /** The label versions of the evaluations counted, ascending. */
+  labelVersions?: number[];
 }
 
 type Label = Pick<EvaluationLabelEntity, 'valueType' | 'categories' | 'higherIsBetter'>;
@@ -28,6 +30,13 @@ export const countsOf = (label: Label, a: Aggregate): number[] =>
 
 /** The figures of §11 for one group; null where the group is too small for a figure. */
 export function figuresOf(label: Label, a: Aggregate): FiguresDto {
+  const label_versions = a.labelVersions ?? [];
+  const warnings = label_versions.length > 1 ? ['mixed_label_versions' as const] : [];
+  return { ...typedFigures(label, a), label_versions, warnings };
+}
+
+/** The figures of the label's value type. */
+function typedFigures(label: Label, a: Aggregate): Omit<FiguresDto, 'label_versions' | 'warnings'> {
   const { n } = a;
   const some = <T>(v: T | null | undefined): T | null => (n > 0 ? (v ?? null) : null);
   switch (label.valueType) {

@@ -12,6 +12,7 @@ export interface Filters {
   created_by?: string;
   created_by_evaluator_id?: string;
   source?: Source;
+  label_version?: number;
 }
 
 /** Whose evaluations: an account's, of one label or of one run, narrowed by filters. */
@@ -36,6 +37,7 @@ export const GROUP_SQL: Record<GroupKey, GroupColumn> = {
   evaluator: 'e.created_by_evaluator_id',
   created_by: 'e.created_by',
   source: "CASE WHEN e.created_by_evaluator_id IS NULL THEN 'human' ELSE 'evaluator' END",
+  label_version: 'e.label_version',
 };
 
 /** UTC buckets; `interval` is one of INTERVALS, never caller text. */
@@ -43,14 +45,17 @@ export const bucketSql = (interval: Interval): GroupColumn =>
   `date_trunc('${interval}', e.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
 
 const N = 'count(*)::int AS n';
+/** The label versions a group holds: one when both ends are equal, else read per version. */
+const VERSIONS = ['min(e.label_version) AS v_min', 'max(e.label_version) AS v_max'];
 const MEAN = 'avg(e.value) AS mean';
 const STDDEV = 'stddev_samp(e.value) AS stddev';
 
 /** What PostgreSQL computes per group, by value type; the figures are made from these. */
 export const MEASURES: Record<ValueType, string[]> = {
-  binary: [N, 'sum(e.value) AS sum'],
+  binary: [N, ...VERSIONS, 'sum(e.value) AS sum'],
   continuous: [
     N,
+    ...VERSIONS,
     MEAN,
     STDDEV,
     'min(e.value) AS min',
@@ -58,11 +63,17 @@ export const MEASURES: Record<ValueType, string[]> = {
     'percentile_cont(0.5) WITHIN GROUP (ORDER BY e.value) AS p50',
     'percentile_cont(0.9) WITHIN GROUP (ORDER BY e.value) AS p90',
   ],
-  ordinal: [N, MEAN, STDDEV, 'percentile_disc(0.5) WITHIN GROUP (ORDER BY e.value) AS median'],
-  categorical: [N],
+  ordinal: [
+    N,
+    ...VERSIONS,
+    MEAN,
+    STDDEV,
+    'percentile_disc(0.5) WITHIN GROUP (ORDER BY e.value) AS median',
+  ],
+  categorical: [N, ...VERSIONS],
 };
 
-/** Evaluations per category: the counts of categorical and ordinal labels. */
+/** Evaluations per category (or per label version): one count per extra grouping column. */
 export const COUNT_MEASURES = [N];
 
 function where(sel: Selection, params: unknown[]): string[] {
@@ -80,6 +91,7 @@ function where(sel: Selection, params: unknown[]): string[] {
   if (f.created_by_evaluator_id !== undefined) {
     conditions.push(`e.created_by_evaluator_id = ${add(f.created_by_evaluator_id)}`);
   }
+  if (f.label_version !== undefined) conditions.push(`e.label_version = ${add(f.label_version)}`);
   if (f.source) {
     conditions.push(
       `e.created_by_evaluator_id IS ${f.source === 'evaluator' ? 'NOT NULL' : 'NULL'}`,

@@ -76,7 +76,7 @@ export class StatsController {
     return {
       label: toEvaluationLabelDto(label),
       groups: groups.map((g) => ({
-        key: Object.fromEntries(groupBy.map((k, i) => [k, g.groups[i] as string | null])),
+        key: Object.fromEntries(groupBy.map((k, i) => [k, g.groups[i] as string | number | null])),
         bucket: query.interval ? (g.groups[groupBy.length] as Date).toISOString() : null,
         ...figuresOf(label, g),
       })),

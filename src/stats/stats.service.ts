@@ -54,6 +54,7 @@ export class StatsService {
     interval?: Interval,
   ): Promise<{ label: EvaluationLabelEntity; groups: GroupAggregate[] }> {
     const label = await this.labels.get(principal, labelId);
+    checkVersion(label, filters);
     const selection = { accountId: principal.accountId, labelId, filters };
     const groups = await this.read((tx) =>
       this.aggregate(tx, label, selection, statsGroups(groupBy, interval)),
@@ -100,6 +101,8 @@ export class StatsService {
     { label: EvaluationLabelEntity; baseline: Aggregate; candidate: Aggregate } & Comparison
   > {
     const label = await this.labels.get(principal, labelId);
+    checkVersion(label, baseline, 'baseline.');
+    checkVersion(label, candidate, 'candidate.');
     const [b, c] = await this.read(async (tx) => {
       const of = async (filters: Filters) =>
         (
@@ -123,15 +126,30 @@ export class StatsService {
     const main = aggregateSql(selection, groups, MEASURES[label.valueType]);
     const rows = await tx.query<Row[]>(main.text, main.params);
     const result = rows.map((row) => toAggregate(row, groups.length));
-    if (label.valueType === 'categorical' || label.valueType === 'ordinal') {
-      const byGroup = new Map(result.map((a) => [groupKey(a.groups), a]));
-      const counts = aggregateSql(selection, [...groups, 'e.value::int'], COUNT_MEASURES);
-      for (const row of await tx.query<Row[]>(counts.text, counts.params)) {
-        const { groups: withCategory, n } = toAggregate(row, groups.length + 1);
-        const category = Number(withCategory.pop());
-        const group = byGroup.get(groupKey(withCategory));
-        if (group) (group.counts ??= [])[category] = n;
+    const byGroup = new Map(result.map((a) => [groupKey(a.groups), a]));
+    /** One count per group and value of `column`, handed to `take`. */
+    const perGroup = async (
+      column: string,
+      take: (group: GroupAggregate, value: number, n: number) => void,
+    ) => {
+      const sql = aggregateSql(selection, [...groups, column], COUNT_MEASURES);
+      for (const row of await tx.query<Row[]>(sql.text, sql.params)) {
+        const { groups: withValue, n } = toAggregate(row, groups.length + 1);
+        const value = Number(withValue.pop());
+        const group = byGroup.get(groupKey(withValue));
+        if (group) take(group, value, n);
       }
+    };
+    if (label.valueType === 'categorical' || label.valueType === 'ordinal') {
+      await perGroup('e.value::int', (group, category, n) => {
+        (group.counts ??= [])[category] = n;
+      });
+    }
+    // Most groups hold one version; only a group that mixes versions needs them read.
+    if (result.some((a) => a.labelVersions === undefined)) {
+      await perGroup('e.label_version', (group, version) => {
+        (group.labelVersions ??= []).push(version);
+      });
     }
     return result;
   }
@@ -166,10 +184,29 @@ const groupKey = (groups: unknown[]) =>
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/** A label_version filter must name a version the label has had. */
+function checkVersion(label: EvaluationLabelEntity, filters: Filters, prefix = ''): void {
+  const version = filters.label_version;
+  if (version === undefined || version <= label.version) return;
+  const message =
+    `label "${label.name}" has versions 1 to ${label.version}; ` +
+    `${prefix}label_version ${version} does not exist`;
+  throw new ApiError('validation_failed', `${message[0].toUpperCase()}${message.slice(1)}.`, [
+    { field: `${prefix}label_version`, message },
+  ]);
+}
+
+/** The versions of a group whose ends are equal; undefined (to be read) when they differ. */
+function versionsOf(row: Row): number[] | undefined {
+  if (row.v_min === null || row.v_min === undefined) return [];
+  return Number(row.v_min) === Number(row.v_max) ? [Number(row.v_min)] : undefined;
+}
+
 function toAggregate(row: Row, groupCount: number): GroupAggregate {
   const groups = Array.from({ length: groupCount }, (_, i) => row[`g${i}`]);
   return {
     groups,
+    labelVersions: versionsOf(row),
     n: Number(row.n),
     sum: num(row.sum),
     mean: num(row.mean),

@@ -98,8 +98,11 @@ export async function insertEvaluations(
       );
     }
     await ds.query(
-      `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at)
-       VALUES ${rows.join(',')}`,
+      `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by, created_at, updated_at, label_version)
+       SELECT v.id::uuid, v.account_id, v.run_id::uuid, v.label_id::uuid, v.value, v.created_by,
+              v.created_at::timestamptz, v.updated_at::timestamptz, l.version
+         FROM (VALUES ${rows.join(',')}) AS v(id, account_id, run_id, label_id, value, created_by, created_at, updated_at)
+         JOIN evaluation_labels l ON l.account_id = v.account_id AND l.id = v.label_id::uuid`,
     );
   }
   return ids;

@@ -63,3 +63,16 @@ export class ListEvaluationLabelsQueryDto {
   @IsBoolean({ message: 'include_archived must be true or false' })
   include_archived?: boolean;
 }
+
+export class UpdateEvaluationLabelQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'Only say what the change would do (a new version or not, and how many current ' +
+      'evaluations the new definition would not allow); write nothing',
+    default: false,
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'dry_run must be true or false' })
+  dry_run?: boolean;
+}

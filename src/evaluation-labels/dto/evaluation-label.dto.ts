@@ -45,6 +45,16 @@ export class EvaluationLabelDto {
   })
   higher_is_better!: boolean | null;
 
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description:
+      'The version of its scale new evaluations are checked against; a breaking change of ' +
+      'value_type, min_value, max_value or categories while evaluations use the label makes ' +
+      'the next one',
+  })
+  version!: number;
+
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   archived_at!: Date | null;
 
@@ -69,6 +79,7 @@ export function toEvaluationLabelDto(label: EvaluationLabelEntity): EvaluationLa
     max_value: label.maxValue,
     categories: label.categories,
     higher_is_better: label.higherIsBetter,
+    version: label.version,
     archived_at: label.archivedAt,
     created_by: label.createdBy,
     created_at: label.createdAt,

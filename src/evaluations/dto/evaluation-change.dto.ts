@@ -22,6 +22,22 @@ export class EvaluationChangeDto {
   @ApiProperty({ type: Number, nullable: true, description: 'null for a delete' })
   new_value!: number | null;
 
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'The label version old_value was checked against; null for a create',
+  })
+  old_label_version!: number | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description:
+      'The label version new_value was checked against (an update moves the evaluation to ' +
+      'the current version); null for a delete',
+  })
+  new_label_version!: number | null;
+
   @ApiProperty({ type: String, nullable: true })
   changed_by!: string | null;
 
@@ -38,6 +54,8 @@ export function toEvaluationChangeDto(c: EvaluationChangeEntity): EvaluationChan
     operation: c.operation,
     old_value: c.oldValue,
     new_value: c.newValue,
+    old_label_version: c.oldLabelVersion,
+    new_label_version: c.newLabelVersion,
     changed_by: c.changedBy,
     changed_by_evaluator_id: c.changedByEvaluatorId,
     changed_at: c.changedAt,

@@ -85,3 +85,22 @@ export function toRunEvaluationDto(e: EvaluationEntity): RunEvaluationDto {
     updated_at: e.updatedAt,
   };
 }
+
+/**
+ * A RunEvaluation with the label version its value was checked against: Assay's own answers
+ * (the cross-run list and its exports, events). The reference operations keep RunEvaluation.
+ */
+@ApiSchema({ name: 'RunEvaluationRecord' })
+export class RunEvaluationRecordDto extends RunEvaluationDto {
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description: 'The version of the label’s scale the value was checked against',
+  })
+  label_version!: number;
+}
+
+export const toRunEvaluationRecordDto = (e: EvaluationEntity): RunEvaluationRecordDto => ({
+  ...toRunEvaluationDto(e),
+  label_version: e.labelVersion,
+});

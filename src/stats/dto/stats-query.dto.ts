@@ -1,15 +1,26 @@
 import { ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, IsRFC3339, IsString } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsRFC3339, IsString, Min } from 'class-validator';
 import { UuidProperty } from '../../common/validation.js';
 import { RUN_STATUSES, type RunStatus } from '../../runs/run.entity.js';
 
-export const GROUP_KEYS = ['workflow', 'output_name', 'evaluator', 'created_by', 'source'] as const;
+export const GROUP_KEYS = [
+  'workflow',
+  'output_name',
+  'evaluator',
+  'created_by',
+  'source',
+  'label_version',
+] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
 export const SOURCES = ['human', 'evaluator'] as const;
 export type Source = (typeof SOURCES)[number];
+
+/** A query string's digits as a number; anything else stays as sent, for IsInt to refuse. */
+const toWholeNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
 
 const instant = (bound: string) =>
   `RFC 3339 instant with a time zone, e.g. 2026-11-01T00:00:00Z; must be ${bound}`;
@@ -38,6 +49,11 @@ export const FILTER_DOCS = {
   source: {
     enum: SOURCES,
     description: 'human: created with a user token; evaluator: with an evaluator token',
+  },
+  label_version: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Only evaluations checked against this version of the label',
   },
 } satisfies Record<string, ApiPropertyOptions>;
 
@@ -84,6 +100,13 @@ export class StatsFiltersDto {
   @IsOptional()
   @IsIn(SOURCES, { message: `source must be one of ${SOURCES.join(', ')}` })
   source?: Source;
+
+  @ApiPropertyOptional(FILTER_DOCS.label_version)
+  @IsOptional()
+  @Transform(toWholeNumber)
+  @IsInt({ message: 'label_version must be a whole number from 1' })
+  @Min(1, { message: 'label_version must be a whole number from 1' })
+  label_version?: number;
 }
 
 const splitList = ({ value }: { value: unknown }): unknown =>

@@ -7,6 +7,9 @@ import {
 import { EvaluationLabelDto } from '../../evaluation-labels/dto/evaluation-label.dto.js';
 import { ApiPropertyOrNull } from '../../openapi/decorators.js';
 
+export const STATS_WARNINGS = ['mixed_label_versions'] as const;
+export type StatsWarning = (typeof STATS_WARNINGS)[number];
+
 const interval = (what: string): ApiPropertyOptions => ({
   type: [Number],
   minItems: 2,
@@ -90,17 +93,35 @@ export class FiguresDto {
 
   @ApiPropertyOptional(byCategory('categorical: share of the evaluations per category'))
   shares?: Record<string, number | null>;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer', minimum: 1 },
+    description: 'The label versions of these evaluations, ascending (empty when there are none)',
+  })
+  label_versions!: number[];
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', enum: [...STATS_WARNINGS] },
+    description:
+      'mixed_label_versions: these evaluations were checked against different versions of ' +
+      'the label’s scale, so one figure mixes scales; filter or group by label_version',
+  })
+  warnings!: StatsWarning[];
 }
 
 @ApiSchema({ name: 'StatsGroup', description: 'The figures of one group and time bucket.' })
 export class StatsGroupDto extends FiguresDto {
   @ApiProperty({
     type: 'object',
-    additionalProperties: { type: 'string', nullable: true },
-    example: { workflow: 'support-triage' },
-    description: 'The group_by keys and their values ({} without group_by)',
+    additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { enum: [null] }] },
+    example: { workflow: 'support-triage', label_version: 2 },
+    description:
+      'The group_by keys and their values ({} without group_by): label_version a number, ' +
+      'the others text or null',
   })
-  key!: Record<string, string | null>;
+  key!: Record<string, string | number | null>;
 
   @ApiProperty({
     type: String,
