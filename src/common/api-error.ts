@@ -20,7 +20,6 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'not_acceptable'
   | 'conflict'
-  | 'label_in_use'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'value_out_of_range'
@@ -73,7 +72,6 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'not_acceptable':
       return HttpStatus.NOT_ACCEPTABLE;
     case 'conflict':
-    case 'label_in_use':
     case 'idempotency_key_in_use':
       return HttpStatus.CONFLICT;
     case 'request_timeout':
