@@ -273,6 +273,23 @@ describe.each(DATABASES)('label versions on $name', (db) => {
       expect(asBinaryToo.body.outside).toEqual({ count: 1, by_reason: { not_0_or_1: 1 } });
     });
 
+    it('is another request than the change it previews, for an Idempotency-Key', async () => {
+      const { label } = await usedLabel(continuous, 1);
+      const key = { ...bearer(), 'Idempotency-Key': randomUUID() };
+      const url = `${labelUrl(label)}?dry_run=true`;
+      const first = await t.http.patch(url).set(key).send({ max_value: 5 });
+      const again = await t.http.patch(url).set(key).send({ max_value: 5 });
+      expect([again.status, again.headers['idempotent-replayed'], again.body]).toEqual([
+        200,
+        'true',
+        first.body,
+      ]);
+      // The real change with the dry run's key is not answered with the preview.
+      const real = await t.http.patch(labelUrl(label)).set(key).send({ max_value: 5 });
+      expect([real.status, real.body.code]).toEqual([422, 'idempotency_key_reused']);
+      expect((await t.http.get(labelUrl(label)).set(bearer())).body.version).toBe(1);
+    });
+
     it('on an unused label: no new version, nothing outside', async () => {
       const label = await createLabel(t.http, continuous);
       const res = await patch(label, { max_value: 1 }, '?dry_run=true');

@@ -42,16 +42,20 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What makes two requests "the same request": method, route, path parameters and body. */
+/** What makes two requests "the same request": method, route, path and query parameters, body. */
 export function fingerprintOf(request: {
   method: string;
   route: string;
   params: unknown;
+  query?: unknown;
   body: unknown;
 }): string {
-  return createHash('sha256')
-    .update(canonical([request.method, request.route, request.params ?? {}, request.body ?? null]))
-    .digest('hex');
+  const parts = [request.method, request.route, request.params ?? {}, request.body ?? null];
+  // The query counts when there is one (a dry run is another request than the change it
+  // previews); without one the fingerprint is what it always was, so stored keys still match.
+  const query = request.query as object | undefined;
+  if (query && Object.keys(query).length > 0) parts.push(query);
+  return createHash('sha256').update(canonical(parts)).digest('hex');
 }
 
 /**

@@ -36,6 +36,7 @@ export interface HttpWrite {
   method: string;
   route: string;
   params: unknown;
+  query?: unknown;
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
   /** The route's status when it answers as usual (201 for POST, say). */

@@ -47,6 +47,7 @@ export class WriteInterceptor implements NestInterceptor {
         method: request.method,
         route: request.routeOptions.url ?? request.url,
         params: request.params,
+        query: request.query,
         body: request.body,
         headers: request.headers,
         status,
