@@ -726,7 +726,7 @@ export interface components {
         /** @description A change of a resource of your account */
         Event: {
             account_id: string;
-            /** @description The resource as the API shows it; an evaluation update adds old_value */
+            /** @description The resource as the API shows it; an evaluation adds its label_version, and an update old_value and old_label_version */
             data: {
                 [key: string]: unknown;
             };

@@ -22,7 +22,9 @@ export class AssayEventDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'The resource as the API shows it; an evaluation update adds old_value',
+    description:
+      'The resource as the API shows it; an evaluation adds its label_version, and an ' +
+      'update old_value and old_label_version',
   })
   data!: object;
 }
