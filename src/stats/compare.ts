@@ -24,7 +24,12 @@ const INSUFFICIENT: Comparison = { difference: null, test: null, verdict: 'insuf
  * label says is better); with no spread to test against (p null), an exact difference of
  * zero is no change and any other is a change in its direction.
  */
-function verdictOf(label: Label, p: number | null, direction: number, alpha: number): Verdict {
+export function verdictOf(
+  label: Label,
+  p: number | null,
+  direction: number,
+  alpha: number,
+): Verdict {
   if (p === null ? direction === 0 : p >= alpha) return 'no_detectable_change';
   if (label.valueType === 'categorical') return 'changed';
   return direction > 0 === (label.higherIsBetter ?? true) ? 'improved' : 'regressed';

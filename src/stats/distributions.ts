@@ -1,4 +1,5 @@
 // Distribution functions come from stdlib, a maintained numerical library; none is written here.
+import binomialCdfOf from '@stdlib/stats-base-dists-binomial-cdf';
 import chiSquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
@@ -20,3 +21,6 @@ export const studentTwoSided = (t: number, df: number): number =>
 
 /** P(X ≥ x) for chi-square with `df` degrees of freedom. */
 export const chiSquareUpper = (x: number, df: number): number => 1 - chiSquareCdf(x, df);
+
+/** P(X ≤ x) for X binomial with n trials of probability p. */
+export const binomialCdf = (x: number, n: number, p: number): number => binomialCdfOf(x, n, p);

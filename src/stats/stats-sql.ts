@@ -101,22 +101,37 @@ function where(sel: Selection, params: unknown[]): string[] {
 }
 
 /**
+ * FROM and WHERE of one selection: run_evaluations as `e`, joined to its run as `r` when a
+ * filter or a grouping column needs it (or `withRuns` asks). Its parameters go onto `params`,
+ * so that several selections can share one statement.
+ */
+export function scopeSql(sel: Selection, params: unknown[], withRuns = false): string {
+  const conditions = where(sel, params);
+  const needsRuns =
+    withRuns || sel.filters.workflow !== undefined || sel.filters.run_status !== undefined;
+  return [
+    'FROM run_evaluations e',
+    needsRuns ? 'JOIN runs r ON r.account_id = e.account_id AND r.id = e.run_id' : '',
+    `WHERE ${conditions.join(' AND ')}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/**
  * One aggregate statement: the groups as columns g0, g1, … then the measures, one row per
  * group in group order. Without groups it answers exactly one row, even over no evaluations.
  */
 export function aggregateSql(sel: Selection, groups: GroupColumn[], measures: string[]): Sql {
   const params: unknown[] = [];
-  const conditions = where(sel, params);
-  const needsRuns =
-    sel.filters.workflow !== undefined ||
-    sel.filters.run_status !== undefined ||
-    groups.some((g) => g.includes('r.'));
   const positions = groups.map((_, i) => i + 1).join(', ');
   const text = [
     `SELECT ${[...groups.map((g, i) => `${g} AS g${i}`), ...measures].join(', ')}`,
-    'FROM run_evaluations e',
-    needsRuns ? 'JOIN runs r ON r.account_id = e.account_id AND r.id = e.run_id' : '',
-    `WHERE ${conditions.join(' AND ')}`,
+    scopeSql(
+      sel,
+      params,
+      groups.some((g) => g.includes('r.')),
+    ),
     groups.length ? `GROUP BY ${positions} ORDER BY ${positions}` : '',
   ]
     .filter(Boolean)

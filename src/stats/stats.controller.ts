@@ -7,12 +7,37 @@ import { UuidParam } from '../common/uuid-param.js';
 import { toEvaluationLabelDto } from '../evaluation-labels/dto/evaluation-label.dto.js';
 import { ApiErrors, ApiStatisticsTimeout } from '../openapi/decorators.js';
 import { FILTER_DOCS, FILTER_NAMES, StatsQueryDto } from './dto/stats-query.dto.js';
+import { agreementFigures } from './agreement.js';
+import { AgreementDto } from './dto/agreement.dto.js';
 import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js';
 import { figuresOf } from './figures.js';
-import { DEFAULT_ALPHA, parseCompareQuery, toFilters } from './filters.js';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_REGRESSIONS_LIMIT,
+  MAX_PAIR_KEY_LENGTH,
+  MAX_REGRESSIONS_LIMIT,
+  parseAgreementQuery,
+  parseCompareQuery,
+  toFilters,
+} from './filters.js';
+import { comparePairs } from './paired.js';
 import { StatsService } from './stats.service.js';
 
-/** The filters of /stats once per group of /compare: baseline.from, candidate.workflow, … */
+/** The filters of /stats once per group: baseline.from, candidate.workflow, a.source, … */
+const GroupQueries = (groups: readonly string[]) =>
+  groups.flatMap((group) =>
+    FILTER_NAMES.map((name) => {
+      const { description, ...schema } = FILTER_DOCS[name];
+      return ApiQuery({
+        name: `${group}.${name}`,
+        required: false,
+        description: `${group}: ${description}`,
+        ...schema,
+      });
+    }),
+  );
+
+/** The parameters of /compare: alpha, the pairing, and the filters of both groups. */
 const CompareQueries = () =>
   applyDecorators(
     ApiQuery({
@@ -28,17 +53,28 @@ const CompareQueries = () =>
       },
       description: 'Significance level of the verdict',
     }),
-    ...(['baseline', 'candidate'] as const).flatMap((group) =>
-      FILTER_NAMES.map((name) => {
-        const { description, ...schema } = FILTER_DOCS[name];
-        return ApiQuery({
-          name: `${group}.${name}`,
-          required: false,
-          description: `${group}: ${description}`,
-          ...schema,
-        });
-      }),
-    ),
+    ApiQuery({
+      name: 'pair_by',
+      required: false,
+      schema: { type: 'string', pattern: `^(inputs|metadata\\..{1,${MAX_PAIR_KEY_LENGTH}})$` },
+      example: 'metadata.case_id',
+      description:
+        'Pair runs into cases: inputs (runs with equal inputs, as JSON) or metadata.<key> ' +
+        '(runs with equal values of that key; runs without it are no case). Adds pairs, ' +
+        'paired_test and regressions; the verdict then comes from the paired test.',
+    }),
+    ApiQuery({
+      name: 'regressions_limit',
+      required: false,
+      schema: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_REGRESSIONS_LIMIT,
+        default: DEFAULT_REGRESSIONS_LIMIT,
+      },
+      description: 'With pair_by: how many cases with the largest drop to list',
+    }),
+    ...GroupQueries(['baseline', 'candidate']),
   );
 
 @ApiTags('Statistics')
@@ -102,7 +138,29 @@ export class StatsController {
     @UuidParam('id', 'label') id: string,
     @Query() query: Record<string, unknown>,
   ): Promise<ComparisonDto> {
-    const { baseline, candidate, alpha } = await parseCompareQuery(query);
+    const { baseline, candidate, alpha, pairing } = await parseCompareQuery(query);
+    if (pairing) {
+      const r = await this.stats.pairedCompare(
+        principal,
+        id,
+        baseline,
+        candidate,
+        alpha,
+        pairing.pairBy,
+        pairing.regressionsLimit,
+      );
+      const paired = comparePairs(r.label, r.paired, alpha);
+      return {
+        label: toEvaluationLabelDto(r.label),
+        alpha,
+        baseline: figuresOf(r.label, r.baseline),
+        candidate: figuresOf(r.label, r.candidate),
+        difference: r.difference,
+        test: r.test,
+        pair_by: pairing.name,
+        ...paired,
+      };
+    }
     const r = await this.stats.compare(principal, id, baseline, candidate, alpha);
     return {
       label: toEvaluationLabelDto(r.label),
@@ -113,6 +171,32 @@ export class StatsController {
       test: r.test,
       verdict: r.verdict,
     };
+  }
+
+  @Get('evaluation-label/:id/agreement')
+  @applyDecorators(...GroupQueries(['a', 'b']))
+  @ApiOperation({
+    summary: 'Agreement of two groups of evaluations of a label',
+    description:
+      'Each group (a.*, b.*) takes the filters of /stats. Pairs are the targets (run, ' +
+      'output_name, field_path) both groups evaluated, each side counting its latest ' +
+      "evaluation. binary and categorical: confusion counts, percent agreement, Cohen's " +
+      'kappa with its asymptotic 95% interval; ordinal: the same with quadratic weights, ' +
+      "and Spearman's rho; continuous: Pearson's r with Fisher's z interval, Spearman's " +
+      'rho, mean absolute and root mean square difference, and the Bland–Altman mean ' +
+      'difference (b − a) with its limits of agreement. Fewer than two pairs give nulls. ' +
+      'Groups with the same filters are a 400.',
+  })
+  @ApiErrors({ status: 200, type: AgreementDto, description: 'The agreement' }, 400, 404)
+  @ApiStatisticsTimeout()
+  async agreement(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('id', 'label') id: string,
+    @Query() query: Record<string, unknown>,
+  ): Promise<AgreementDto> {
+    const { a, b } = await parseAgreementQuery(query);
+    const r = await this.stats.agreement(principal, id, a, b);
+    return { label: toEvaluationLabelDto(r.label), ...agreementFigures(r.label, r.aggregate) };
   }
 
   @Get('run/:id/evaluations/summary')

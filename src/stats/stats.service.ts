@@ -8,7 +8,10 @@ import { sqlState } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
 import { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
+import { type AgreementAggregate } from './agreement.js';
 import { type Comparison, compareAggregates } from './compare.js';
+import type { PairedAggregate } from './paired.js';
+import { agreementSql, type PairBy, pairedSql } from './paired-sql.js';
 import type { GroupKey, Interval } from './dto/stats-query.dto.js';
 import type { Aggregate } from './figures.js';
 import {
@@ -114,6 +117,77 @@ export class StatsService {
   }
 
   /**
+   * Two groups of one label on the same targets, reduced by PostgreSQL to what the
+   * agreement figures are made from.
+   */
+  async agreement(
+    principal: Principal,
+    labelId: string,
+    a: Filters,
+    b: Filters,
+  ): Promise<{ label: EvaluationLabelEntity; aggregate: AgreementAggregate }> {
+    const label = await this.labels.get(principal, labelId);
+    const selection = (filters: Filters) => ({ accountId: principal.accountId, labelId, filters });
+    const sql = agreementSql(selection(a), selection(b), label.valueType);
+    const [row] = await this.read((tx) => tx.query<Row[]>(sql.text, sql.params));
+    return {
+      label,
+      aggregate: {
+        n: Number(row.n),
+        confusion: parseJson(row.confusion) as AgreementAggregate['confusion'],
+        r: num(row.r),
+        rho: num(row.rho),
+        mae: num(row.mae),
+        rmse: num(row.rmse),
+        mean_difference: num(row.mean_difference),
+        sd_difference: num(row.sd_difference),
+      },
+    };
+  }
+
+  /**
+   * Baseline and candidate compared as /compare does, and paired into cases: both groups'
+   * figures and the cases' aggregate in one snapshot.
+   */
+  async pairedCompare(
+    principal: Principal,
+    labelId: string,
+    baseline: Filters,
+    candidate: Filters,
+    alpha: number,
+    pairBy: PairBy,
+    regressionsLimit: number,
+  ): Promise<
+    { label: EvaluationLabelEntity; baseline: Aggregate; candidate: Aggregate } & Comparison & {
+        paired: PairedAggregate;
+      }
+  > {
+    const label = await this.labels.get(principal, labelId);
+    const selection = (filters: Filters) => ({ accountId: principal.accountId, labelId, filters });
+    const [b, c, paired] = await this.read(async (tx) => {
+      const of = async (filters: Filters) =>
+        (await this.aggregate(tx, label, selection(filters), []))[0];
+      const sql = pairedSql(
+        selection(baseline),
+        selection(candidate),
+        pairBy,
+        label.valueType,
+        label.higherIsBetter ?? true,
+        regressionsLimit,
+      );
+      const [row] = await tx.query<Row[]>(sql.text, sql.params);
+      return [await of(baseline), await of(candidate), toPaired(row)] as const;
+    });
+    return {
+      label,
+      baseline: b,
+      candidate: c,
+      ...compareAggregates(label, b, c, alpha),
+      paired,
+    };
+  }
+
+  /**
    * The measures of the label's value type per group, and for categorical and ordinal
    * labels the counts per category, both computed by PostgreSQL.
    */
@@ -216,5 +290,24 @@ function toAggregate(row: Row, groupCount: number): GroupAggregate {
     p50: num(row.p50),
     p90: num(row.p90),
     median: num(row.median),
+  };
+}
+
+/** json columns come parsed from pg, as text from PGlite's text protocol in some setups. */
+const parseJson = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+
+function toPaired(row: Row): PairedAggregate {
+  return {
+    n: Number(row.n),
+    up: Number(row.up),
+    down: Number(row.down),
+    mean_difference: num(row.mean_difference),
+    sd_difference: num(row.sd_difference),
+    ranked: Number(row.ranked),
+    w_plus: num(row.w_plus),
+    w_minus: num(row.w_minus),
+    ties: num(row.ties),
+    confusion: parseJson(row.confusion) as PairedAggregate['confusion'],
+    regressions: parseJson(row.regressions) as PairedAggregate['regressions'],
   };
 }

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/swagger';
 import { EvaluationLabelDto } from '../../evaluation-labels/dto/evaluation-label.dto.js';
 import { ApiPropertyOrNull } from '../../openapi/decorators.js';
+import { PairedTestDto, PairsDto, RegressionDto, SignedRankTestDto } from './paired.dto.js';
 
 export const STATS_WARNINGS = ['mixed_label_versions'] as const;
 export type StatsWarning = (typeof STATS_WARNINGS)[number];
@@ -243,7 +244,38 @@ export class ComparisonDto {
     description:
       'p_value < alpha: improved or regressed by the label higher_is_better (categorical: ' +
       'changed); else no_detectable_change; insufficient_data when a group is too small ' +
-      '(no evaluations; continuous: fewer than two)',
+      '(no evaluations; continuous: fewer than two). With pair_by, from paired_test and ' +
+      'the cases: insufficient_data with no case (continuous: fewer than two).',
   })
   verdict!: Verdict;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: 'metadata.case_id',
+    description: 'With pair_by only: how runs were paired into cases',
+  })
+  pair_by?: string;
+
+  @ApiPropertyOptional({ type: PairsDto, description: 'With pair_by only' })
+  pairs?: PairsDto;
+
+  @ApiPropertyOrNull(PairedTestDto, {
+    required: false,
+    description: 'With pair_by only; null: insufficient data',
+  })
+  paired_test?: PairedTestDto | null;
+
+  @ApiPropertyOrNull(SignedRankTestDto, {
+    required: false,
+    description: 'With pair_by, continuous labels only; null: insufficient data',
+  })
+  signed_rank_test?: SignedRankTestDto | null;
+
+  @ApiPropertyOptional({
+    type: [RegressionDto],
+    description:
+      'With pair_by only: the cases with the largest drop, worst first, at most ' +
+      'regressions_limit (categorical: the changed cases, by case key)',
+  })
+  regressions?: RegressionDto[];
 }
