@@ -70,7 +70,7 @@ describe.each(DATABASES)('agreement on $name', (db) => {
         output_name: i >= 3 && i % 2 ? 'answer' : undefined,
         field_path: i >= 3 ? `$.f${i}` : undefined,
       });
-      const post = async (i: number, value: number, auth: Record<string, string>) => {
+      const post = async (i: number, value: number, auth: typeof ALICE) => {
         const { run, ...where } = target(i);
         return createEvaluation(
           t.http,
