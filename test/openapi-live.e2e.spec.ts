@@ -262,6 +262,52 @@ describe.each(DATABASES)('every operation answers as the served document says ($
       200,
     );
     expect(compare.json.test).toEqual(expect.objectContaining({ method: 'welch_t' }));
+    const agreement = await live.send(
+      {
+        method: 'get',
+        template: '/v1/evaluation-label/{id}/agreement',
+        query: { 'a.source': 'human', 'b.created_by': 'alice' },
+        ...ofLabel,
+      },
+      200,
+    );
+    expect(agreement.json.n_pairs).toBeGreaterThanOrEqual(2);
+    // Two cases, each evaluated by a baseline run and a candidate run with the same inputs.
+    for (const [workflow, q, value] of [
+      ['paired-a', 1, 2],
+      ['paired-b', 1, 3],
+      ['paired-a', 2, 4],
+      ['paired-b', 2, 3.5],
+    ] as const) {
+      const run = await live.send(
+        { method: 'post', template: '/v1/runs', body: { workflow, inputs: { q } } },
+        201,
+      );
+      await live.send(
+        {
+          method: 'post',
+          template: '/v1/run/{id}/evaluations',
+          params: { id: run.json.id as string },
+          body: { evaluation_label_id: ids.label, value },
+        },
+        201,
+      );
+    }
+    const paired = await live.send(
+      {
+        method: 'get',
+        template: '/v1/evaluation-label/{id}/compare',
+        query: {
+          'baseline.workflow': 'paired-a',
+          'candidate.workflow': 'paired-b',
+          pair_by: 'inputs',
+        },
+        ...ofLabel,
+      },
+      200,
+    );
+    expect(paired.json.paired_test).toEqual(expect.objectContaining({ method: 'paired_t' }));
+    expect(paired.json.regressions).toHaveLength(1);
     await live.send(
       { method: 'get', template: '/v1/run/{id}/evaluations/summary', params: { id: ids.run } },
       200,

@@ -88,8 +88,15 @@ export class SignedRankTestDto {
 @ApiSchema({ name: 'Regression', description: 'A case the candidate did worse on.' })
 export class RegressionDto {
   @ApiProperty({
-    description: "The case key: the runs' inputs, or the value of the metadata key",
-    nullable: true,
+    description: "The case key, any JSON value: the runs' inputs, or the value of the metadata key",
+    anyOf: [
+      { type: 'object', additionalProperties: true },
+      { type: 'array', items: {} },
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { enum: [null] },
+    ],
   })
   case!: unknown;
 
