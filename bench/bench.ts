@@ -25,6 +25,7 @@ import {
   ROUNDS,
   WARM_UP,
 } from './defaults.js';
+import { type AgreementBench, benchAgreement, printAgreementBench } from './agreement-bench.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
@@ -476,6 +477,8 @@ export interface BenchReport {
   scale?: { workload: string; small: Figures; large: Figures }[];
   /** --scale: statistics and the export over a million evaluations of one label. */
   statistics?: StatsBench;
+  /** --scale: agreement and paired compare over 500,000 pairs of evaluations. */
+  agreement?: AgreementBench;
   /** With NATS: from commit to the broker's acknowledgement at a steady write rate, each
    * drive and the medians over them. */
   relay?: { drives: RelayLatency[]; p50: number; p99: number };
@@ -563,6 +566,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     }
     let scale: BenchReport['scale'];
     let statistics: StatsBench | undefined;
+    let agreement: AgreementBench | undefined;
     if (o.scale && o.databaseUrl) {
       const listed = [WORKLOADS[3], PAGE];
       const before = [];
@@ -574,6 +578,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         scale.push({ workload: w.name, small: before[i], large: after });
       }
       statistics = await benchStatistics(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
+      agreement = await benchAgreement(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
     peakRss.assay = peakRssMb(assay);
     return {
@@ -583,6 +588,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       rows,
       scale,
       statistics,
+      agreement,
       relay,
       peakRssMb: peakRss,
     };
@@ -792,6 +798,7 @@ export function printReport(r: BenchReport): void {
     );
   }
   if (r.statistics) printStatsBench(r.statistics);
+  if (r.agreement) printAgreementBench(r.agreement);
   const rss = Object.entries(r.peakRssMb)
     .map(([k, mb]) => `${k === 'assay' ? 'Assay' : RIVALS[k as Rival].name} ${mb.toFixed(0)} MB`)
     .join(', ');

@@ -51,7 +51,13 @@ import { DURATION_BUCKETS } from '../src/metrics/http-metrics.js';
 import { REDIS_TIMEOUT_MS, RETRY_MS } from '../src/rate-limit/limiters.js';
 import { GROUP_KEYS, INTERVALS } from '../src/stats/dto/stats-query.dto.js';
 import { EXPORT_BUFFER, EXPORT_PAGE } from '../src/stats/evaluation-list.service.js';
-import { DEFAULT_ALPHA } from '../src/stats/filters.js';
+import { LIMITS_OF_AGREEMENT_Z } from '../src/stats/agreement.js';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_REGRESSIONS_LIMIT,
+  MAX_PAIR_KEY_LENGTH,
+  MAX_REGRESSIONS_LIMIT,
+} from '../src/stats/filters.js';
 import { MAX_IDEMPOTENCY_KEY } from '../src/writes/idempotency.js';
 import {
   MAX_ATTEMPTS,
@@ -137,6 +143,9 @@ const FIGURES: [page: string, phrase: string][] = [
     `\`interval\` (${codeList(INTERVALS.slice(0, 3))} starting Monday, \`${INTERVALS[3]}\`; UTC`,
   ],
   ['docs/statistics.md', `\`alpha\` (default ${DEFAULT_ALPHA},`],
+  ['docs/statistics.md', `key of 1–${MAX_PAIR_KEY_LENGTH} characters`],
+  ['docs/statistics.md', `(default ${DEFAULT_REGRESSIONS_LIMIT}, 1–${MAX_REGRESSIONS_LIMIT})`],
+  ['docs/statistics.md', `mean difference ± ${LIMITS_OF_AGREEMENT_Z} sample standard deviations`],
   ['docs/statistics.md', `keyset pages of ${n(EXPORT_PAGE)} rows`],
   ['docs/statistics.md', `(a buffer of ${EXPORT_BUFFER / 1024} KiB)`],
   ['docs/statistics.md', `\`DB_STATS_TIMEOUT\` (default ${defaults.DB_STATS_TIMEOUT} s)`],
