@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { agreementSql, pairedSql } from '../src/stats/paired-sql.js';
+import { continuousLabel } from './stats-bench.js';
 
 export const AGREEMENT_PAIRS = 500_000;
 const REPEATS = 3;
@@ -67,17 +68,7 @@ export async function benchAgreement(
   assayPid: number,
   headers: Record<string, string>,
 ): Promise<AgreementBench> {
-  const labelRes = await fetch(`${assayUrl}/v1/evaluation-labels`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      name: 'bench agreement',
-      value_type: 'continuous',
-      min_value: 0,
-      max_value: 5,
-    }),
-  });
-  const labelId = ((await labelRes.json()) as { id: string }).id;
+  const labelId = await continuousLabel(assayUrl, headers, 'bench agreement');
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

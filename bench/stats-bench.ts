@@ -52,6 +52,20 @@ async function fill(client: pg.Client, labelId: string): Promise<void> {
   await client.query('ANALYZE');
 }
 
+/** A new continuous label from 0 to 5, through Assay: its id. */
+export async function continuousLabel(
+  assayUrl: string,
+  headers: Record<string, string>,
+  name: string,
+): Promise<string> {
+  const res = await fetch(`${assayUrl}/v1/evaluation-labels`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name, value_type: 'continuous', min_value: 0, max_value: 5 }),
+  });
+  return ((await res.json()) as { id: string }).id;
+}
+
 /** Streams the export, counting rows, while sampling the server's RSS every 50 ms. */
 async function timeExport(
   url: string,
@@ -85,17 +99,7 @@ export async function benchStatistics(
   assayPid: number,
   headers: Record<string, string>,
 ): Promise<StatsBench> {
-  const labelRes = await fetch(`${assayUrl}/v1/evaluation-labels`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      name: 'bench statistics',
-      value_type: 'continuous',
-      min_value: 0,
-      max_value: 5,
-    }),
-  });
-  const labelId = ((await labelRes.json()) as { id: string }).id;
+  const labelId = await continuousLabel(assayUrl, headers, 'bench statistics');
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -4,13 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { expectClose } from './support/close-to.js';
 import { type Created, createEvaluation, createLabel, createRun } from './support/factories.js';
-
-type LabelDef = {
-  value_type: string;
-  min_value?: number;
-  max_value?: number;
-  categories?: string[];
-};
+import { type LabelDef, otherValue } from './support/labels.js';
+import { expectValidationFailed } from './support/validation.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/agreement/${name}`, import.meta.url), 'utf8'));
@@ -28,18 +23,6 @@ const REFERENCE = fixture('reference.json') as { agreement: Record<string, objec
 const ALICE = bearer(token({ sub: 'alice' }));
 const BOB = bearer(token({ sub: 'bob' }));
 const BY_ALICE_AND_BOB = { 'a.created_by': 'alice', 'b.created_by': 'bob' };
-
-/** Another value the label allows. */
-function otherValue(label: LabelDef, value: number): number {
-  switch (label.value_type) {
-    case 'binary':
-      return 1 - value;
-    case 'continuous':
-      return value === label.max_value ? label.min_value! : label.max_value!;
-    default:
-      return (value + 1) % label.categories!.length;
-  }
-}
 
 describe.each(DATABASES)('agreement on $name', (db) => {
   let t: TestApp;
@@ -195,13 +178,7 @@ describe.each(DATABASES)('agreement on $name', (db) => {
       ],
     ])('%s is a 400', async (_why, query, field) => {
       const res = await agreement(label.id, query);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        error: expect.any(String),
-        code: 'validation_failed',
-        details: expect.arrayContaining([expect.objectContaining({ field })]),
-        request_id: expect.any(String),
-      });
+      expectValidationFailed(res, field);
     });
 
     it('groups without pairs give nulls, not an error', async () => {

@@ -4,14 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { expectClose } from './support/close-to.js';
 import { type Created, createEvaluation, createLabel, createRun } from './support/factories.js';
+import { type LabelDef } from './support/labels.js';
+import { expectValidationFailed } from './support/validation.js';
 
-type LabelDef = {
-  value_type: string;
-  min_value?: number;
-  max_value?: number;
-  categories?: string[];
-  higher_is_better?: boolean;
-};
 type Case = { key: string; baseline: number[]; candidate: number[] };
 
 const fixture = (name: string) =>
@@ -168,13 +163,7 @@ describe.each(DATABASES)('paired comparisons on $name', (db) => {
       ['an unknown parameter', { pair_by: 'inputs', colour: 'red' }, 'colour'],
     ])('%s is a 400', async (_why, query, field) => {
       const res = await compare(label.id, query);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        error: expect.any(String),
-        code: 'validation_failed',
-        details: expect.arrayContaining([expect.objectContaining({ field })]),
-        request_id: expect.any(String),
-      });
+      expectValidationFailed(res, field);
     });
 
     it('a metadata key of any text is a parameter, never SQL', async () => {

@@ -4,14 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { expectClose } from './support/close-to.js';
 import { type Created, createEvaluation, createLabel, createRun } from './support/factories.js';
-
-type LabelDef = {
-  value_type: string;
-  min_value?: number;
-  max_value?: number;
-  categories?: string[];
-  higher_is_better?: boolean;
-};
+import { type LabelDef, otherValue } from './support/labels.js';
+import { expectValidationFailed } from './support/validation.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/stats/${name}`, import.meta.url), 'utf8'));
@@ -23,18 +17,6 @@ const REFERENCE = fixture('reference.json') as {
   stats: Record<string, unknown>;
   compare: Record<string, unknown>;
 };
-
-/** Another value the label allows: written first, then corrected to the real one. */
-function otherValue(label: LabelDef, value: number): number {
-  switch (label.value_type) {
-    case 'binary':
-      return 1 - value;
-    case 'continuous':
-      return value === label.max_value ? label.min_value! : label.max_value!;
-    default:
-      return (value + 1) % label.categories!.length;
-  }
-}
 
 describe.each(DATABASES)('statistics on $name', (db) => {
   let t: TestApp;
@@ -272,13 +254,7 @@ describe.each(DATABASES)('statistics on $name', (db) => {
       ['a bad group source', '/compare?candidate.source=robot', 'candidate.source'],
     ])('%s is a 400', async (_why, path, field) => {
       const res = await t.http.get(`/v1/evaluation-label/${label.id}${path}`).set(bearer());
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        error: expect.any(String),
-        code: 'validation_failed',
-        details: expect.arrayContaining([expect.objectContaining({ field })]),
-        request_id: expect.any(String),
-      });
+      expectValidationFailed(res, field);
     });
 
     it("another account's label, and a missing one, are 404", async () => {

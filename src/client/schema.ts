@@ -81,7 +81,7 @@ export interface paths {
         };
         /**
          * Compare two groups of evaluations of a label
-         * @description Each group (baseline.*, candidate.*) takes the filters of /stats. binary: difference of rates with Newcombe's hybrid score interval and the two-proportion z test; continuous: Welch's t test and interval; ordinal: Mann–Whitney U (normal approximation, tie- and continuity-corrected), estimate the difference of mean indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows the label's higher_is_better.
+         * @description Each group (baseline.*, candidate.*) takes the filters of /stats. binary: difference of rates with Newcombe's hybrid score interval and the two-proportion z test; continuous: Welch's t test and interval; ordinal: Mann–Whitney U (normal approximation, tie- and continuity-corrected), estimate the difference of mean indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows the label's higher_is_better. With pair_by, runs with equal inputs (or metadata value) are paired into cases, a case's value in a group being the mean of its evaluations there: pairs, paired_test (binary: McNemar's exact test; continuous: paired t, with Wilcoxon signed-rank beside it; ordinal: Wilcoxon signed-rank; categorical: Bowker's test of symmetry) and the worst regressions are added, and the verdict comes from the paired test.
          */
         get: operations["Stats_compare"];
         put?: never;

@@ -7,10 +7,12 @@ import { UuidParam } from '../common/uuid-param.js';
 import { toEvaluationLabelDto } from '../evaluation-labels/dto/evaluation-label.dto.js';
 import { ApiErrors, ApiStatisticsTimeout } from '../openapi/decorators.js';
 import { FILTER_DOCS, FILTER_NAMES, StatsQueryDto } from './dto/stats-query.dto.js';
+import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
 import { agreementFigures } from './agreement.js';
+import type { Comparison } from './compare.js';
 import { AgreementDto } from './dto/agreement.dto.js';
 import { ComparisonDto, LabelStatsDto, RunSummaryDto } from './dto/stats.dto.js';
-import { figuresOf } from './figures.js';
+import { type Aggregate, figuresOf } from './figures.js';
 import {
   DEFAULT_ALPHA,
   DEFAULT_REGRESSIONS_LIMIT,
@@ -77,6 +79,20 @@ const CompareQueries = () =>
     ...GroupQueries(['baseline', 'candidate']),
   );
 
+/** The answer of /compare without pair_by: both groups' figures, unpaired test, verdict. */
+const comparisonOf = (
+  r: Comparison & { label: EvaluationLabelEntity; baseline: Aggregate; candidate: Aggregate },
+  alpha: number,
+): ComparisonDto => ({
+  label: toEvaluationLabelDto(r.label),
+  alpha,
+  baseline: figuresOf(r.label, r.baseline),
+  candidate: figuresOf(r.label, r.candidate),
+  difference: r.difference,
+  test: r.test,
+  verdict: r.verdict,
+});
+
 @ApiTags('Statistics')
 @ApiController('v1')
 export class StatsController {
@@ -129,7 +145,12 @@ export class StatsController {
       "continuous: Welch's t test and interval; ordinal: Mann–Whitney U (normal " +
       'approximation, tie- and continuity-corrected), estimate the difference of mean ' +
       "indexes; categorical: Pearson's chi-square test of homogeneity. The verdict follows " +
-      "the label's higher_is_better.",
+      "the label's higher_is_better. With pair_by, runs with equal inputs (or metadata " +
+      "value) are paired into cases, a case's value in a group being the mean of its " +
+      "evaluations there: pairs, paired_test (binary: McNemar's exact test; continuous: " +
+      'paired t, with Wilcoxon signed-rank beside it; ordinal: Wilcoxon signed-rank; ' +
+      "categorical: Bowker's test of symmetry) and the worst regressions are added, and the " +
+      'verdict comes from the paired test.',
   })
   @ApiErrors({ status: 200, type: ComparisonDto, description: 'The comparison' }, 400, 404)
   @ApiStatisticsTimeout()
@@ -139,37 +160,15 @@ export class StatsController {
     @Query() query: Record<string, unknown>,
   ): Promise<ComparisonDto> {
     const { baseline, candidate, alpha, pairing } = await parseCompareQuery(query);
-    if (pairing) {
-      const r = await this.stats.pairedCompare(
-        principal,
-        id,
-        baseline,
-        candidate,
-        alpha,
-        pairing.pairBy,
-        pairing.regressionsLimit,
-      );
-      const paired = comparePairs(r.label, r.paired, alpha);
-      return {
-        label: toEvaluationLabelDto(r.label),
-        alpha,
-        baseline: figuresOf(r.label, r.baseline),
-        candidate: figuresOf(r.label, r.candidate),
-        difference: r.difference,
-        test: r.test,
-        pair_by: pairing.name,
-        ...paired,
-      };
+    if (!pairing) {
+      const r = await this.stats.compare(principal, id, baseline, candidate, alpha);
+      return comparisonOf(r, alpha);
     }
-    const r = await this.stats.compare(principal, id, baseline, candidate, alpha);
+    const r = await this.stats.pairedCompare(principal, id, baseline, candidate, alpha, pairing);
     return {
-      label: toEvaluationLabelDto(r.label),
-      alpha,
-      baseline: figuresOf(r.label, r.baseline),
-      candidate: figuresOf(r.label, r.candidate),
-      difference: r.difference,
-      test: r.test,
-      verdict: r.verdict,
+      ...comparisonOf(r, alpha),
+      pair_by: pairing.name,
+      ...comparePairs(r.label, r.paired, alpha),
     };
   }
 

@@ -11,7 +11,8 @@ import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.
 import { type AgreementAggregate } from './agreement.js';
 import { type Comparison, compareAggregates } from './compare.js';
 import type { PairedAggregate } from './paired.js';
-import { agreementSql, type PairBy, pairedSql } from './paired-sql.js';
+import type { Pairing } from './filters.js';
+import { agreementSql, pairedSql } from './paired-sql.js';
 import type { GroupKey, Interval } from './dto/stats-query.dto.js';
 import type { Aggregate } from './figures.js';
 import {
@@ -155,8 +156,7 @@ export class StatsService {
     baseline: Filters,
     candidate: Filters,
     alpha: number,
-    pairBy: PairBy,
-    regressionsLimit: number,
+    { pairBy, regressionsLimit }: Pairing,
   ): Promise<
     { label: EvaluationLabelEntity; baseline: Aggregate; candidate: Aggregate } & Comparison & {
         paired: PairedAggregate;

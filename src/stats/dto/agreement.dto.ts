@@ -1,18 +1,6 @@
-import {
-  ApiProperty,
-  ApiPropertyOptional,
-  type ApiPropertyOptions,
-  ApiSchema,
-} from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { EvaluationLabelDto } from '../../evaluation-labels/dto/evaluation-label.dto.js';
-
-const interval = (what: string): ApiPropertyOptions => ({
-  type: [Number],
-  minItems: 2,
-  maxItems: 2,
-  nullable: true,
-  description: `${what}: [low, high], 95%`,
-});
+import { interval } from './stats.dto.js';
 
 @ApiSchema({
   name: 'ConfusionMatrix',

@@ -11,7 +11,7 @@ import { PairedTestDto, PairsDto, RegressionDto, SignedRankTestDto } from './pai
 export const STATS_WARNINGS = ['mixed_label_versions'] as const;
 export type StatsWarning = (typeof STATS_WARNINGS)[number];
 
-const interval = (what: string): ApiPropertyOptions => ({
+export const interval = (what: string): ApiPropertyOptions => ({
   type: [Number],
   minItems: 2,
   maxItems: 2,
