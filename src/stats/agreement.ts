@@ -30,10 +30,15 @@ export interface AgreementAggregate {
 export const categoriesOf = (label: Label): string[] =>
   label.valueType === 'binary' ? ['0', '1'] : (label.categories ?? []);
 
-/** A k × k table of counts from [row, column, count] triples. */
+/**
+ * A k × k table of counts from [row, column, count] triples. A value outside the label's
+ * current categories (one stored under an earlier definition of the label) has no cell and
+ * is left out.
+ */
 export function tableOf(k: number, cells: [number, number, number][] = []): number[][] {
   const table = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (const [i, j, n] of cells) table[i][j] += n;
+  const inside = (i: number) => Number.isInteger(i) && i >= 0 && i < k;
+  for (const [i, j, n] of cells) if (inside(i) && inside(j)) table[i][j] += n;
   return table;
 }
 
@@ -66,6 +71,7 @@ export function agreementFigures(label: Label, a: AgreementAggregate): Agreement
   const categories = categoriesOf(label);
   const table = tableOf(categories.length, a.confusion);
   const agreed = table.reduce((sum, row, i) => sum + row[i], 0);
+  const counted = table.flat().reduce((sum, c) => sum + c, 0);
   const ordinal = label.valueType === 'ordinal';
   const weights = ordinal ? 'quadratic' : 'none';
   const kappa = enough
@@ -74,7 +80,7 @@ export function agreementFigures(label: Label, a: AgreementAggregate): Agreement
   return {
     n_pairs: n,
     confusion: { categories, counts: table },
-    percent_agreement: enough ? agreed / n : null,
+    percent_agreement: enough && counted > 0 ? agreed / counted : null,
     kappa: { estimate: kappa.value, ci95: kappa.ci95, weights },
     ...(ordinal ? { rho: enough ? spearmanOfTable(table) : null } : {}),
   };
