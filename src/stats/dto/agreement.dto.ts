@@ -32,7 +32,9 @@ export class KappaDto {
   estimate!: number | null;
 
   @ApiProperty(
-    interval('kappa ± 1.96 × the large-sample standard error of Fleiss, Cohen & Everitt (1969)'),
+    interval(
+      'kappa ± z(0.975) × the large-sample standard error of Fleiss, Cohen & Everitt (1969)',
+    ),
   )
   ci95!: [number, number] | null;
 
