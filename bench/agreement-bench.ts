@@ -50,12 +50,12 @@ async function fill(client: pg.Client, labelId: string): Promise<void> {
                  WHERE account_id = 'bench' AND workflow = 'agreement'),
           side AS (SELECT * FROM (VALUES (false), (true)) s(evaluator))
      INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by,
-                                  created_by_evaluator_id, created_at, updated_at)
+                                  created_by_evaluator_id, created_at, updated_at, label_version)
      SELECT gen_random_uuid(), 'bench', r.id, $1,
             CASE WHEN side.evaluator THEN least(5, greatest(0, round((r.v + random() - 0.5)::numeric, 1)))
                  ELSE round(r.v::numeric, 1) END,
             CASE WHEN side.evaluator THEN NULL ELSE 'reviewer' END,
-            CASE WHEN side.evaluator THEN $2::uuid END, now(), now()
+            CASE WHEN side.evaluator THEN $2::uuid END, now(), now(), 1
        FROM r CROSS JOIN side`,
     [labelId, EVALUATOR],
   );

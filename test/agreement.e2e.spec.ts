@@ -38,8 +38,8 @@ describe.each(DATABASES)('agreement on $name', (db) => {
   const insert = (runId: string, labelId: string, value: number, by: string, at: string) =>
     t.dataSource.query(
       `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value, created_by,
-         created_at, updated_at)
-       VALUES ($1, 'acme', $2, $3, $4, $5, $6, $6)`,
+         created_at, updated_at, label_version)
+       VALUES ($1, 'acme', $2, $3, $4, $5, $6, $6, 1)`,
       [randomUUID(), runId, labelId, value, by, at],
     );
 
@@ -99,7 +99,15 @@ describe.each(DATABASES)('agreement on $name', (db) => {
       expect(res.body.label).toMatchObject({ id: label.id, value_type: d.label.value_type });
       expectClose(res.body, REFERENCE.agreement[name]);
       // No figure of another value type, and none missing.
-      const expected = Object.keys(REFERENCE.agreement[name]).concat('label');
+      expect(res.body).toMatchObject({
+        label_versions: d.pairs.length ? [1] : [],
+        warnings: [],
+      });
+      const expected = Object.keys(REFERENCE.agreement[name]).concat(
+        'label',
+        'label_versions',
+        'warnings',
+      );
       expect(Object.keys(res.body).sort()).toEqual(expected.sort());
     });
   });
@@ -142,8 +150,8 @@ describe.each(DATABASES)('agreement on $name', (db) => {
     await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 1 });
     await t.dataSource.query(
       `INSERT INTO run_evaluations (id, account_id, run_id, evaluation_label_id, value,
-         created_by_evaluator_id, created_at, updated_at)
-       VALUES ($1, 'acme', $2, $3, 0, $4, now(), now())`,
+         created_by_evaluator_id, created_at, updated_at, label_version)
+       VALUES ($1, 'acme', $2, $3, 0, $4, now(), now(), 1)`,
       [randomUUID(), run.id, label.id, randomUUID()],
     );
     const res = await agreement(label.id, { 'a.source': 'human', 'b.source': 'evaluator' });
@@ -154,6 +162,47 @@ describe.each(DATABASES)('agreement on $name', (db) => {
       [1, 0],
     ]);
     expect(res.body.kappa).toEqual({ estimate: null, ci95: null, weights: 'none' });
+  });
+
+  it('says when the pairs mix label versions, and label_version narrows each side', async () => {
+    const label = await createLabel(t.http, {
+      value_type: 'continuous',
+      min_value: 0,
+      max_value: 10,
+    });
+    const rate = async (run: Created, a: number, b: number) => {
+      await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: a }, ALICE);
+      await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: b }, BOB);
+    };
+    await rate(await createRun(t.http), 2, 3);
+    await rate(await createRun(t.http), 8, 6);
+    // A narrower range is a breaking change: version 2.
+    const patch = await t.http
+      .patch(`/v1/evaluation-label/${label.id}`)
+      .set(bearer())
+      .send({ max_value: 5 });
+    expect([patch.status, patch.body.version]).toEqual([200, 2]);
+    await rate(await createRun(t.http), 1, 1.5);
+    await rate(await createRun(t.http), 4, 5);
+    const mixed = await agreement(label.id, BY_ALICE_AND_BOB);
+    expect(mixed.body).toMatchObject({
+      n_pairs: 4,
+      label_versions: [1, 2],
+      warnings: ['mixed_label_versions'],
+    });
+    const second = await agreement(label.id, {
+      ...BY_ALICE_AND_BOB,
+      'a.label_version': '2',
+      'b.label_version': '2',
+    });
+    expect(second.body).toMatchObject({
+      n_pairs: 2,
+      mean_difference: 0.75,
+      label_versions: [2],
+      warnings: [],
+    });
+    const missing = await agreement(label.id, { ...BY_ALICE_AND_BOB, 'b.label_version': '3' });
+    expectValidationFailed(missing, 'b.label_version');
   });
 
   describe('bad input gets the one error body', () => {

@@ -161,6 +161,11 @@ describe.each(DATABASES)('paired comparisons on $name', (db) => {
       ],
       ['regressions_limit without pair_by', { regressions_limit: '5' }, 'regressions_limit'],
       ['an unknown parameter', { pair_by: 'inputs', colour: 'red' }, 'colour'],
+      [
+        'a label version the label never had',
+        { pair_by: 'inputs', 'candidate.label_version': '2' },
+        'candidate.label_version',
+      ],
     ])('%s is a 400', async (_why, query, field) => {
       const res = await compare(label.id, query);
       expectValidationFailed(res, field);

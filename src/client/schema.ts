@@ -72,6 +72,26 @@ export interface paths {
         patch: operations["EvaluationLabels_update"];
         trace?: never;
     };
+    "/v1/evaluation-label/{id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement of two groups of evaluations of a label
+         * @description Each group (a.*, b.*) takes the filters of /stats. Pairs are the targets (run, output_name, field_path) both groups evaluated, each side counting its latest evaluation. binary and categorical: confusion counts, percent agreement, Cohen's kappa with its asymptotic 95% interval; ordinal: the same with quadratic weights, and Spearman's rho; continuous: Pearson's r with Fisher's z interval, Spearman's rho, mean absolute and root mean square difference, and the Bland–Altman mean difference (b − a) with its limits of agreement. Fewer than two pairs give nulls. Groups with the same filters are a 400.
+         */
+        get: operations["Stats_agreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evaluation-label/{id}/compare": {
         parameters: {
             query?: never;
@@ -416,6 +436,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The agreement of groups a and b on one label. */
+        Agreement: {
+            /** @description binary, categorical, ordinal */
+            confusion?: components["schemas"]["ConfusionMatrix"];
+            /** @description binary, categorical, ordinal */
+            kappa?: components["schemas"]["Kappa"];
+            label: components["schemas"]["EvaluationLabel"];
+            /** @description The label versions of the paired evaluations, both sides, ascending (empty without pairs) */
+            label_versions: number[];
+            /** @description continuous: Bland–Altman limits of agreement, mean_difference ± 1.96 × sd of b − a: [low, high], 95% */
+            limits_of_agreement?: number[] | null;
+            /** @description continuous: mean absolute difference */
+            mae?: number | null;
+            /** @description continuous: mean of b − a */
+            mean_difference?: number | null;
+            /** @description Targets (run, output_name, field_path) both groups evaluated; each side counts its latest evaluation */
+            n_pairs: number;
+            /** @description binary, categorical, ordinal: share of pairs on the same category, 0–1 */
+            percent_agreement?: number | null;
+            /** @description continuous: Pearson's r */
+            r?: components["schemas"]["Correlation"];
+            /** @description ordinal and continuous: Spearman's rho (midranks for ties) */
+            rho?: number | null;
+            /** @description continuous: root mean square difference */
+            rmse?: number | null;
+            /** @description mixed_label_versions: the pairs hold evaluations checked against different versions of the label’s scale; filter a and b by label_version */
+            warnings: "mixed_label_versions"[];
+        };
         /** @description A baseline and a candidate group compared. */
         Comparison: {
             /** @description Significance level of the verdict */
@@ -425,10 +473,23 @@ export interface components {
             /** @description null: insufficient data */
             difference: components["schemas"]["ComparisonDifference"] | null;
             label: components["schemas"]["EvaluationLabel"];
+            /**
+             * @description With pair_by only: how runs were paired into cases
+             * @example metadata.case_id
+             */
+            pair_by?: string;
+            /** @description With pair_by only; null: insufficient data */
+            paired_test?: components["schemas"]["PairedTest"] | null;
+            /** @description With pair_by only */
+            pairs?: components["schemas"]["ComparisonPairs"];
+            /** @description With pair_by only: the cases with the largest drop, worst first, at most regressions_limit (categorical: the changed cases, by case key) */
+            regressions?: components["schemas"]["Regression"][];
+            /** @description With pair_by, continuous labels only; null: insufficient data */
+            signed_rank_test?: components["schemas"]["SignedRankTest"] | null;
             /** @description null: insufficient data */
             test: components["schemas"]["ComparisonTest"] | null;
             /**
-             * @description p_value < alpha: improved or regressed by the label higher_is_better (categorical: changed); else no_detectable_change; insufficient_data when a group is too small (no evaluations; continuous: fewer than two)
+             * @description p_value < alpha: improved or regressed by the label higher_is_better (categorical: changed); else no_detectable_change; insufficient_data when a group is too small (no evaluations; continuous: fewer than two). With pair_by, from paired_test and the cases: insufficient_data with no case (continuous: fewer than two).
              * @enum {string}
              */
             verdict: "improved" | "regressed" | "changed" | "no_detectable_change" | "insufficient_data";
@@ -440,6 +501,18 @@ export interface components {
             /** @description binary: difference of rates; continuous: of means; ordinal: of mean indexes; categorical: null (no single number) */
             estimate: number | null;
         };
+        /** @description Cases both groups evaluated, by how the candidate moved (categorical: changed or not). */
+        ComparisonPairs: {
+            /** @description categorical: another category */
+            changed?: number;
+            /** @description Not categorical: better by higher_is_better */
+            improved?: number;
+            n: number;
+            /** @description Not categorical: worse */
+            regressed?: number;
+            /** @description Equal values in both groups */
+            unchanged: number;
+        };
         /** @description The test of the two groups. */
         ComparisonTest: {
             /** @enum {string} */
@@ -448,6 +521,20 @@ export interface components {
             p_value: number | null;
             /** @description z, Welch t, U of the candidate, or chi-square; null where no spread leaves it undefined */
             statistic: number | null;
+        };
+        /** @description Pairs by a's category (rows) and b's (columns), every category of the label. */
+        ConfusionMatrix: {
+            /** @description The categories in order; binary: "0" and "1" */
+            categories: string[];
+            /** @description counts[i][j]: pairs where a chose categories[i] and b categories[j] */
+            counts: number[][];
+        };
+        /** @description Pearson's r and its interval. */
+        Correlation: {
+            /** @description Fisher's z interval; null with fewer than four pairs: [low, high], 95% */
+            ci95: number[] | null;
+            /** @description null with fewer than two pairs, or when a side has no spread */
+            estimate: number | null;
         };
         CreateEvaluationLabelDto: {
             /** @example null */
@@ -743,6 +830,18 @@ export interface components {
              */
             type: string;
         };
+        /** @description Cohen's kappa and its interval. */
+        Kappa: {
+            /** @description kappa ± z(0.975) × the large-sample standard error of Fleiss, Cohen & Everitt (1969): [low, high], 95% */
+            ci95: number[] | null;
+            /** @description null with fewer than two pairs, or when chance alone explains every pair (p_e = 1) */
+            estimate: number | null;
+            /**
+             * @description none: binary and categorical; quadratic: ordinal, 1 − (i − j)² / (k − 1)²
+             * @enum {string}
+             */
+            weights: "none" | "quadratic";
+        };
         /** @description What a PATCH with ?dry_run=true would do; nothing is written. */
         LabelChangePreview: {
             /** @description Why the change makes a new version; empty when it does not */
@@ -809,6 +908,45 @@ export interface components {
                 [key: string]: number;
             };
             count: number;
+        };
+        /** @description The paired test; it decides the verdict. */
+        PairedTest: {
+            /** @description paired_t: t interval of the mean difference, 95% */
+            ci95?: number[];
+            /** @description paired_t and wilcoxon_signed_rank: mean of candidate − baseline over the cases */
+            estimate?: number;
+            /**
+             * @description binary: McNemar's exact test; continuous: paired t; ordinal: Wilcoxon signed-rank on category indexes; categorical: Bowker's test of symmetry
+             * @enum {string}
+             */
+            method: "mcnemar_exact" | "paired_t" | "wilcoxon_signed_rank" | "bowker";
+            /** @description Two-sided */
+            p_value: number | null;
+            /** @description mcnemar_exact: discordant cases where the candidate is higher; paired_t: t; wilcoxon_signed_rank: min(W+, W−); bowker: chi-square. null where the data leave it undefined */
+            statistic: number | null;
+        };
+        /** @description A case the candidate did worse on. */
+        Regression: {
+            /** @description The case's value in the baseline: mean of its evaluations (categorical: the category index most evaluated) */
+            baseline: number;
+            /**
+             * Format: uuid
+             * @description Run of the case's latest baseline evaluation
+             */
+            baseline_run_id: string;
+            /** @description The case's value in the candidate */
+            candidate: number;
+            /**
+             * Format: uuid
+             * @description Run of the case's latest candidate evaluation
+             */
+            candidate_run_id: string;
+            /** @description The case key, any JSON value: the runs' inputs, or the value of the metadata key */
+            case: {
+                [key: string]: unknown;
+            } | unknown[] | string | number | boolean | null;
+            /** @description candidate − baseline */
+            difference: number;
         };
         /** @description A recorded run of an AI workflow. */
         Run: {
@@ -937,6 +1075,15 @@ export interface components {
             labels: components["schemas"]["LabelSummary"][];
             /** Format: uuid */
             run_id: string;
+        };
+        /** @description continuous: Wilcoxon signed-rank test beside the paired t (which decides). */
+        SignedRankTest: {
+            /** @enum {string} */
+            method: "wilcoxon_signed_rank";
+            /** @description Two-sided */
+            p_value: number | null;
+            /** @description min(W+, W−) */
+            statistic: number | null;
         };
         /** @description The figures of one set of evaluations, by the label value type. binary: rate, ci95. continuous: mean, stddev, min, max, p50, p90, ci95. ordinal: counts, median, mean_index. categorical: counts, shares. A figure the data cannot give (no evaluations; one, where it needs two) is null. */
         StatsFigures: {
@@ -1836,11 +1983,183 @@ export interface operations {
             };
         };
     };
+    Stats_agreement: {
+        parameters: {
+            query?: {
+                /** @description a: Only evaluations created at or after this instant (inclusive) */
+                "a.from"?: string;
+                /** @description a: Only evaluations created before this instant (exclusive); later than from */
+                "a.to"?: string;
+                /** @description a: Only evaluations of runs of this workflow */
+                "a.workflow"?: string;
+                /** @description a: Only evaluations of runs in this status */
+                "a.run_status"?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description a: Only evaluations of this output */
+                "a.output_name"?: string;
+                /** @description a: Only evaluations created by this user */
+                "a.created_by"?: string;
+                /** @description a: Only evaluations created by this evaluator */
+                "a.created_by_evaluator_id"?: string;
+                /** @description a: human: created with a user token; evaluator: with an evaluator token */
+                "a.source"?: "human" | "evaluator";
+                /** @description a: Only evaluations checked against this version of the label */
+                "a.label_version"?: number;
+                /** @description b: Only evaluations created at or after this instant (inclusive) */
+                "b.from"?: string;
+                /** @description b: Only evaluations created before this instant (exclusive); later than from */
+                "b.to"?: string;
+                /** @description b: Only evaluations of runs of this workflow */
+                "b.workflow"?: string;
+                /** @description b: Only evaluations of runs in this status */
+                "b.run_status"?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description b: Only evaluations of this output */
+                "b.output_name"?: string;
+                /** @description b: Only evaluations created by this user */
+                "b.created_by"?: string;
+                /** @description b: Only evaluations created by this evaluator */
+                "b.created_by_evaluator_id"?: string;
+                /** @description b: human: created with a user token; evaluator: with an evaluator token */
+                "b.source"?: "human" | "evaluator";
+                /** @description b: Only evaluations checked against this version of the label */
+                "b.label_version"?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The ID of the label */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agreement"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     Stats_compare: {
         parameters: {
             query?: {
                 /** @description Significance level of the verdict */
                 alpha?: number;
+                /** @description Pair runs into cases: inputs (runs with equal inputs, as JSON) or metadata.<key> (runs with equal values of that key; runs without it are no case). Adds pairs, paired_test and regressions; the verdict then comes from the paired test. */
+                pair_by?: string;
+                /** @description With pair_by: how many cases with the largest drop to list */
+                regressions_limit?: number;
                 /** @description baseline: Only evaluations created at or after this instant (inclusive) */
                 "baseline.from"?: string;
                 /** @description baseline: Only evaluations created before this instant (exclusive); later than from */

@@ -24,6 +24,8 @@ export interface AgreementAggregate {
   rmse?: number | null;
   mean_difference?: number | null;
   sd_difference?: number | null;
+  /** The label versions of the paired evaluations, ascending. */
+  versions?: number[];
 }
 
 /** The categories of a discrete label, binary's being "0" and "1". */
@@ -49,6 +51,16 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
  * counts excepted), and so does a figure the data leave undefined.
  */
 export function agreementFigures(label: Label, a: AgreementAggregate): AgreementFiguresDto {
+  const label_versions = a.versions ?? [];
+  const warnings = label_versions.length > 1 ? ['mixed_label_versions' as const] : [];
+  return { ...typedAgreement(label, a), label_versions, warnings };
+}
+
+/** The figures of the label's value type. */
+function typedAgreement(
+  label: Label,
+  a: AgreementAggregate,
+): Omit<AgreementFiguresDto, 'label_versions' | 'warnings'> {
   const n = a.n;
   const enough = n >= 2;
   if (label.valueType === 'continuous') {

@@ -17,7 +17,7 @@ const midrank = (expr: string) =>
 function latestSql(sel: Selection, params: unknown[]): string {
   return `SELECT DISTINCT ON (e.run_id, e.output_name, e.field_path)
          e.run_id AS run, coalesce('+' || e.output_name, '-') AS o,
-         coalesce('+' || e.field_path, '-') AS f, e.value
+         coalesce('+' || e.field_path, '-') AS f, e.value, e.label_version AS lv
     ${scopeSql(sel, params)}
     ORDER BY e.run_id, e.output_name, e.field_path, e.created_at DESC, e.id DESC`;
 }
@@ -26,25 +26,30 @@ function latestSql(sel: Selection, params: unknown[]): string {
  * The agreement of two selections in one statement and one row: the pairs (targets both
  * evaluated, each side's latest value; x from a, y from b) are formed by PostgreSQL, which
  * also reduces them. Discrete labels get the confusion counts as [x, y, count] triples;
- * continuous ones the moments of the pairs and of their midranks.
+ * continuous ones the moments of the pairs and of their midranks; and the label versions
+ * of the paired evaluations.
  */
 export function agreementSql(a: Selection, b: Selection, valueType: ValueType): Sql {
   const params: unknown[] = [];
   const pairs = `WITH a AS (${latestSql(a, params)}),
        b AS (${latestSql(b, params)}),
-       p AS MATERIALIZED (SELECT a.value AS x, b.value AS y FROM a JOIN b USING (run, o, f))`;
+       p AS MATERIALIZED (SELECT a.value AS x, b.value AS y, a.lv AS xv, b.lv AS yv
+                            FROM a JOIN b USING (run, o, f))`;
+  // The label versions the paired evaluations were checked against, both sides.
+  const versions = `(SELECT coalesce(json_agg(v ORDER BY v), '[]')
+            FROM (SELECT xv FROM p UNION SELECT yv FROM p) t(v)) AS versions`;
   const text =
     valueType === 'continuous'
       ? `${pairs}
   SELECT count(*)::int AS n, corr(x, y) AS r, corr(rx, ry) AS rho,
          avg(abs(y - x)) AS mae, sqrt(avg((y - x) * (y - x))) AS rmse,
-         avg(y - x) AS mean_difference, stddev_samp(y - x) AS sd_difference
+         avg(y - x) AS mean_difference, stddev_samp(y - x) AS sd_difference, ${versions}
     FROM (SELECT x, y, ${midrank('x')} AS rx, ${midrank('y')} AS ry FROM p) ranked`
       : `${pairs}
   SELECT (SELECT count(*)::int FROM p) AS n,
          (SELECT coalesce(json_agg(json_build_array(x, y, n)), '[]')
             FROM (SELECT x::int AS x, y::int AS y, count(*)::int AS n FROM p GROUP BY 1, 2) t)
-           AS confusion`;
+           AS confusion, ${versions}`;
   return { text, params };
 }
 

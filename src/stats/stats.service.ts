@@ -128,6 +128,8 @@ export class StatsService {
     b: Filters,
   ): Promise<{ label: EvaluationLabelEntity; aggregate: AgreementAggregate }> {
     const label = await this.labels.get(principal, labelId);
+    checkVersion(label, a, 'a.');
+    checkVersion(label, b, 'b.');
     const selection = (filters: Filters) => ({ accountId: principal.accountId, labelId, filters });
     const sql = agreementSql(selection(a), selection(b), label.valueType);
     const [row] = await this.read((tx) => tx.query<Row[]>(sql.text, sql.params));
@@ -142,6 +144,7 @@ export class StatsService {
         rmse: num(row.rmse),
         mean_difference: num(row.mean_difference),
         sd_difference: num(row.sd_difference),
+        versions: parseJson(row.versions) as number[],
       },
     };
   }
@@ -163,6 +166,8 @@ export class StatsService {
       }
   > {
     const label = await this.labels.get(principal, labelId);
+    checkVersion(label, baseline, 'baseline.');
+    checkVersion(label, candidate, 'candidate.');
     const selection = (filters: Filters) => ({ accountId: principal.accountId, labelId, filters });
     const [b, c, paired] = await this.read(async (tx) => {
       const of = async (filters: Filters) =>

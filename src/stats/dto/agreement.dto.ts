@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { EvaluationLabelDto } from '../../evaluation-labels/dto/evaluation-label.dto.js';
-import { interval } from './stats.dto.js';
+import { interval, STATS_WARNINGS, type StatsWarning } from './stats.dto.js';
 
 @ApiSchema({
   name: 'ConfusionMatrix',
@@ -122,6 +122,22 @@ export class AgreementFiguresDto {
     interval('continuous: Bland–Altman limits of agreement, mean_difference ± 1.96 × sd of b − a'),
   )
   limits_of_agreement?: [number, number] | null;
+
+  @ApiProperty({
+    type: [Number],
+    description:
+      'The label versions of the paired evaluations, both sides, ascending (empty without pairs)',
+  })
+  label_versions!: number[];
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', enum: [...STATS_WARNINGS] },
+    description:
+      'mixed_label_versions: the pairs hold evaluations checked against different versions ' +
+      'of the label’s scale; filter a and b by label_version',
+  })
+  warnings!: StatsWarning[];
 }
 
 @ApiSchema({ name: 'Agreement', description: 'The agreement of groups a and b on one label.' })
