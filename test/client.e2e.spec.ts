@@ -163,6 +163,14 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
     expect(versions.data!.map((v) => [v.version, v.evaluation_count])).toEqual([[1, 2]]);
     const compare = await client.GET('/v1/evaluation-label/{id}/compare', ofLabel);
     expect(compare.response.status).toBe(200);
+    const paired = await client.GET('/v1/evaluation-label/{id}/compare', {
+      params: { path: { id: labelId }, query: { pair_by: 'inputs', regressions_limit: 5 } },
+    });
+    expect([paired.response.status, paired.data!.pair_by]).toEqual([200, 'inputs']);
+    const agreement = await client.GET('/v1/evaluation-label/{id}/agreement', {
+      params: { path: { id: labelId }, query: { 'a.source': 'human', 'b.source': 'evaluator' } },
+    });
+    expect([agreement.response.status, agreement.data!.n_pairs]).toEqual([200, 0]);
     const summary = await client.GET('/v1/run/{id}/evaluations/summary', {
       params: { path: { id: runId } },
     });
