@@ -39,7 +39,12 @@ export class CreateReviewQueueDto {
   @Characters(1, 200)
   name!: string;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: 'Answers the support bot gave in week 49',
+  })
   @IsOptional()
   @IsString()
   @Characters(0, 2000)
@@ -63,6 +68,7 @@ export class CreateReviewQueueDto {
     minItems: 1,
     maxItems: MAX_QUEUE_LABELS,
     description: 'Labels of your account, not archived: every review gives one value for each',
+    example: ['5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11'],
   })
   @IsArray({ message: 'label_ids must be an array of label ids' })
   @ArrayMinSize(1, { message: `label_ids must hold 1 to ${MAX_QUEUE_LABELS} label ids` })
@@ -72,7 +78,13 @@ export class CreateReviewQueueDto {
   @IsUUID(UUID_VERSION, { each: true, message: 'each of label_ids must be a UUID' })
   label_ids!: string[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_REVIEWS_PER_ITEM, default: 1, type: 'integer' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_REVIEWS_PER_ITEM,
+    type: 'integer',
+    example: 3,
+    description: 'How many different people review each item (default 1)',
+  })
   @IsOptional()
   @IsInt({ message: `reviews_per_item must be a whole number from 1 to ${MAX_REVIEWS_PER_ITEM}` })
   @Min(1, { message: `reviews_per_item must be a whole number from 1 to ${MAX_REVIEWS_PER_ITEM}` })
@@ -84,9 +96,9 @@ export class CreateReviewQueueDto {
   @ApiPropertyOptional({
     minimum: MIN_RESERVATION_SECONDS,
     maximum: MAX_RESERVATION_SECONDS,
-    default: DEFAULT_RESERVATION_SECONDS,
     type: 'integer',
-    description: 'How long a claim holds an item for its reviewer',
+    example: 900,
+    description: `How long a claim holds an item for its reviewer (default ${DEFAULT_RESERVATION_SECONDS})`,
   })
   @IsOptional()
   @IsInt({ message: 'reservation_seconds must be a whole number from 60 to 86400' })
@@ -128,7 +140,15 @@ export class QueueItemTargetDto {
 
 @ApiSchema({ name: 'ReviewQueueItemsAdd' })
 export class AddQueueItemsDto {
-  @ApiProperty({ type: [QueueItemTargetDto], minItems: 1, maxItems: MAX_QUEUE_ITEMS })
+  @ApiProperty({
+    type: [QueueItemTargetDto],
+    minItems: 1,
+    maxItems: MAX_QUEUE_ITEMS,
+    example: [
+      { run_id: '2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a' },
+      { run_id: '2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a', output_name: 'answer' },
+    ],
+  })
   @IsArray({ message: 'items must be an array of targets' })
   @ArrayMinSize(1, { message: `items must hold 1 to ${MAX_QUEUE_ITEMS} targets` })
   @ArrayMaxSize(MAX_QUEUE_ITEMS, { message: `items must hold 1 to ${MAX_QUEUE_ITEMS} targets` })
@@ -165,6 +185,7 @@ export class CreateReviewDto {
     minItems: 1,
     maxItems: MAX_QUEUE_LABELS,
     description: "Exactly one value for each of the queue's labels",
+    example: [{ evaluation_label_id: '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11', value: 1 }],
   })
   @IsArray({ message: 'evaluations must be an array' })
   @ArrayMinSize(1, { message: "evaluations must hold one value for each of the queue's labels" })
@@ -175,7 +196,12 @@ export class CreateReviewDto {
   @Type(() => ReviewEvaluationInputDto)
   evaluations!: ReviewEvaluationInputDto[];
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 20000 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 20000,
+    example: 'Correct, but curt.',
+  })
   @IsOptional()
   @IsString()
   @Characters(0, 20000)
