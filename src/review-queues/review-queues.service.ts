@@ -352,7 +352,10 @@ export class ReviewQueuesService {
   ): Promise<{ item: ItemRow; expires_at: Date } | undefined> {
     refuseEvaluators(principal, 'claim items');
     return this.writes.run(principal, async (w) => {
-      const queue = await lockQueue(w.tx, principal, id, 'SHARE');
+      // Read without a lock: many claims at once would all share-lock the queue's one row,
+      // and a reservation only holds a place (the review checks everything again under its
+      // locks), so a claim racing an archive or a PATCH does no harm.
+      const queue = await lockQueue(w.tx, principal, id, 'NONE');
       if (queue.archivedAt) throw archivedRefusal(queue, 'claims');
       const [claimed] = await w.tx.query<{ item_id: string; expires_at: Date }[]>(
         'SELECT item_id, expires_at FROM assay_claim_review_item($1, $2, $3, $4, $5)',
@@ -696,11 +699,13 @@ async function lockQueue(
   tx: EntityManager,
   principal: Principal,
   id: string,
-  mode: 'UPDATE' | 'SHARE',
+  mode: 'UPDATE' | 'SHARE' | 'NONE',
 ): Promise<ReviewQueueEntity> {
   const queue = await tx.findOne(ReviewQueueEntity, {
     where: { accountId: principal.accountId, id },
-    lock: { mode: mode === 'UPDATE' ? 'pessimistic_write' : 'pessimistic_read' },
+    ...(mode === 'NONE'
+      ? {}
+      : { lock: { mode: mode === 'UPDATE' ? 'pessimistic_write' : 'pessimistic_read' } }),
   });
   if (!queue) throw queueNotFound(id);
   return queue;
