@@ -1,4 +1,4 @@
-// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express --control
+// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --express --control
 // --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
 // baseline doing the same work, against itself with METRICS_ENABLED=false and with
 // EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
@@ -26,6 +26,7 @@ import {
   WARM_UP,
 } from './defaults.js';
 import { type AgreementBench, benchAgreement, printAgreementBench } from './agreement-bench.js';
+import { benchReviews, printReviewBench, type ReviewBench } from './review-bench.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
@@ -68,6 +69,8 @@ export interface BenchOptions {
   /** Only the workloads whose name contains this. */
   only?: string;
   scale: boolean;
+  /** Also measure review queues: claim + review against a POST, and claims among a million items. */
+  reviews?: boolean;
 }
 
 interface Server {
@@ -479,6 +482,8 @@ export interface BenchReport {
   statistics?: StatsBench;
   /** --scale: agreement and paired compare over 500,000 pairs of evaluations. */
   agreement?: AgreementBench;
+  /** --reviews: claim + review against a POST; with the server, claims among a million items. */
+  reviews?: ReviewBench;
   /** With NATS: from commit to the broker's acknowledgement at a steady write rate, each
    * drive and the medians over them. */
   relay?: { drives: RelayLatency[]; p50: number; p99: number };
@@ -580,6 +585,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       statistics = await benchStatistics(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
       agreement = await benchAgreement(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
+    const reviews = o.reviews
+      ? await benchReviews(
+          assay.url,
+          SECRET,
+          seedData.labelId,
+          o.amount ? 2 : (o.durationSeconds ?? DURATION_SECONDS),
+          o.databaseUrl,
+        )
+      : undefined;
     peakRss.assay = peakRssMb(assay);
     return {
       database: o.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite',
@@ -589,6 +603,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       scale,
       statistics,
       agreement,
+      reviews,
       relay,
       peakRssMb: peakRss,
     };
@@ -799,6 +814,7 @@ export function printReport(r: BenchReport): void {
   }
   if (r.statistics) printStatsBench(r.statistics);
   if (r.agreement) printAgreementBench(r.agreement);
+  if (r.reviews) printReviewBench(r.reviews);
   const rss = Object.entries(r.peakRssMb)
     .map(([k, mb]) => `${k === 'assay' ? 'Assay' : RIVALS[k as Rival].name} ${mb.toFixed(0)} MB`)
     .join(', ');
@@ -848,6 +864,7 @@ if (process.argv[1] === import.meta.filename) {
     express: { type: 'boolean', default: false },
     amount: { type: 'string' },
     scale: { type: 'boolean', default: false },
+    reviews: { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     'no-metrics-off': { type: 'boolean', default: false },
     'no-events-off': { type: 'boolean', default: false },
@@ -896,6 +913,7 @@ if (process.argv[1] === import.meta.filename) {
     natsUrl: process.env.BENCH_NATS_URL || undefined,
     only: values.only,
     scale: values.scale,
+    reviews: values.reviews,
   });
   printReport(report);
   mkdirSync(join(values.out, '..'), { recursive: true });

@@ -10,6 +10,7 @@ import { EvaluationLabelsModule } from './evaluation-labels/evaluation-labels.mo
 import { EvaluationsModule } from './evaluations/evaluations.module.js';
 import { EvaluatorsModule } from './evaluators/evaluators.module.js';
 import { EventsModule } from './events/events.module.js';
+import { ReviewQueuesModule } from './review-queues/review-queues.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { assertOneNestCore } from './one-nest.js';
 import { StatsModule } from './stats/stats.module.js';
@@ -46,6 +47,7 @@ export class AssayModule {
         EvaluatorsModule,
         EventsModule,
         StatsModule,
+        ReviewQueuesModule,
       ],
       exports: [
         RunsModule,
@@ -54,6 +56,7 @@ export class AssayModule {
         EvaluatorsModule,
         EventsModule,
         StatsModule,
+        ReviewQueuesModule,
       ],
     };
   }

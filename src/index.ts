@@ -12,6 +12,7 @@ export { EvaluationLabelsService } from './evaluation-labels/evaluation-labels.s
 export { EvaluationsService } from './evaluations/evaluations.service.js';
 export { EvaluatorsService } from './evaluators/evaluators.service.js';
 export { type AssayHttpOptions, configureAssayHttp } from './http/configure-http.js';
+export { ReviewQueuesService } from './review-queues/review-queues.service.js';
 export { RunsService } from './runs/runs.service.js';
 export { EvaluationListService } from './stats/evaluation-list.service.js';
 export { StatsService } from './stats/stats.service.js';

@@ -190,6 +190,55 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
     ).toBe(204);
   });
 
+  it('drives review queues through every operation', async () => {
+    const label = await client.POST('/v1/evaluation-labels', {
+      body: { name: 'correct', value_type: 'binary' },
+    });
+    const labelId = label.data!.id;
+    const run = await client.POST('/v1/runs', { body: { name: 'to review' } });
+    const runId = run.data!.id;
+    const queue = await client.POST('/v1/review-queues', {
+      body: { name: 'week 49', label_ids: [labelId], reviews_per_item: 1 },
+    });
+    expect(queue.response.status).toBe(201);
+    const ofQueue = { params: { path: { id: queue.data!.id } } };
+    expect((await client.GET('/v1/review-queues')).data!.map((q) => q.id)).toEqual([
+      queue.data!.id,
+    ]);
+    const patched = await client.PATCH('/v1/review-queue/{id}', {
+      ...ofQueue,
+      body: { instructions: 'Is the answer right?' },
+    });
+    expect(patched.data!.instructions).toBe('Is the answer right?');
+    expect((await client.GET('/v1/review-queue/{id}', ofQueue)).data).toEqual(patched.data);
+    const added = await client.POST('/v1/review-queue/{id}/items', {
+      ...ofQueue,
+      body: { items: [{ run_id: runId }] },
+    });
+    const itemId = added.data!.added[0].id;
+    const items = await client.GET('/v1/review-queue/{id}/items', {
+      params: { path: ofQueue.params.path, query: { status: 'pending' } },
+    });
+    expect(items.data!.map((i) => i.id)).toEqual([itemId]);
+    const claimed = await client.POST('/v1/review-queue/{id}/claim', ofQueue);
+    expect(claimed.data!.item.id).toBe(itemId);
+    const ofItem = { params: { path: { id: queue.data!.id, item_id: itemId } } };
+    const released = await client.POST('/v1/review-queue/{id}/item/{item_id}/release', ofItem);
+    expect(released.data!.reserved).toBe(0);
+    const review = await client.POST('/v1/review-queue/{id}/item/{item_id}/reviews', {
+      ...ofItem,
+      body: { evaluations: [{ evaluation_label_id: labelId, value: 1 }] },
+    });
+    expect([review.response.status, review.data!.item_completed]).toEqual([201, true]);
+    const progress = await client.GET('/v1/review-queue/{id}/progress', ofQueue);
+    expect(progress.data!.items.completed).toBe(1);
+    const agreement = await client.GET('/v1/review-queue/{id}/agreement', ofQueue);
+    expect(agreement.data!.labels.map((l) => l.alpha)).toEqual([null]);
+    // Reviewed: archived, not removed.
+    expect((await client.DELETE('/v1/review-queue/{id}', ofQueue)).response.status).toBe(204);
+    expect((await client.GET('/v1/review-queue/{id}', ofQueue)).data!.archived_at).not.toBeNull();
+  });
+
   it("answers errors as Assay's error body, typed", async () => {
     const missing = await client.GET('/v1/run/{id}', {
       params: { path: { id: '9b2f1c3e-6a3d-4f0b-8e2a-5c7d9e1f3a4b' } },

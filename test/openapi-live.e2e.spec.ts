@@ -358,6 +358,54 @@ describe.each(DATABASES)('every operation answers as the served document says ($
     live.check('get', '/v1/events', await firstOfStream(port, '/v1/events'));
   });
 
+  it('review queues: create, list, read, change, items, claims, reviews, progress, agreement', async () => {
+    ids.queue = await createListReadChange(
+      '/v1/review-queues',
+      '/v1/review-queue/{id}',
+      { name: 'week 49', label_ids: [ids.label], reviews_per_item: 2 },
+      { instructions: 'Read it all.' },
+    );
+    const ofQueue = { params: { id: ids.queue } };
+    const added = await live.send(
+      {
+        method: 'post',
+        template: '/v1/review-queue/{id}/items',
+        ...ofQueue,
+        body: { items: [{ run_id: ids.run, output_name: 'answer' }] },
+      },
+      201,
+    );
+    ids.item = added.json.added[0].id as string;
+    await live.send(
+      {
+        method: 'get',
+        template: '/v1/review-queue/{id}/items',
+        ...ofQueue,
+        query: { status: 'pending' },
+      },
+      200,
+    );
+    const ofItem = { params: { id: ids.queue, item_id: ids.item } };
+    const claim = { method: 'post', template: '/v1/review-queue/{id}/claim', ...ofQueue } as const;
+    await live.send(claim, 200);
+    await live.send(
+      { method: 'post', template: '/v1/review-queue/{id}/item/{item_id}/release', ...ofItem },
+      200,
+    );
+    await live.send(
+      {
+        method: 'post',
+        template: '/v1/review-queue/{id}/item/{item_id}/reviews',
+        ...ofItem,
+        body: { evaluations: [{ evaluation_label_id: ids.label, value: 3 }], comment: 'fine' },
+      },
+      201,
+    );
+    await live.send(claim, 204);
+    for (const template of ['/v1/review-queue/{id}/progress', '/v1/review-queue/{id}/agreement'])
+      await live.send({ method: 'get', template, ...ofQueue }, 200);
+  });
+
   it('a GET of one resource answers 304 exactly where it documents 304', async () => {
     const gets = [...live.succeeded.values()].filter((c) => c.method === 'get');
     let notModified = 0;
@@ -429,6 +477,7 @@ describe.each(DATABASES)('every operation answers as the served document says ($
       204,
     );
     for (const [template, id] of [
+      ['/v1/review-queue/{id}', ids.queue],
       ['/v1/evaluator/{id}', ids.evaluator],
       ['/v1/evaluation-label/{id}', ids.unused],
       ['/v1/run/{id}', ids.run],

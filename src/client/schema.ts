@@ -288,6 +288,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/review-queue/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a review queue
+         * @description One review queue of your account.
+         */
+        get: operations["ReviewQueues_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a review queue
+         * @description Removes a queue without reviews, with its items. One with reviews is archived instead (archived_at set): it takes no new items, claims or reviews, and stays readable.
+         */
+        delete: operations["ReviewQueues_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a review queue
+         * @description Changes the fields sent. name, description, instructions and reservation_seconds may always change; label_ids and reviews_per_item only while the queue has no reviews (409).
+         */
+        patch: operations["ReviewQueues_update"];
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agreement between reviewers
+         * @description Per label, Krippendorff's alpha across the queue's reviewers (nominal for binary and categorical labels, ordinal for ordinal, interval for continuous), over the current values of the reviews’ evaluations, with the items and values it rests on.
+         */
+        get: operations["ReviewQueues_agreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim an item to review
+         * @description Reserves for you (the token’s sub) the oldest item you have not reviewed that still needs a review nobody holds, for the queue’s reservation_seconds. Claiming again while you hold one gives the same item with a new expiry. 204 when there is none.
+         */
+        post: operations["ReviewQueues_claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/item/{item_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a claimed item
+         * @description Gives back your reservation of the item; without one, nothing changes.
+         */
+        post: operations["ReviewQueues_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/item/{item_id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review an item
+         * @description Creates your evaluations of the item’s target, one per label of the queue (every rule of an evaluation applies), and the review, in one write. 409 when you already reviewed the item, or hold no live reservation while it has no place left; a review without a reservation is accepted while a place is free.
+         */
+        post: operations["ReviewQueues_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the items of a review queue
+         * @description Its items in the order they were queued, by status if asked.
+         */
+        get: operations["ReviewQueues_listItems"];
+        put?: never;
+        /**
+         * Queue items
+         * @description Adds up to 1,000 targets (a run, one output of it, or one field inside that output) to the queue, in order. A target already queued is not added again: the answer says which were added and which were already there.
+         */
+        post: operations["ReviewQueues_addItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queue/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of a review queue
+         * @description Its items by status, and reviews and live reservations by reviewer.
+         */
+        get: operations["ReviewQueues_progress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/review-queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List review queues
+         * @description The review queues of your account, oldest first; archived ones on request.
+         */
+        get: operations["ReviewQueues_list"];
+        put?: never;
+        /**
+         * Create a review queue
+         * @description A queue of runs for people to review: each review gives one value for each of label_ids (1 to 20 labels of your account, not archived), and each item gets reviews_per_item reviews by different people.
+         */
+        post: operations["ReviewQueues_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/run/{id}": {
         parameters: {
             query?: never;
@@ -580,6 +756,34 @@ export interface components {
             /** @example 2026-11-01 */
             version?: string | null;
         };
+        CreateReviewQueueDto: {
+            /** @example Answers the support bot gave in week 49 */
+            description?: string | null;
+            /**
+             * @description What reviewers should know, shown with every item
+             * @example Read the whole answer before rating it.
+             */
+            instructions?: string | null;
+            /**
+             * @description Labels of your account, not archived: every review gives one value for each
+             * @example [
+             *       "5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11"
+             *     ]
+             */
+            label_ids: string[];
+            /** @example Support answers, week 49 */
+            name: string;
+            /**
+             * @description How long a claim holds an item for its reviewer (default 900)
+             * @example 900
+             */
+            reservation_seconds?: number;
+            /**
+             * @description How many different people review each item (default 1)
+             * @example 3
+             */
+            reviews_per_item?: number;
+        };
         CreateRunDto: {
             /**
              * Format: date-time
@@ -842,6 +1046,21 @@ export interface components {
              */
             weights: "none" | "quadratic";
         };
+        /** @description Krippendorff's alpha for one label */
+        LabelAgreement: {
+            /** @description null when not computable: fewer than 2 pairable values, or no variation */
+            alpha: number | null;
+            /** Format: uuid */
+            evaluation_label_id: string;
+            /** @description Items with at least two reviews of this label */
+            items: number;
+            /** @enum {string} */
+            metric: "nominal" | "ordinal" | "interval";
+            /** @description Reviewers who gave any of those values */
+            reviewers: number;
+            /** @description Values on those items (pairable values) */
+            reviews: number;
+        };
         /** @description What a PATCH with ?dry_run=true would do; nothing is written. */
         LabelChangePreview: {
             /** @description Why the change makes a new version; empty when it does not */
@@ -947,6 +1166,163 @@ export interface components {
             } | unknown[] | string | number | boolean | null;
             /** @description candidate − baseline */
             difference: number;
+        };
+        /** @description One person's review of an item */
+        Review: {
+            comment: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description In the order of the queue's labels */
+            evaluations: components["schemas"]["RunEvaluation"][];
+            /** Format: uuid */
+            id: string;
+            /** @description Whether this review completed the item */
+            item_completed: boolean;
+            /** Format: uuid */
+            item_id: string;
+            /** Format: uuid */
+            queue_id: string;
+            /** @description The reviewer: the token's sub */
+            reviewer: string;
+        };
+        /** @description An item reserved for the caller */
+        ReviewClaim: {
+            /**
+             * Format: date-time
+             * @description Until when the item is held for the caller
+             */
+            expires_at: string;
+            item: components["schemas"]["ReviewQueueItem"];
+        };
+        ReviewEvaluationInput: {
+            /**
+             * Format: uuid
+             * @example 5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11
+             */
+            evaluation_label_id: string;
+            /**
+             * @description Must fit the label
+             * @example 4.5
+             */
+            value: number;
+        };
+        ReviewInput: {
+            /** @example Correct, but curt. */
+            comment?: string | null;
+            /**
+             * @description Exactly one value for each of the queue's labels
+             * @example [
+             *       {
+             *         "evaluation_label_id": "5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11",
+             *         "value": 1
+             *       }
+             *     ]
+             */
+            evaluations: components["schemas"]["ReviewEvaluationInput"][];
+        };
+        /** @description A queue of runs for people to review */
+        ReviewQueue: {
+            account_id: string;
+            /**
+             * Format: date-time
+             * @description Set when it was deleted after its first review: it takes no new work
+             */
+            archived_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            description: string | null;
+            /** Format: uuid */
+            id: string;
+            instructions: string | null;
+            label_ids: string[];
+            name: string;
+            reservation_seconds: number;
+            reviews_per_item: number;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        ReviewQueueAgreement: {
+            /** @description In the order of the queue's labels */
+            labels: components["schemas"]["LabelAgreement"][];
+            /** Format: uuid */
+            queue_id: string;
+        };
+        /** @description A target of a review queue */
+        ReviewQueueItem: {
+            /** Format: date-time */
+            completed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            field_path: string | null;
+            /** Format: uuid */
+            id: string;
+            output_name: string | null;
+            /** Format: uuid */
+            queue_id: string;
+            /** @description Live reservations held on it now */
+            reserved: number;
+            reviews: number;
+            /** @description The run was deleted after it was queued: it is claimed no more */
+            run_deleted: boolean;
+            /** Format: uuid */
+            run_id: string;
+            /**
+             * @description completed: it has reviews_per_item reviews; in_review: some reviews or live reservations, not yet enough reviews; pending: neither
+             * @enum {string}
+             */
+            status: "pending" | "in_review" | "completed";
+        };
+        ReviewQueueItemTarget: {
+            /**
+             * @description RFC 9535 JSONPath into the named output (or all outputs); `$.` may be left out
+             * @example $.score
+             */
+            field_path?: string | null;
+            /** @example answer */
+            output_name?: string | null;
+            /** Format: uuid */
+            run_id: string;
+        };
+        ReviewQueueItemsAdd: {
+            /**
+             * @example [
+             *       {
+             *         "run_id": "2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a"
+             *       },
+             *       {
+             *         "output_name": "answer",
+             *         "run_id": "2b9c1f4e-3d7a-4c2e-9f1b-8a6d5e4c3b2a"
+             *       }
+             *     ]
+             */
+            items: components["schemas"]["ReviewQueueItemTarget"][];
+        };
+        ReviewQueueItemsAdded: {
+            /** @description Targets queued by this request */
+            added: components["schemas"]["ReviewQueueItem"][];
+            /** @description Targets that were already in the queue (or sent twice): left as they were */
+            already_queued: components["schemas"]["ReviewQueueItem"][];
+        };
+        ReviewQueueProgress: {
+            items: components["schemas"]["ReviewQueueStatusCounts"];
+            /** @description By reviewer, most reviews first */
+            reviewers: components["schemas"]["ReviewerProgress"][];
+            reviews: number;
+        };
+        ReviewQueueStatusCounts: {
+            completed: number;
+            in_review: number;
+            pending: number;
+            /** @description Items whose run was deleted (also counted above) */
+            run_deleted: number;
+            total: number;
+        };
+        ReviewerProgress: {
+            /** @description Items reserved for the reviewer now */
+            reserved: number;
+            reviewer: string;
+            reviews: number;
         };
         /** @description A recorded run of an AI workflow. */
         Run: {
@@ -1217,6 +1593,34 @@ export interface components {
             name?: string;
             /** @example 2026-11-01 */
             version?: string | null;
+        };
+        UpdateReviewQueueDto: {
+            /** @example Answers the support bot gave in week 49 */
+            description?: string | null;
+            /**
+             * @description What reviewers should know, shown with every item
+             * @example Read the whole answer before rating it.
+             */
+            instructions?: string | null;
+            /**
+             * @description Labels of your account, not archived: every review gives one value for each
+             * @example [
+             *       "5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11"
+             *     ]
+             */
+            label_ids?: string[];
+            /** @example Support answers, week 49 */
+            name?: string;
+            /**
+             * @description How long a claim holds an item for its reviewer (default 900)
+             * @example 900
+             */
+            reservation_seconds?: number;
+            /**
+             * @description How many different people review each item (default 1)
+             * @example 3
+             */
+            reviews_per_item?: number;
         };
         UpdateRunDto: {
             /**
@@ -4285,6 +4689,2132 @@ export interface operations {
                      * @example {
                      *       "code": "unsupported_media_type",
                      *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags (or `*`) the caller holds: a match is answered 304 without a body. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag */
+            304: {
+                headers: {
+                    /** @description The current ETag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queue removed or archived */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "precondition_failed",
+                     *       "error": "If-Match does not match the current ETag of the resource; read it again first.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+                /** @description Write only while the resource has one of these ETags (or `*`); else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateReviewQueueDto"];
+            };
+        };
+        responses: {
+            /** @description Queue updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (sent back in ETag) */
+            412: {
+                headers: {
+                    /** @description The current ETag of the resource */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "precondition_failed",
+                     *       "error": "If-Match does not match the current ETag of the resource; read it again first.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_agreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alpha per label */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueAgreement"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_claim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item, reserved for you */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewClaim"];
+                };
+            };
+            /** @description No item needs you now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_release: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+                /** @description The ID of the item */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueItem"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_review: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+                /** @description The ID of the item */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description Review recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_listItems: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+                /** @description Only items with this status */
+                status?: "pending" | "in_review" | "completed";
+            };
+            header?: never;
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Items, in the order they were queued; a bare array */
+            200: {
+                headers: {
+                    /** @description When more rows remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueItem"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_addItems: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewQueueItemsAdd"];
+            };
+        };
+        responses: {
+            /** @description Targets queued, and those already there */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueItemsAdded"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_progress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the review queue */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueProgress"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+                /** @description Include archived queues */
+                include_archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Review queues, oldest first; a bare array */
+            200: {
+                headers: {
+                    /** @description When more rows remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"][];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "database_unavailable",
+                     *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ReviewQueues_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request (within IDEMPOTENCY_TTL) gets the first answer again, with Idempotent-Replayed: true, and writes nothing; the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReviewQueueDto"];
+            };
+        };
+        responses: {
+            /** @description Queue created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: the token names an evaluator that is not registered, or is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "evaluator_not_registered",
+                     *       "error": "Evaluator 9b2e4c1a-0f3d-4e8b-a7c6-5d1e2f3a4b5c is not registered in account \"acme\".",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "error": "Run 3f2b8c1e-7d4a-4e6b-9a1c-2d5e8f0b7c39 was not found.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict, nothing written: it clashes with what is stored (the message says how), what it reads kept changing while it was written, or a request with the same Idempotency-Key is still running; retry after Retry-After when it is sent */
+            409: {
+                headers: {
+                    /** @description With idempotency_key_in_use: seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "conflict",
+                     *       "error": "What this write depends on kept changing while it was made (5 tries); retry it.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload Too Large: the body is over BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "error": "The request body is too large.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable: well-formed, but it breaks a rule (the message names it), or its Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "idempotency_key_reused",
+                     *       "error": "This Idempotency-Key was already used for a different request (another method, path or body); use a new key for a new request.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

@@ -36,6 +36,13 @@ export type ErrorCode =
   | 'evaluator_not_registered'
   | 'evaluator_disabled'
   | 'batch_rejected'
+  | 'reviews_are_by_people'
+  | 'queue_archived'
+  | 'queue_has_reviews'
+  | 'already_reviewed'
+  | 'item_full'
+  | 'run_deleted'
+  | 'review_labels_mismatch'
   | 'internal_error'
   | 'database_unavailable'
   | 'database_busy'
@@ -62,6 +69,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.UNAUTHORIZED;
     case 'evaluator_not_registered':
     case 'evaluator_disabled':
+    case 'reviews_are_by_people':
       return HttpStatus.FORBIDDEN;
     case 'not_found':
     case 'route_not_found':
@@ -73,6 +81,11 @@ export function statusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.NOT_ACCEPTABLE;
     case 'conflict':
     case 'idempotency_key_in_use':
+    case 'queue_archived':
+    case 'queue_has_reviews':
+    case 'already_reviewed':
+    case 'item_full':
+    case 'run_deleted':
       return HttpStatus.CONFLICT;
     case 'request_timeout':
       return HttpStatus.REQUEST_TIMEOUT;
@@ -92,6 +105,7 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'field_path_too_costly':
     case 'idempotency_key_reused':
     case 'batch_rejected':
+    case 'review_labels_mismatch':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;

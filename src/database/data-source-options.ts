@@ -8,6 +8,10 @@ import { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { EvaluatorEntity } from '../evaluators/evaluator.entity.js';
 import { OutboxWriteEntity } from '../events/outbox-write.entity.js';
 import { IdempotencyKeyEntity } from '../writes/idempotency-key.entity.js';
+import { ReviewQueueItemEntity } from '../review-queues/review-queue-item.entity.js';
+import { ReviewQueueEntity } from '../review-queues/review-queue.entity.js';
+import { ReviewReservationEntity } from '../review-queues/review-reservation.entity.js';
+import { ReviewEntity } from '../review-queues/review.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgDriver } from './pg-driver.js';
@@ -22,6 +26,10 @@ export const ENTITIES = [
   EvaluatorEntity,
   IdempotencyKeyEntity,
   OutboxWriteEntity,
+  ReviewQueueEntity,
+  ReviewQueueItemEntity,
+  ReviewReservationEntity,
+  ReviewEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server, unless DB_POOL_SIZE says otherwise. */

@@ -70,6 +70,8 @@ function send(reply: FastifyReply, answer: WriteAnswer, status: number): unknown
     });
   }
   if (answer.status === status) return answer.value;
+  // Another status without a body (a 204 where the route usually answers 200): no JSON type.
+  if (answer.value === undefined) return new Response(null, { status: answer.status });
   return new Response(JSON.stringify(answer.value), {
     status: answer.status,
     headers: { 'Content-Type': JSON_TYPE },
