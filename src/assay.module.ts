@@ -13,12 +13,13 @@ import { EventsModule } from './events/events.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { assertOneNestCore } from './one-nest.js';
 import { StatsModule } from './stats/stats.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WritesModule } from './writes/writes.module.js';
 
 export type { AssayModuleAsyncOptions, AssayModuleOptions };
 
 /**
- * Assay's runs, evaluation labels, evaluations and evaluators, for any Nest app. It uses
+ * Assay's runs, evaluation labels, evaluations, evaluators and webhooks, for any Nest app. It uses
  * the host's default TypeORM DataSource, which must include ASSAY_ENTITIES and run
  * ASSAY_MIGRATIONS. Its routes carry their own guard, validation, write pipeline and error
  * body; nothing global is installed.
@@ -46,6 +47,7 @@ export class AssayModule {
         EvaluatorsModule,
         EventsModule,
         StatsModule,
+        WebhooksModule,
       ],
       exports: [
         RunsModule,
@@ -54,6 +56,7 @@ export class AssayModule {
         EvaluatorsModule,
         EventsModule,
         StatsModule,
+        WebhooksModule,
       ],
     };
   }

@@ -8,6 +8,11 @@ import { EvaluatorEntity } from '../evaluators/evaluator.entity.js';
 import { OutboxWriteEntity } from '../events/outbox-write.entity.js';
 import { IdempotencyKeyEntity } from '../writes/idempotency-key.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
+import {
+  WebhookAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
+} from '../webhooks/webhook.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgDriver } from './pg-driver.js';
 import { pgliteDriver } from './pglite-driver.js';
@@ -20,6 +25,9 @@ export const ENTITIES = [
   EvaluatorEntity,
   IdempotencyKeyEntity,
   OutboxWriteEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server, unless DB_POOL_SIZE says otherwise. */

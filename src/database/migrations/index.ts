@@ -4,6 +4,7 @@ import { StatsIndexesAndDirection1795700000000 } from './1795700000000-StatsInde
 import { WriteGuards1795800000000 } from './1795800000000-WriteGuards.js';
 import { OutboxPositions1795900000000 } from './1795900000000-OutboxPositions.js';
 import { OutboxWrites1796000000000 } from './1796000000000-OutboxWrites.js';
+import { Webhooks1796200000000 } from './1796200000000-Webhooks.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   WriteGuards1795800000000,
   OutboxPositions1795900000000,
   OutboxWrites1796000000000,
+  Webhooks1796200000000,
 ];
