@@ -68,9 +68,7 @@ export class WebhookSender {
           ? `HTTP ${statusCode}: a redirect${location ? ` to ${String(location).slice(0, 200)}` : ''}, not followed`
           : `HTTP ${statusCode}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
       const retryAfter =
-        statusCode === 429 || statusCode === 503
-          ? retryAfterMs(answer['retry-after'])
-          : undefined;
+        statusCode === 429 || statusCode === 503 ? retryAfterMs(answer['retry-after']) : undefined;
       return done({
         ok: false,
         statusCode,
