@@ -57,6 +57,7 @@ export class CreateWebhookDto {
 
 export class UpdateWebhookDto extends PartialType(CreateWebhookDto) {
   @ApiPropertyOptional({
+    example: false,
     description:
       'false stops deliveries (pending ones wait); true starts them again where they stopped.',
   })
