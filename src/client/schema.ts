@@ -471,7 +471,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a webhook's secret
-         * @description Makes a new signing secret, shown only here. For 24 hours the old one signs too (webhook-signature holds both, space-separated), so receivers can switch at leisure.
+         * @description Makes a new signing secret, shown only here. For 24 hours by default (WEBHOOK_SECRET_OVERLAP) the old one signs too (webhook-signature holds both, space-separated), so receivers can switch at leisure.
          */
         post: operations["Webhooks_rotate"];
         delete?: never;

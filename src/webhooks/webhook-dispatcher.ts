@@ -28,8 +28,10 @@ export const MAX_ACTIVE_ENDPOINTS = 64;
 /** Events looked at, and deliveries taken, per step of one endpoint. */
 const STEP = 500;
 /** What an endpoint's results are recorded after at the latest (and its lease renewed). */
-const FLUSH_MS = 100;
+export const FLUSH_MS = 100;
 const MAX_BACKOFF_MS = 5000;
+/** A lease lasts the receiver's timeout and this many seconds more. */
+export const LEASE_MARGIN_S = 10;
 const PURGE_EVERY_MS = 10 * 60_000;
 
 /** An endpoint this instance holds the lease of. */
@@ -105,7 +107,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.sender = new WebhookSender(this.config);
     this.retentionDays = options.eventsRetentionDays ?? DEFAULT_EVENTS_RETENTION_DAYS;
     // Long enough for one POST and the recording of its result.
-    this.leaseSeconds = this.config.timeoutMs / 1000 + 10;
+    this.leaseSeconds = this.config.timeoutMs / 1000 + LEASE_MARGIN_S;
   }
 
   onApplicationBootstrap(): void {

@@ -8,7 +8,12 @@ import { linkNextPage, PageQueryDto } from '../common/paging.js';
 import { UuidParam } from '../common/uuid-param.js';
 import { ApiErrors, ApiPaged, ApiWrite } from '../openapi/decorators.js';
 import { ETagged, ETaggedRead } from '../writes/etagged.decorator.js';
-import { CreateWebhookDto, ReplayWebhookDto, UpdateWebhookDto } from './dto/create-webhook.dto.js';
+import {
+  CreateWebhookDto,
+  MAX_WEBHOOKS_PER_ACCOUNT,
+  ReplayWebhookDto,
+  UpdateWebhookDto,
+} from './dto/create-webhook.dto.js';
 import {
   toWebhookAttemptDto,
   toWebhookDto,
@@ -31,7 +36,7 @@ export class WebhooksController {
     description:
       'Registers an endpoint that receives the change events of the types named, each POSTed ' +
       'and signed as Standard Webhooks says. The answer holds the signing secret, shown only ' +
-      'here. At most 1000 webhooks per account.',
+      `here. At most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks per account.`,
   })
   @ApiErrors({ status: 201, type: WebhookWithSecretDto, description: 'Webhook registered' }, 400)
   create(
@@ -108,8 +113,9 @@ export class WebhooksController {
   @ApiOperation({
     summary: "Rotate a webhook's secret",
     description:
-      'Makes a new signing secret, shown only here. For 24 hours the old one signs too ' +
-      '(webhook-signature holds both, space-separated), so receivers can switch at leisure.',
+      'Makes a new signing secret, shown only here. For 24 hours by default ' +
+      '(WEBHOOK_SECRET_OVERLAP) the old one signs too (webhook-signature holds both, ' +
+      'space-separated), so receivers can switch at leisure.',
   })
   @ApiErrors({ status: 200, type: WebhookWithSecretDto, description: 'The new secret' }, 400, 404)
   rotate(
