@@ -1,12 +1,13 @@
 // `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --express --control
-// --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
+// --webhooks --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
 // baseline doing the same work, against itself with METRICS_ENABLED=false and with
 // EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
 // second, identical Assay (the bench's own noise). Uses the PostgreSQL server at
 // BENCH_DATABASE_URL (its database is emptied), else the embedded database, where only
 // Assay is measured (the others, --express, --control and --scale need the server). With
 // BENCH_NATS_URL, an Assay instance then relays the events there, and the time from commit
-// to the broker's acknowledgement is measured.
+// to the broker's acknowledgement is measured. --webhooks (server database) adds the webhook
+// scenario (bench/webhook-bench.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
   WARM_UP,
 } from './defaults.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
+import { benchWebhooks, printWebhookBench, type WebhookBench } from './webhook-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const TOKEN = jwt.sign({ sub: 'bench', account_id: 'bench' }, SECRET, { expiresIn: '2h' });
@@ -66,6 +68,8 @@ export interface BenchOptions {
   natsUrl?: string;
   /** Only the workloads whose name contains this. */
   only?: string;
+  /** Also the webhook scenario (server database only): delivery lag and write cost. */
+  webhooks?: boolean;
   scale: boolean;
 }
 
@@ -479,6 +483,8 @@ export interface BenchReport {
   /** With NATS: from commit to the broker's acknowledgement at a steady write rate, each
    * drive and the medians over them. */
   relay?: { drives: RelayLatency[]; p50: number; p99: number };
+  /** --webhooks: from commit to a receiver's 2xx, and POST throughput with webhooks. */
+  webhooks?: WebhookBench;
   peakRssMb: { assay: number } & Partial<Record<Rival, number>>;
 }
 
@@ -561,6 +567,37 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       };
       await stop(relaying);
     }
+    let webhooks: BenchReport['webhooks'];
+    if (o.webhooks && o.databaseUrl) {
+      // An instance of its own, as for the relay, allowed to deliver to this machine.
+      const env2 = { ...env, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' };
+      const hooked = start('Assay with webhooks', join(dist, 'src/main.js'), 3907, env2, heap);
+      servers.push(hooked);
+      await waitReady(hooked, '/health/ready');
+      const hookSeed = await seed(hooked.url, 'bench quality webhooks');
+      await drive(hooked, POST, hookSeed, o, WARM_UP * o.connections);
+      webhooks = await benchWebhooks({
+        url: hooked.url,
+        databaseUrl: o.databaseUrl,
+        headers: HEADERS,
+        seconds: o.amount ? 2 : WEBHOOK_SECONDS,
+        rounds: o.rounds ?? 1,
+        paced,
+        postThroughput: async () => {
+          await vacuum(o.databaseUrl!);
+          return (await drive(hooked, POST, hookSeed, o)).requestsPerSecond;
+        },
+        batchBody: (n) =>
+          JSON.stringify({
+            items: Array.from({ length: n }, (_, i) => ({
+              run_id: hookSeed.postRunId,
+              evaluation_label_id: hookSeed.labelId,
+              value: i % 5,
+            })),
+          }),
+      });
+      await stop(hooked);
+    }
     let scale: BenchReport['scale'];
     let statistics: StatsBench | undefined;
     if (o.scale && o.databaseUrl) {
@@ -584,6 +621,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       scale,
       statistics,
       relay,
+      webhooks,
       peakRssMb: peakRss,
     };
   } finally {
@@ -604,6 +642,8 @@ export interface RelayLatency {
 }
 
 const RELAY_BATCH = 10;
+/** Seconds of the webhook scenario's steady 1,000 events a second. */
+const WEBHOOK_SECONDS = 30;
 
 /**
  * Writes 1,000 evaluations a second (100 batches of 10, one every 10 ms: more than single
@@ -778,6 +818,7 @@ export function printReport(r: BenchReport): void {
       );
     }
   }
+  if (r.webhooks) printWebhookBench(r.webhooks);
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
     console.table(
@@ -846,6 +887,7 @@ if (process.argv[1] === import.meta.filename) {
     'no-events-off': { type: 'boolean', default: false },
     control: { type: 'boolean', default: false },
     only: { type: 'string' },
+    webhooks: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
@@ -868,7 +910,7 @@ if (process.argv[1] === import.meta.filename) {
     return n;
   };
   const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  for (const flag of ['scale', 'express', 'control'] as const) {
+  for (const flag of ['scale', 'express', 'control', 'webhooks'] as const) {
     if (values[flag] && !databaseUrl) {
       console.error(`--${flag} needs the PostgreSQL server: set BENCH_DATABASE_URL`);
       process.exit(2);
@@ -888,6 +930,7 @@ if (process.argv[1] === import.meta.filename) {
     control: values.control,
     natsUrl: process.env.BENCH_NATS_URL || undefined,
     only: values.only,
+    webhooks: values.webhooks,
     scale: values.scale,
   });
   printReport(report);
