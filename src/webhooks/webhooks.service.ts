@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
@@ -19,13 +19,11 @@ import {
   type UpdateWebhookDto,
 } from './dto/create-webhook.dto.js';
 import { toWebhookDto, type WebhookWithSecretDto } from './dto/webhook.dto.js';
+import { hidingSecrets, newSecret } from './secrets.js';
 import { type WebhookConfig, webhookConfig } from './webhook-options.js';
 import { WebhookAttemptEntity, WebhookEntity } from './webhook.entity.js';
 
 const notFound = (id: string) => ApiError.notFound('Webhook', id);
-
-/** A new Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */
-const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 // Any constant will do, as long as it is Assay's alone: "hook" in ASCII. Registrations of
 // one account take turns under it, so that its limit holds.
@@ -87,7 +85,7 @@ export class WebhooksService {
       }
       // Events from now on: those already positioned went out before it existed.
       webhook.seenPosition = await headPosition(w.tx);
-      await w.tx.insert(WebhookEntity, webhook);
+      await hidingSecrets(w.tx.insert(WebhookEntity, webhook));
       return { ...toWebhookDto(webhook), secret: webhook.secret };
     });
   }
@@ -173,7 +171,7 @@ export class WebhooksService {
       );
       webhook.secret = newSecret();
       webhook.updatedAt = now;
-      await w.tx.save(webhook);
+      await hidingSecrets(w.tx.save(webhook));
       return { ...toWebhookDto(webhook), secret: webhook.secret };
     });
   }
