@@ -105,6 +105,10 @@ function start(
       NODE_ENV: 'production',
       // The limit is checked on every request, as in production, but never reached.
       RATE_LIMIT: String(1e9),
+      // Every instance shares the webhook deliveries of its database (--webhooks): each may
+      // deliver to the receiver on this machine.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP: 'true',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -569,9 +573,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     }
     let webhooks: BenchReport['webhooks'];
     if (o.webhooks && o.databaseUrl) {
-      // An instance of its own, as for the relay, allowed to deliver to this machine.
-      const env2 = { ...env, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' };
-      const hooked = start('Assay with webhooks', join(dist, 'src/main.js'), 3907, env2, heap);
+      // An instance of its own, as for the relay.
+      const hooked = start('Assay with webhooks', join(dist, 'src/main.js'), 3907, env, heap);
       servers.push(hooked);
       await waitReady(hooked, '/health/ready');
       const hookSeed = await seed(hooked.url, 'bench quality webhooks');
@@ -674,7 +677,8 @@ async function relayLatency(
       })),
     });
     const failed = await paced(`${url}/v1/evaluations/batch`, body, asked / RELAY_BATCH, seconds);
-    if (failed > 0) throw new Error(`relay drive: ${failed} writes failed`);
+    if (failed.length > 0)
+      throw new Error(`relay drive: ${failed.length} writes failed, the first: ${failed[0]}`);
     await drained(db, 60_000);
     const [row] = (
       await db.query<Omit<RelayLatency, 'asked' | 'written'>>(
@@ -698,25 +702,28 @@ async function relayLatency(
 /**
  * POSTs `body` `perSecond` times a second, evenly spaced, for `seconds` (autocannon's rate
  * sends each second's requests at once, at the start of the second: a burst, not a rate).
- * Answers how many requests failed.
+ * Answers what went wrong with each request that failed (its status, or the error).
  */
 async function paced(url: string, body: string, perSecond: number, seconds: number) {
   const total = perSecond * seconds;
   const started = performance.now();
-  const requests: Promise<boolean>[] = [];
+  const requests: Promise<string | undefined>[] = [];
   while (requests.length < total) {
     const due = Math.min(total, Math.floor(((performance.now() - started) * perSecond) / 1000) + 1);
     while (requests.length < due) {
       requests.push(
         fetch(url, { method: 'POST', headers: HEADERS, body }).then(
-          async (res) => (await res.arrayBuffer(), res.ok),
-          () => false,
+          async (res) => {
+            const text = await res.text();
+            return res.ok ? undefined : `${res.status} ${text.slice(0, 200)}`;
+          },
+          (err: unknown) => `${String(err)} (${String((err as { cause?: unknown }).cause)})`,
         ),
       );
     }
     await new Promise((r) => setTimeout(r, 1000 / perSecond / 2));
   }
-  return (await Promise.all(requests)).filter((ok) => !ok).length;
+  return (await Promise.all(requests)).filter((f): f is string => f !== undefined);
 }
 
 /** Waits until every event in the outbox has been relayed. */

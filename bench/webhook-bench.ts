@@ -10,6 +10,8 @@ export interface WebhookLag {
   /** Events written per second, as asked and as got. */
   asked: number;
   written: number;
+  /** Writes (batches of 10) that failed: the server could not take the rate. */
+  failedWrites: number;
   /** Events written, and delivered to the live receiver. */
   events: number;
   delivered: number;
@@ -34,8 +36,8 @@ export interface WebhookBenchDeps {
   headers: Record<string, string>;
   seconds: number;
   rounds: number;
-  /** Writes `body` to `path` `perSecond` times a second for `seconds`; answers failures. */
-  paced: (url: string, body: string, perSecond: number, seconds: number) => Promise<number>;
+  /** POSTs `body` `perSecond` times a second for `seconds`; answers what failed. */
+  paced: (url: string, body: string, perSecond: number, seconds: number) => Promise<string[]>;
   /** POST evaluation with autocannon, as the bench's workloads: requests per second. */
   postThroughput: () => Promise<number>;
   /** A batch body of `n` evaluations. */
@@ -102,7 +104,9 @@ export async function benchWebhooks(d: WebhookBenchDeps): Promise<WebhookBench> 
       asked / BATCH,
       seconds,
     );
-    if (failed > 0) throw new Error(`webhook drive: ${failed} writes failed`);
+    // A machine too busy to take the rate shows as failed writes, reported with the lag.
+    if (failed.length > 0)
+      console.warn(`webhook drive: ${failed.length} writes failed: ${failed[0]}`);
     const { rows } = await db.query<{ id: string; at: Date }>(
       `SELECT e->>'id' AS id, w.occurred_at AS at
          FROM outbox_writes w CROSS JOIN LATERAL json_array_elements(w.events) AS e
@@ -121,6 +125,7 @@ export async function benchWebhooks(d: WebhookBenchDeps): Promise<WebhookBench> 
     const at = (q: number) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))];
     return {
       asked,
+      failedWrites: failed.length,
       written: Math.round(rows.length / seconds),
       events: rows.length,
       delivered: lags.length,
@@ -158,7 +163,8 @@ export async function benchWebhooks(d: WebhookBenchDeps): Promise<WebhookBench> 
 export function printWebhookBench(b: WebhookBench): void {
   const line = (name: string, l: WebhookLag) =>
     console.log(
-      `  ${name}: ${l.written} events/s written (${l.asked} asked), ${l.delivered} of ` +
+      `  ${name}: ${l.written} events/s written (${l.asked} asked, ${l.failedWrites} writes ` +
+        `failed), ${l.delivered} of ` +
         `${l.events} delivered; commit to 2xx p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`,
     );
   console.log('\nWebhooks, to a receiver on this machine:');
