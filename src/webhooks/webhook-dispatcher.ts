@@ -16,6 +16,7 @@ import {
   DEFAULT_EVENTS_RETENTION_DAYS,
 } from '../assay-options.js';
 import { eventsAfter, toEvent } from '../events/event-store.js';
+import { Rounds } from '../events/rounds.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { pauseBefore } from './retry-schedule.js';
 import { type WebhookConfig, webhookConfig } from './webhook-options.js';
@@ -91,10 +92,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly token = randomUUID();
   private readonly leaseSeconds: number;
   private readonly active = new Map<string, Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly rounds: Rounds;
   private stopped = false;
-  private failures = 0;
   private lastPurge = 0;
 
   constructor(
@@ -108,16 +107,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.retentionDays = options.eventsRetentionDays ?? DEFAULT_EVENTS_RETENTION_DAYS;
     // Long enough for one POST and the recording of its result.
     this.leaseSeconds = this.config.timeoutMs / 1000 + LEASE_MARGIN_S;
+    this.rounds = new Rounds(
+      this.logger,
+      'Webhook',
+      async () => {
+        await this.round();
+        return false;
+      },
+      WEBHOOK_TICK_MS,
+      MAX_BACKOFF_MS,
+    );
   }
 
   onApplicationBootstrap(): void {
-    if (this.enabled) this.schedule(0);
+    if (this.enabled) this.rounds.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
     await Promise.all(this.active.values());
     // What this instance leased is free for the others at once.
     await this.db
@@ -126,31 +134,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       ])
       .catch(() => undefined);
     this.sender.close();
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round().then(
-        () => {
-          if (this.failures > 0)
-            this.logger.log(`Webhook deliveries recovered after ${this.failures} failed rounds`);
-          this.failures = 0;
-        },
-        (err: unknown) => {
-          if (this.failures === 0) {
-            this.logger.warn(
-              `Webhook round failed, retrying with backoff: ${err instanceof Error ? err.message : String(err)}`,
-            );
-          }
-          this.failures++;
-        },
-      );
-      void this.running.then(() =>
-        this.schedule(Math.min(WEBHOOK_TICK_MS * 2 ** this.failures, MAX_BACKOFF_MS)),
-      );
-    }, delay);
-    this.timer.unref();
   }
 
   /** Leases endpoints with work, up to the most this instance serves, and starts on each. */
@@ -314,45 +297,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     };
     const outcome = await this.sender.send(webhook.url, headers, delivery.body);
     const attempt = delivery.attempts + 1;
-    if (outcome.ok) {
-      this.metrics?.webhookDelivered('succeeded');
-      return { delivery, at, outcome, status: 'succeeded', next: null, disable: null };
-    }
-    if (outcome.gone) {
-      this.metrics?.webhookDelivered('failed');
-      return {
-        delivery,
-        at,
-        outcome,
-        status: 'failed',
-        next: null,
-        disable: `The receiver answered 410 Gone at ${at.toISOString()} (event ${delivery.event_id}).`,
-      };
-    }
-    const pause = pauseBefore(this.config.retryScheduleMs, attempt);
-    if (pause === undefined) {
-      this.metrics?.webhookDelivered('failed');
-      return {
-        delivery,
-        at,
-        outcome,
-        status: 'failed',
-        next: null,
-        disable:
-          `The retry schedule was exhausted at ${at.toISOString()}: ${attempt} attempts at ` +
-          `event ${delivery.event_id} failed, the last with: ${outcome.error}`,
-      };
-    }
-    this.metrics?.webhookDelivered('retrying');
-    const wait = outcome.retryAfterMs ?? pause;
-    return {
-      delivery,
-      at,
-      outcome,
-      status: 'pending',
-      next: new Date(Date.now() + wait),
-      disable: null,
-    };
+    const pause = outcome.ok ? undefined : pauseBefore(this.config.retryScheduleMs, attempt);
+    const disable = outcome.ok
+      ? null
+      : outcome.gone
+        ? `The receiver answered 410 Gone at ${at.toISOString()} (event ${delivery.event_id}).`
+        : pause === undefined
+          ? `The retry schedule was exhausted at ${at.toISOString()}: ${attempt} attempts at ` +
+            `event ${delivery.event_id} failed, the last with: ${outcome.error}`
+          : null;
+    const status = outcome.ok ? 'succeeded' : disable === null ? 'pending' : 'failed';
+    this.metrics?.webhookDelivered(status === 'pending' ? 'retrying' : status);
+    const next =
+      status === 'pending' ? new Date(Date.now() + (outcome.retryAfterMs ?? pause!)) : null;
+    return { delivery, at, outcome, status, next, disable };
   }
 
   /** `v1,…` for the current secret and, while it overlaps, the one before; space-separated. */

@@ -65,20 +65,8 @@ export class WebhookEntity {
   updatedAt!: Date | null;
 }
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-/**
- * One event owed to one endpoint: its body as sent (the same bytes, and so the same
- * signature input, on every attempt), whether it is still pending, and when it is next tried.
- */
-@Entity({ name: 'webhook_deliveries' })
-@Index('UQ_webhook_deliveries_event', ['webhookId', 'eventId'], { unique: true })
-@Index('IDX_webhook_deliveries_pending', ['webhookId', 'position'], {
-  where: `"status" = 'pending'`,
-})
-@Index('IDX_webhook_deliveries_created', ['createdAt'])
-export class WebhookDeliveryEntity {
+/** What deliveries and attempts share: their place, and the endpoint and event they are of. */
+abstract class WebhookEventRow {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   seq!: string;
 
@@ -93,7 +81,22 @@ export class WebhookDeliveryEntity {
 
   @Column({ name: 'event_type', type: 'varchar', length: 64 })
   eventType!: string;
+}
 
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * One event owed to one endpoint: its body as sent (the same bytes, and so the same
+ * signature input, on every attempt), whether it is still pending, and when it is next tried.
+ */
+@Entity({ name: 'webhook_deliveries' })
+@Index('UQ_webhook_deliveries_event', ['webhookId', 'eventId'], { unique: true })
+@Index('IDX_webhook_deliveries_pending', ['webhookId', 'position'], {
+  where: `"status" = 'pending'`,
+})
+@Index('IDX_webhook_deliveries_created', ['createdAt'])
+export class WebhookDeliveryEntity extends WebhookEventRow {
   /** The event's outbox position: deliveries of an endpoint go in this order. */
   @Column({ type: 'bigint' })
   position!: string;
@@ -118,22 +121,7 @@ export class WebhookDeliveryEntity {
 @Entity({ name: 'webhook_attempts' })
 @Index('IDX_webhook_attempts_webhook', ['accountId', 'webhookId', 'seq'])
 @Index('IDX_webhook_attempts_attempted', ['attemptedAt'])
-export class WebhookAttemptEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  seq!: string;
-
-  @Column({ name: 'account_id', type: 'varchar', length: 200 })
-  accountId!: string;
-
-  @Column({ name: 'webhook_id', type: 'uuid' })
-  webhookId!: string;
-
-  @Column({ name: 'event_id', type: 'uuid' })
-  eventId!: string;
-
-  @Column({ name: 'event_type', type: 'varchar', length: 64 })
-  eventType!: string;
-
+export class WebhookAttemptEntity extends WebhookEventRow {
   /** 1 for the first attempt at this event, 2 for the first retry… */
   @Column({ type: 'int' })
   attempt!: number;
