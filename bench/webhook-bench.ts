@@ -77,9 +77,11 @@ export async function benchWebhooks(d: WebhookBenchDeps): Promise<WebhookBench> 
   const live = await receiver();
   const dead = await deadUrl();
   const api = async (method: string, path: string, body?: unknown) => {
+    const { authorization } = d.headers;
     const res = await fetch(`${d.url}${path}`, {
       method,
-      headers: d.headers,
+      // A DELETE sends no body, so no Content-Type either.
+      headers: body === undefined ? { authorization } : d.headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
