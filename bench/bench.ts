@@ -1,12 +1,13 @@
-// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --express --control
-// --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
+// `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --webhooks
+// --express --control --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
 // baseline doing the same work, against itself with METRICS_ENABLED=false and with
 // EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
 // second, identical Assay (the bench's own noise). Uses the PostgreSQL server at
 // BENCH_DATABASE_URL (its database is emptied), else the embedded database, where only
 // Assay is measured (the others, --express, --control and --scale need the server). With
 // BENCH_NATS_URL, an Assay instance then relays the events there, and the time from commit
-// to the broker's acknowledgement is measured.
+// to the broker's acknowledgement is measured. --webhooks (server database) adds the webhook
+// scenario (bench/webhook-bench.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import {
 import { type AgreementBench, benchAgreement, printAgreementBench } from './agreement-bench.js';
 import { benchReviews, printReviewBench, type ReviewBench } from './review-bench.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
+import { benchWebhooks, printWebhookBench, type WebhookBench } from './webhook-bench.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long';
 const TOKEN = jwt.sign({ sub: 'bench', account_id: 'bench' }, SECRET, { expiresIn: '2h' });
@@ -68,6 +70,8 @@ export interface BenchOptions {
   natsUrl?: string;
   /** Only the workloads whose name contains this. */
   only?: string;
+  /** Also the webhook scenario (server database only): delivery lag and write cost. */
+  webhooks?: boolean;
   scale: boolean;
   /** Also measure review queues: claim + review against a POST, and claims among a million items. */
   reviews?: boolean;
@@ -105,6 +109,10 @@ function start(
       NODE_ENV: 'production',
       // The limit is checked on every request, as in production, but never reached.
       RATE_LIMIT: String(1e9),
+      // Every instance shares the webhook deliveries of its database (--webhooks): each may
+      // deliver to the receiver on this machine.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP: 'true',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -487,6 +495,8 @@ export interface BenchReport {
   /** With NATS: from commit to the broker's acknowledgement at a steady write rate, each
    * drive and the medians over them. */
   relay?: { drives: RelayLatency[]; p50: number; p99: number };
+  /** --webhooks: from commit to a receiver's 2xx, and POST throughput with webhooks. */
+  webhooks?: WebhookBench;
   peakRssMb: { assay: number } & Partial<Record<Rival, number>>;
 }
 
@@ -569,6 +579,36 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       };
       await stop(relaying);
     }
+    let webhooks: BenchReport['webhooks'];
+    if (o.webhooks && o.databaseUrl) {
+      // An instance of its own, as for the relay.
+      const hooked = start('Assay with webhooks', join(dist, 'src/main.js'), 3907, env, heap);
+      servers.push(hooked);
+      await waitReady(hooked, '/health/ready');
+      const hookSeed = await seed(hooked.url, 'bench quality webhooks');
+      await drive(hooked, POST, hookSeed, o, WARM_UP * o.connections);
+      webhooks = await benchWebhooks({
+        url: hooked.url,
+        databaseUrl: o.databaseUrl,
+        headers: HEADERS,
+        seconds: o.amount ? 2 : WEBHOOK_SECONDS,
+        rounds: o.rounds ?? 1,
+        paced,
+        postThroughput: async () => {
+          await vacuum(o.databaseUrl!);
+          return (await drive(hooked, POST, hookSeed, o)).requestsPerSecond;
+        },
+        batchBody: (n) =>
+          JSON.stringify({
+            items: Array.from({ length: n }, (_, i) => ({
+              run_id: hookSeed.postRunId,
+              evaluation_label_id: hookSeed.labelId,
+              value: i % 5,
+            })),
+          }),
+      });
+      await stop(hooked);
+    }
     let scale: BenchReport['scale'];
     let statistics: StatsBench | undefined;
     let agreement: AgreementBench | undefined;
@@ -605,6 +645,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       agreement,
       reviews,
       relay,
+      webhooks,
       peakRssMb: peakRss,
     };
   } finally {
@@ -625,6 +666,8 @@ export interface RelayLatency {
 }
 
 const RELAY_BATCH = 10;
+/** Seconds of the webhook scenario's steady 1,000 events a second. */
+const WEBHOOK_SECONDS = 30;
 
 /**
  * Writes 1,000 evaluations a second (100 batches of 10, one every 10 ms: more than single
@@ -655,7 +698,8 @@ async function relayLatency(
       })),
     });
     const failed = await paced(`${url}/v1/evaluations/batch`, body, asked / RELAY_BATCH, seconds);
-    if (failed > 0) throw new Error(`relay drive: ${failed} writes failed`);
+    if (failed.length > 0)
+      throw new Error(`relay drive: ${failed.length} writes failed, the first: ${failed[0]}`);
     await drained(db, 60_000);
     const [row] = (
       await db.query<Omit<RelayLatency, 'asked' | 'written'>>(
@@ -679,25 +723,28 @@ async function relayLatency(
 /**
  * POSTs `body` `perSecond` times a second, evenly spaced, for `seconds` (autocannon's rate
  * sends each second's requests at once, at the start of the second: a burst, not a rate).
- * Answers how many requests failed.
+ * Answers what went wrong with each request that failed (its status, or the error).
  */
 async function paced(url: string, body: string, perSecond: number, seconds: number) {
   const total = perSecond * seconds;
   const started = performance.now();
-  const requests: Promise<boolean>[] = [];
+  const requests: Promise<string | undefined>[] = [];
   while (requests.length < total) {
     const due = Math.min(total, Math.floor(((performance.now() - started) * perSecond) / 1000) + 1);
     while (requests.length < due) {
       requests.push(
         fetch(url, { method: 'POST', headers: HEADERS, body }).then(
-          async (res) => (await res.arrayBuffer(), res.ok),
-          () => false,
+          async (res) => {
+            const text = await res.text();
+            return res.ok ? undefined : `${res.status} ${text.slice(0, 200)}`;
+          },
+          (err: unknown) => `${String(err)} (${String((err as { cause?: unknown }).cause)})`,
         ),
       );
     }
     await new Promise((r) => setTimeout(r, 1000 / perSecond / 2));
   }
-  return (await Promise.all(requests)).filter((ok) => !ok).length;
+  return (await Promise.all(requests)).filter((f): f is string => f !== undefined);
 }
 
 /** Waits until every event in the outbox has been relayed. */
@@ -799,6 +846,7 @@ export function printReport(r: BenchReport): void {
       );
     }
   }
+  if (r.webhooks) printWebhookBench(r.webhooks);
   if (r.scale) {
     console.log('\nWith 1,000,000 more evaluations in the table:');
     console.table(
@@ -870,6 +918,7 @@ if (process.argv[1] === import.meta.filename) {
     'no-events-off': { type: 'boolean', default: false },
     control: { type: 'boolean', default: false },
     only: { type: 'string' },
+    webhooks: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },
   } as const;
   let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
@@ -892,7 +941,7 @@ if (process.argv[1] === import.meta.filename) {
     return n;
   };
   const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
-  for (const flag of ['scale', 'express', 'control'] as const) {
+  for (const flag of ['scale', 'express', 'control', 'webhooks'] as const) {
     if (values[flag] && !databaseUrl) {
       console.error(`--${flag} needs the PostgreSQL server: set BENCH_DATABASE_URL`);
       process.exit(2);
@@ -912,6 +961,7 @@ if (process.argv[1] === import.meta.filename) {
     control: values.control,
     natsUrl: process.env.BENCH_NATS_URL || undefined,
     only: values.only,
+    webhooks: values.webhooks,
     scale: values.scale,
     reviews: values.reviews,
   });

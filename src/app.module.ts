@@ -17,6 +17,7 @@ import { createEmbeddedDatabaseApart } from './database/pglite-driver.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
+import type { WebhookOptions } from './webhooks/webhook-options.js';
 
 /**
  * The Assay service: settings, its own database, the Assay modules and health. Here the JWT
@@ -26,7 +27,8 @@ import { rateLimitProviders } from './rate-limit/account-rate-limit.guard.js';
  */
 @Module({})
 export class AppModule {
-  static forRoot(settings: Settings): DynamicModule {
+  /** `webhookOverrides` replaces what settings cannot carry (a resolver, in tests). */
+  static forRoot(settings: Settings, webhookOverrides: WebhookOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -53,6 +55,14 @@ export class AppModule {
             eventsRetentionDays: s.EVENTS_RETENTION_DAYS,
             natsUrl: s.NATS_URL,
             statsTimeoutSeconds: s.DB_STATS_TIMEOUT,
+            webhooks: {
+              retrySchedule: s.WEBHOOK_RETRY_SCHEDULE,
+              timeoutMs: s.WEBHOOK_TIMEOUT,
+              secretOverlapSeconds: s.WEBHOOK_SECRET_OVERLAP,
+              allowPrivate: s.WEBHOOK_ALLOW_PRIVATE,
+              allowHttp: s.WEBHOOK_ALLOW_HTTP,
+              ...webhookOverrides,
+            },
           }),
         }),
         HealthModule,

@@ -6,6 +6,7 @@ import {
   type ModuleMetadata,
 } from '@nestjs/common';
 import type { JwtVerification } from './auth/jwt-options.js';
+import type { WebhookOptions } from './webhooks/webhook-options.js';
 
 export interface AssayModuleOptions {
   /** How Assay verifies bearer tokens on its routes. */
@@ -20,6 +21,8 @@ export interface AssayModuleOptions {
   natsUrl?: string;
   /** Statement timeout of statistics queries, in seconds (default 30). */
   statsTimeoutSeconds?: number;
+  /** How webhooks are delivered: retries, timeout, which addresses (defaults: §17). */
+  webhooks?: WebhookOptions;
 }
 
 export interface AssayModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

@@ -14,12 +14,13 @@ import { ReviewQueuesModule } from './review-queues/review-queues.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { assertOneNestCore } from './one-nest.js';
 import { StatsModule } from './stats/stats.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WritesModule } from './writes/writes.module.js';
 
 export type { AssayModuleAsyncOptions, AssayModuleOptions };
 
 /**
- * Assay's runs, evaluation labels, evaluations and evaluators, for any Nest app. It uses
+ * Assay's runs, evaluation labels, evaluations, evaluators and webhooks, for any Nest app. It uses
  * the host's default TypeORM DataSource, which must include ASSAY_ENTITIES and run
  * ASSAY_MIGRATIONS. Its routes carry their own guard, validation, write pipeline and error
  * body; nothing global is installed.
@@ -48,6 +49,7 @@ export class AssayModule {
         EventsModule,
         StatsModule,
         ReviewQueuesModule,
+        WebhooksModule,
       ],
       exports: [
         RunsModule,
@@ -57,6 +59,7 @@ export class AssayModule {
         EventsModule,
         StatsModule,
         ReviewQueuesModule,
+        WebhooksModule,
       ],
     };
   }

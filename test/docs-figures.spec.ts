@@ -63,6 +63,33 @@ import {
   MAX_ATTEMPTS,
   PURGE_EVERY_MS as IDEMPOTENCY_PURGE_MS,
 } from '../src/writes/write-pipeline.js';
+import {
+  MAX_WEBHOOK_URL,
+  MAX_WEBHOOKS_PER_ACCOUNT,
+} from '../src/webhooks/dto/create-webhook.dto.js';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEFAULT_WEBHOOK_SECRET_OVERLAP,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  JITTER,
+  parseRetrySchedule,
+} from '../src/webhooks/retry-schedule.js';
+import { FLUSH_MS, LEASE_MARGIN_S } from '../src/webhooks/webhook-dispatcher.js';
+import { MAX_RESPONSE_BYTES } from '../src/webhooks/webhook-sender.js';
+import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_DELIVER,
+} from '../src/events/jetstream-transport.js';
+
+/** A pause as docs write it: 5 s, 5 min, 2 h. */
+const pause = (ms: number) =>
+  ms % 3_600_000 === 0
+    ? `${ms / 3_600_000} h`
+    : ms % 60_000 === 0
+      ? `${ms / 60_000} min`
+      : `${ms / 1000} s`;
+const retryPauses = parseRetrySchedule(DEFAULT_WEBHOOK_RETRY_SCHEDULE).map(pause);
 
 // Every figure the README and docs/ quote from the code, checked against the code: each row
 // is a page and a phrase it must contain, the phrase built from the code's own value. A doc
@@ -136,6 +163,21 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/events.md', `stream \`${STREAM}\` (made when missing)`],
   ['docs/events.md', `come every ${TICK_MS} ms`],
   ['docs/events.md', `full batches of ${RELAY_BATCH} events`],
+  ['docs/events.md', `\`2xx\` within ${DEFAULT_WEBHOOK_TIMEOUT_MS / 1000} s (\`WEBHOOK_TIMEOUT\`)`],
+  ['docs/events.md', `At most ${MAX_RESPONSE_BYTES / 1024} KB of an answer is read`],
+  [
+    'docs/events.md',
+    `tried again after ${retryPauses.slice(0, -1).join(', ')} and ${retryPauses.at(-1)} (\`WEBHOOK_RETRY_SCHEDULE\`)`,
+  ],
+  ['docs/events.md', `varied by up to ${JITTER * 100}% either way`],
+  ['docs/events.md', `For ${DEFAULT_WEBHOOK_SECRET_OVERLAP / 3600} h (\`WEBHOOK_SECRET_OVERLAP\`)`],
+  ['docs/events.md', `timeout plus ${LEASE_MARGIN_S} s`],
+  ['docs/events.md', `results are recorded every ${FLUSH_MS} ms`],
+  ['docs/events.md', `at most ${MAX_WEBHOOK_URL} characters`],
+  ['docs/events.md', `At most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks per account`],
+  ['docs/host-app.md', `\`maxDeliver\` | \`${DEFAULT_MAX_DELIVER}\``],
+  ['docs/host-app.md', `\`backoffMs\` | \`[${DEFAULT_BACKOFF_MS.join(', ')}]\``],
+  ['docs/host-app.md', `\`ackWaitMs\` | \`${DEFAULT_ACK_WAIT_MS}\``],
   // docs/statistics.md
   ['docs/statistics.md', `\`group_by\` (a comma list of ${codeList(GROUP_KEYS)})`],
   [

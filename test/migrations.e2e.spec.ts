@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { OutboxWrites1796000000000 } from '../src/database/migrations/1796000000000-OutboxWrites.js';
 import { eventsAfter, headPosition, positionOf } from '../src/events/event-store.js';
 import { DATABASES, testSettings } from './support/app.js';
 
@@ -49,7 +50,7 @@ describe.each(DATABASES)('migrations on $name', (db) => {
     try {
       await ds.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
       await ds.runMigrations();
-      await undoThrough(ds, 'OutboxWrites1796000000000');
+      await undoThrough(ds, OutboxWrites1796000000000.name);
       await ds.query(
         `INSERT INTO outbox_events (id, account_id, type, occurred_at, data, position, sent_at)
          VALUES ('0190f0e0-0000-7000-8000-000000000001', 'acme', 'run.created', now(), '{"b":1,"a":2}', 7, now()),
@@ -81,7 +82,7 @@ describe.each(DATABASES)('migrations on $name', (db) => {
       expect(next).toBe('10');
       // And back: one row per event again, with what was relayed of a write.
       await ds.query(`UPDATE outbox_writes SET relayed = '{9}' WHERE last_position = 9`);
-      await undoThrough(ds, 'OutboxWrites1796000000000');
+      await undoThrough(ds, OutboxWrites1796000000000.name);
       const back = await ds.query<{ id: string; position: string | null; sent: boolean }[]>(
         `SELECT right(id::text, 1) AS id, position::text, sent_at IS NOT NULL AS sent
            FROM outbox_events ORDER BY seq`,

@@ -117,7 +117,12 @@ describe.each(DATABASES)('every operation answers as the served document says ($
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    t = await startApp(db, { BODY_LIMIT: String(BODY_LIMIT) });
+    // Webhooks go to a closed port on this machine, over plain http.
+    t = await startApp(db, {
+      BODY_LIMIT: String(BODY_LIMIT),
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP: 'true',
+    });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     live = await LiveDocument.of(t);
   });
@@ -171,6 +176,27 @@ describe.each(DATABASES)('every operation answers as the served document says ($
       201,
     );
     ids.unused = unused.json.id as string;
+  });
+
+  it('webhooks: register, list, read, change, rotate, attempts, replay', async () => {
+    ids.webhook = await createListReadChange(
+      '/v1/webhooks',
+      '/v1/webhook/{id}',
+      { url: 'http://127.0.0.1:9/hook', event_types: ['label.deleted'] },
+      { description: 'dashboard' },
+    );
+    const params = { id: ids.webhook };
+    await live.send({ method: 'post', template: '/v1/webhook/{id}/rotate-secret', params }, 200);
+    await live.send({ method: 'get', template: '/v1/webhook/{id}/deliveries', params }, 200);
+    await live.send(
+      {
+        method: 'post',
+        template: '/v1/webhook/{id}/replay',
+        params,
+        body: { since: new Date().toISOString() },
+      },
+      202,
+    );
   });
 
   it('a comparison with too little data answers null difference and test', async () => {
@@ -479,6 +505,7 @@ describe.each(DATABASES)('every operation answers as the served document says ($
     for (const [template, id] of [
       ['/v1/review-queue/{id}', ids.queue],
       ['/v1/evaluator/{id}', ids.evaluator],
+      ['/v1/webhook/{id}', ids.webhook],
       ['/v1/evaluation-label/{id}', ids.unused],
       ['/v1/run/{id}', ids.run],
     ]) {

@@ -48,7 +48,10 @@ export type ErrorCode =
   | 'database_busy'
   | 'database_timeout'
   | 'outcome_unknown'
-  | 'statistics_timeout';
+  | 'statistics_timeout'
+  | 'webhook_url_refused'
+  | 'webhook_limit_reached'
+  | 'unknown_event';
 
 /** Not in Nest's HttpStatus. */
 const REQUEST_HEADER_FIELDS_TOO_LARGE = 431 as HttpStatus;
@@ -106,6 +109,9 @@ export function statusOf(code: ErrorCode): HttpStatus {
     case 'idempotency_key_reused':
     case 'batch_rejected':
     case 'review_labels_mismatch':
+    case 'webhook_url_refused':
+    case 'webhook_limit_reached':
+    case 'unknown_event':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;

@@ -14,6 +14,14 @@ import {
   validateSync,
 } from 'class-validator';
 import { toBoolean, toInt } from '../common/validation.js';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEFAULT_WEBHOOK_SECRET_OVERLAP,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  MAX_RETRIES,
+  parseRetrySchedule,
+  RETRY_SCHEDULE,
+} from '../webhooks/retry-schedule.js';
 
 /** The shortest JWT_SECRET, in bytes. */
 export const MIN_JWT_SECRET_BYTES = 32;
@@ -155,6 +163,39 @@ export class Settings {
   @Max(3600, { message: 'must be a number of seconds from 0.001 to 3600' })
   DB_STATS_TIMEOUT: number = 30;
 
+  /**
+   * Pauses before each retry of a webhook delivery, comma-separated (`500ms`, `5s`, `5m`,
+   * `2h`), each varied by up to 20% either way; past the last, the endpoint is disabled.
+   */
+  @Matches(RETRY_SCHEDULE, {
+    message: `must be 1-${MAX_RETRIES} comma-separated durations such as 5s,5m,2h (each 100ms to 24h)`,
+  })
+  WEBHOOK_RETRY_SCHEDULE: string = DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+
+  /** How long a webhook receiver has to answer 2xx, in milliseconds. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 100 to 60000' })
+  @Min(100, { message: 'must be a whole number of milliseconds from 100 to 60000' })
+  @Max(60_000, { message: 'must be a whole number of milliseconds from 100 to 60000' })
+  WEBHOOK_TIMEOUT: number = DEFAULT_WEBHOOK_TIMEOUT_MS;
+
+  /** Seconds a rotated webhook secret keeps signing beside the new one. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 0 to 604800 (7 days)' })
+  @Min(0, { message: 'must be a whole number of seconds from 0 to 604800 (7 days)' })
+  @Max(7 * 86400, { message: 'must be a whole number of seconds from 0 to 604800 (7 days)' })
+  WEBHOOK_SECRET_OVERLAP: number = DEFAULT_WEBHOOK_SECRET_OVERLAP;
+
+  /** Whether webhooks may go to loopback, private and link-local addresses (development). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE: boolean = false;
+
+  /** Whether webhook URLs may be plain http (development). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  WEBHOOK_ALLOW_HTTP: boolean = false;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }
@@ -189,6 +230,11 @@ export const SETTING_NAMES: (keyof Settings)[] = [
   'EVENTS_RETENTION_DAYS',
   'NATS_URL',
   'DB_STATS_TIMEOUT',
+  'WEBHOOK_RETRY_SCHEDULE',
+  'WEBHOOK_TIMEOUT',
+  'WEBHOOK_SECRET_OVERLAP',
+  'WEBHOOK_ALLOW_PRIVATE',
+  'WEBHOOK_ALLOW_HTTP',
 ];
 
 /**
@@ -219,6 +265,13 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (settings.NATS_URL && !settings.EVENTS_ENABLED) {
     problems.push('NATS_URL: EVENTS_ENABLED is false, so there are no events to relay; unset one');
+  }
+  if (RETRY_SCHEDULE.test(settings.WEBHOOK_RETRY_SCHEDULE)) {
+    try {
+      parseRetrySchedule(settings.WEBHOOK_RETRY_SCHEDULE);
+    } catch (err) {
+      problems.push(`WEBHOOK_RETRY_SCHEDULE: ${(err as Error).message}`);
+    }
   }
   if (problems.length > 0) {
     throw new SettingsError(`Invalid settings:\n  ${problems.join('\n  ')}`);

@@ -13,6 +13,11 @@ import { ReviewQueueEntity } from '../review-queues/review-queue.entity.js';
 import { ReviewReservationEntity } from '../review-queues/review-reservation.entity.js';
 import { ReviewEntity } from '../review-queues/review.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
+import {
+  WebhookAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
+} from '../webhooks/webhook.entity.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { pgDriver } from './pg-driver.js';
 import { pgliteDriver } from './pglite-driver.js';
@@ -30,6 +35,9 @@ export const ENTITIES = [
   ReviewQueueItemEntity,
   ReviewReservationEntity,
   ReviewEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
 ];
 
 /** Connection pool size on a PostgreSQL server, unless DB_POOL_SIZE says otherwise. */

@@ -21,6 +21,7 @@ import {
   toEvent,
 } from './event-store.js';
 import { NatsPublisher } from './nats-publisher.js';
+import { Rounds } from './rounds.js';
 
 // Each round positions what the writes of the last 50 ms made, in one statement. Rounds
 // 25 ms apart cost single writes some 4% of their throughput, for 12 ms less latency.
@@ -46,10 +47,7 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly publisher?: NatsPublisher;
   private readonly retentionDays: number;
   private readonly enabled: boolean;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-  private failures = 0;
+  private readonly rounds: Rounds;
   private lastPurge = 0;
 
   constructor(
@@ -59,16 +57,15 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     this.enabled = options.events !== false;
     if (this.enabled && options.natsUrl) this.publisher = new NatsPublisher(options.natsUrl);
     this.retentionDays = options.eventsRetentionDays ?? DEFAULT_EVENTS_RETENTION_DAYS;
+    this.rounds = new Rounds(this.logger, 'Outbox', () => this.round(), TICK_MS, MAX_BACKOFF_MS);
   }
 
   onApplicationBootstrap(): void {
-    if (this.enabled) this.schedule(0);
+    if (this.enabled) this.rounds.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
     await this.publisher?.close();
   }
 
@@ -122,32 +119,5 @@ export class OutboxPump implements OnApplicationBootstrap, OnApplicationShutdown
     });
     if (failure !== undefined) throw failure;
     return relayed;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      let next = TICK_MS;
-      this.running = this.round().then(
-        (backlog) => {
-          if (this.failures > 0)
-            this.logger.log(`Outbox relay recovered after ${this.failures} failed rounds`);
-          this.failures = 0;
-          if (backlog) next = 0;
-        },
-        (err: unknown) => {
-          if (this.failures === 0) {
-            this.logger.warn(
-              `Outbox round failed, retrying with backoff: ${err instanceof Error ? err.message : String(err)}`,
-            );
-          }
-          this.failures++;
-        },
-      );
-      void this.running.then(() =>
-        this.schedule(Math.min(next * 2 ** this.failures, MAX_BACKOFF_MS)),
-      );
-    }, delay);
-    this.timer.unref();
   }
 }

@@ -5,8 +5,11 @@ import { metric } from './registry.js';
 
 export const WRITE_OUTCOMES = ['created', 'updated', 'deleted', 'rejected'] as const;
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
+/** A webhook attempt: delivered, failed with a retry to come, or failed for good. */
+export const WEBHOOK_OUTCOMES = ['succeeded', 'retrying', 'failed'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
-/** What Assay's own code counts: writes of evaluations and the rate limit. */
+/** What Assay's own code counts: writes of evaluations, webhook attempts and the rate limit. */
 @Injectable()
 export class MetricsService {
   private readonly written = metric(
@@ -35,9 +38,25 @@ export class MetricsService {
       }),
   );
 
+  private readonly webhookAttempts = metric(
+    'assay_webhook_deliveries_total',
+    () =>
+      new Counter({
+        name: 'assay_webhook_deliveries_total',
+        help: 'Webhook delivery attempts, by outcome (succeeded, retrying, failed for good).',
+        labelNames: ['outcome'],
+      }),
+  );
+
   constructor() {
     // Every outcome is shown from the start, at 0, so that a rate over it is defined.
     for (const outcome of WRITE_OUTCOMES) this.written.inc({ outcome }, 0);
+    for (const outcome of WEBHOOK_OUTCOMES) this.webhookAttempts.inc({ outcome }, 0);
+  }
+
+  /** Counts one webhook attempt by how it went. */
+  webhookDelivered(outcome: WebhookOutcome): void {
+    this.webhookAttempts.inc({ outcome });
   }
 
   /**

@@ -6,12 +6,16 @@ import { ASSAY_OPTIONS, type AssayModuleOptions } from '../assay-options.js';
 
 export const OUTBOX_BACKLOG = 'assay_outbox_backlog';
 export const OUTBOX_OLDEST_AGE = 'assay_outbox_oldest_event_age_seconds';
-const NAMES = [OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE];
+export const WEBHOOK_PENDING = 'assay_webhook_pending_deliveries';
+export const WEBHOOK_OLDEST_AGE = 'assay_webhook_oldest_pending_age_seconds';
+const NAMES = [OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, WEBHOOK_PENDING, WEBHOOK_OLDEST_AGE];
 
 /**
  * The outbox's backlog and the age of its oldest waiting event, read when /metrics is
  * scraped: events not yet given their position, and with NATS_URL also those not yet
- * acknowledged by the broker. A growing age means the relay (or the broker) is stuck.
+ * acknowledged by the broker. A growing age means the relay (or the broker) is stuck. The
+ * same for webhook deliveries owed to enabled endpoints: a growing age means a receiver
+ * keeps failing (or the delivery is stuck).
  */
 @Injectable()
 export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
@@ -44,6 +48,28 @@ export class OutboxMetrics implements OnModuleInit, OnModuleDestroy {
       help: 'Seconds the oldest waiting event of the outbox has waited (0 when none waits).',
       async collect() {
         this.set((await read())[0].age ?? 0);
+      },
+    });
+    const pending = () =>
+      this.db.query<{ pending: number; age: number | null }[]>(
+        `SELECT count(*)::int AS pending,
+                extract(epoch FROM now() - min(d.created_at))::float8 AS age
+           FROM webhook_deliveries d
+           JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
+          WHERE d.status = 'pending'`,
+      );
+    new Gauge({
+      name: WEBHOOK_PENDING,
+      help: 'Webhook deliveries owed to enabled endpoints (waiting, or waiting for a retry).',
+      async collect() {
+        this.set((await pending())[0].pending);
+      },
+    });
+    new Gauge({
+      name: WEBHOOK_OLDEST_AGE,
+      help: 'Seconds the oldest delivery owed to an enabled webhook has waited (0 when none).',
+      async collect() {
+        this.set((await pending())[0].age ?? 0);
       },
     });
   }

@@ -1,11 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { bearer, TEST_SECRET } from '../support/app.js';
+import { bearer, TEST_SECRET, token } from '../support/app.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { startServer, type ServerProcess } from '../support/server.js';
+import { until } from '../support/until.js';
 
 // The package as another team gets it: `npm pack`, installed into a fresh Nest app that
 // brings its own Nest, TypeORM and pg, started, and asked over HTTP.
@@ -27,7 +30,10 @@ Module({
       migrations: [...ASSAY_MIGRATIONS],
       migrationsRun: true,
     }),
-    AssayModule.forRoot({ auth: { secret: process.env.JWT_SECRET, accountClaim: 'account_id' } }),
+    AssayModule.forRoot({
+      auth: { secret: process.env.JWT_SECRET, accountClaim: 'account_id' },
+      natsUrl: process.env.NATS_URL,
+    }),
   ],
 })(HostModule);
 
@@ -37,6 +43,45 @@ configureAssayHttp(app);
 app.getHttpAdapter().getInstance().get('/health/ready', async () => ({ ok: true }));
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
+
+// A service of another team that consumes Assay's events with assay/events: it prints each
+// event it is handed as a JSON line.
+const CONSUMER_MAIN = `
+import 'reflect-metadata';
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { AssayEventsTransport, EVENT_TYPES } from 'assay/events';
+
+class RunsController {
+  created(event) {
+    console.log(JSON.stringify(event));
+  }
+}
+Controller()(RunsController);
+Payload()(RunsController.prototype, 'created', 0);
+EventPattern('run.created')(
+  RunsController.prototype,
+  'created',
+  Object.getOwnPropertyDescriptor(RunsController.prototype, 'created'),
+);
+class ConsumerModule {}
+Module({ controllers: [RunsController] })(ConsumerModule);
+
+if (!EVENT_TYPES.includes('run.created')) throw new Error('EVENT_TYPES lacks run.created');
+const app = await NestFactory.createMicroservice(ConsumerModule, {
+  strategy: new AssayEventsTransport({
+    servers: process.env.NATS_URL,
+    durable: process.env.DURABLE,
+    subject: \`assay.\${process.env.ACCOUNT}.>\`,
+  }),
+  logger: ['error'],
+});
+await app.listen();
+console.log('listening');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+const NATS_URL = 'nats://127.0.0.1:4222';
 
 /** The `npm install …` block of docs/host-app.md, as words. */
 function installCommand(): string[] {
@@ -64,6 +109,7 @@ describe('the packed package inside a fresh Nest app', () => {
       JSON.stringify({ name: 'host-app', private: true, type: 'module' }),
     );
     writeFileSync(join(dir, 'main.mjs'), HOST_MAIN);
+    writeFileSync(join(dir, 'consumer.mjs'), CONSUMER_MAIN);
     // Exactly what docs/host-app.md says to install, then the tarball.
     const [npm, ...args] = installCommand();
     execFileSync(npm, [...args, `./${filename}`, '--prefer-offline', '--no-audit', '--no-fund'], {
@@ -72,7 +118,7 @@ describe('the packed package inside a fresh Nest app', () => {
     });
     db = await PrivatePostgres.start();
     host = await startServer(
-      { DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET },
+      { DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, NATS_URL },
       { command: [process.execPath, join(dir, 'main.mjs')] },
     );
   }, 300_000);
@@ -154,6 +200,51 @@ describe('the packed package inside a fresh Nest app', () => {
     expect(text.status).toBe(415);
     expect((await fetch(`${host.url}/v1/runs`)).status).toBe(401);
   });
+
+  it("consumes the host's events through NATS JetStream with assay/events", async () => {
+    const account = `packed-${randomUUID()}`;
+    const auth = bearer(token({ account }));
+    const json = { ...auth, 'content-type': 'application/json' };
+    // Makes the stream ASSAY exist before the consumer binds to it.
+    await fetch(`${host.url}/v1/runs`, { method: 'POST', headers: json, body: '{}' });
+    const consumer = spawn(process.execPath, [join(dir, 'consumer.mjs')], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        NATS_URL,
+        DURABLE: `packed-${randomUUID()}`,
+        ACCOUNT: account,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: string[] = [];
+    consumer.stdout.setEncoding('utf8');
+    consumer.stdout.on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+    try {
+      await until(() => lines.includes('listening'), 60_000);
+      const created = await fetch(`${host.url}/v1/runs`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'consumed' }),
+      });
+      const run = (await created.json()) as { id: string };
+      // The first run's event comes too: the consumer starts with what the stream holds.
+      const consumed = () =>
+        lines
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { data: { id: string } })
+          .find((e) => e.data.id === run.id);
+      await until(() => consumed() !== undefined, 60_000);
+      expect(consumed()).toMatchObject({
+        type: 'run.created',
+        account_id: account,
+        data: { id: run.id, name: 'consumed' },
+      });
+    } finally {
+      consumer.kill('SIGTERM');
+      await once(consumer, 'exit');
+    }
+  }, 120_000);
 
   // Last: it replaces the installed copy with a link to this checkout.
   it('stops at once, naming the fix, when Assay is installed as a link to a checkout', () => {

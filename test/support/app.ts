@@ -5,8 +5,10 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory.js';
+import { AppModule } from '../../src/app.module.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { dataSourceOptions, IN_MEMORY } from '../../src/database/data-source-options.js';
+import type { WebhookOptions } from '../../src/webhooks/webhook-options.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
@@ -51,7 +53,7 @@ export function describeOnServers(
 export function testSettings(db: TestDatabase, env: Record<string, string> = {}): Settings {
   return loadSettings({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: TEST_SECRET,
     ...db.env,
     ...env,
@@ -86,12 +88,19 @@ afterAll(async () => {
   }
 });
 
+/**
+ * Starts the app on a blank database. `webhooks` replaces webhook options that settings
+ * cannot carry (a host name resolver).
+ */
 export async function startApp(
   db: TestDatabase,
   env: Record<string, string> = {},
+  webhooks: WebhookOptions = {},
 ): Promise<TestApp> {
   const settings = testSettings(db, env);
-  const starting = resetServerDatabase(settings).then(() => createApp(settings));
+  const starting = resetServerDatabase(settings).then(() =>
+    createApp(settings, AppModule.forRoot(settings, webhooks)),
+  );
   open.add(starting);
   const app = await starting;
   return {

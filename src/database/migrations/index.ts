@@ -5,6 +5,7 @@ import { WriteGuards1795800000000 } from './1795800000000-WriteGuards.js';
 import { OutboxPositions1795900000000 } from './1795900000000-OutboxPositions.js';
 import { OutboxWrites1796000000000 } from './1796000000000-OutboxWrites.js';
 import { LabelVersions1796100000000 } from './1796100000000-LabelVersions.js';
+import { Webhooks1796200000000 } from './1796200000000-Webhooks.js';
 import { ReviewQueues1796400000000 } from './1796400000000-ReviewQueues.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   OutboxPositions1795900000000,
   OutboxWrites1796000000000,
   LabelVersions1796100000000,
+  Webhooks1796200000000,
   ReviewQueues1796400000000,
 ];

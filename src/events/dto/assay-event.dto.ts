@@ -9,7 +9,8 @@ export class AssayEventDto {
     example: 'evaluation.updated',
     description:
       'evaluation.created|updated|deleted, run.created|updated|deleted, ' +
-      'label.created|updated|archived|deleted, evaluator.created|updated|disabled|deleted',
+      'label.created|updated|archived|deleted, evaluator.created|updated|disabled|deleted, ' +
+      'review_queue.created|updated|archived|deleted|item_completed',
   })
   type!: string;
 
