@@ -30,7 +30,8 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
   const exercised = new Set<string>();
 
   beforeAll(async () => {
-    t = await startApp(db);
+    // Webhooks may point at this machine over plain HTTP: the client spec has no receiver.
+    t = await startApp(db, { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' });
     await t.app.listen(0, '127.0.0.1');
     client = createAssayClient({ baseUrl: await t.app.getUrl(), token: () => token() });
     client.use({
@@ -237,6 +238,35 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
     // Reviewed: archived, not removed.
     expect((await client.DELETE('/v1/review-queue/{id}', ofQueue)).response.status).toBe(204);
     expect((await client.GET('/v1/review-queue/{id}', ofQueue)).data!.archived_at).not.toBeNull();
+  });
+
+  it('drives webhooks: register, list, change, rotate, deliveries, replay, delete', async () => {
+    const created = await client.POST('/v1/webhooks', {
+      body: { url: 'http://127.0.0.1:9/hook', event_types: ['evaluation.created'] },
+    });
+    expect(created.response.status).toBe(201);
+    expect(created.data!.secret).toMatch(/^whsec_/);
+    const ofHook = { params: { path: { id: created.data!.id } } };
+    const listed = await client.GET('/v1/webhooks');
+    expect(listed.data!.map((w) => w.id)).toContain(created.data!.id);
+    expect((await client.GET('/v1/webhook/{id}', ofHook)).data!.url).toBe(
+      'http://127.0.0.1:9/hook',
+    );
+    const patched = await client.PATCH('/v1/webhook/{id}', {
+      ...ofHook,
+      body: { description: 'the CI gate', enabled: false },
+    });
+    expect([patched.data!.description, patched.data!.enabled]).toEqual(['the CI gate', false]);
+    const rotated = await client.POST('/v1/webhook/{id}/rotate-secret', ofHook);
+    expect(rotated.data!.secret).not.toBe(created.data!.secret);
+    const deliveries = await client.GET('/v1/webhook/{id}/deliveries', ofHook);
+    expect(deliveries.response.status).toBe(200);
+    const replay = await client.POST('/v1/webhook/{id}/replay', {
+      ...ofHook,
+      body: { since: '2026-01-01T00:00:00Z' },
+    });
+    expect(replay.response.status).toBe(202);
+    expect((await client.DELETE('/v1/webhook/{id}', ofHook)).response.status).toBe(204);
   });
 
   it("answers errors as Assay's error body, typed", async () => {
