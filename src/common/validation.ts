@@ -137,3 +137,17 @@ export function HoldableInstant(): PropertyDecorator {
     },
   });
 }
+
+/**
+ * A PATCH leaves out what it keeps: a field that cannot be empty, sent as null, is a 400
+ * rather than read as "unchanged" or stored as nothing.
+ */
+export function refuseNulls<T extends object>(dto: T, fields: readonly (keyof T & string)[]): void {
+  for (const field of fields) {
+    if (dto[field] === null) {
+      throw new ApiError('validation_failed', `${field} cannot be null; leave it out to keep it.`, [
+        { field, message: `${field} cannot be null` },
+      ]);
+    }
+  }
+}

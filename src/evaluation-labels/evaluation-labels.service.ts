@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { refuseNulls } from '../common/validation.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
@@ -271,15 +272,7 @@ export class EvaluationLabelsService {
     label: EvaluationLabelEntity,
     dto: UpdateEvaluationLabelDto,
   ): Promise<Planned> {
-    for (const field of ['name', 'value_type'] as const) {
-      if (dto[field] === null) {
-        throw new ApiError(
-          'validation_failed',
-          `${field} cannot be null; leave it out to keep it.`,
-          [{ field, message: `${field} cannot be null` }],
-        );
-      }
-    }
+    refuseNulls(dto, ['name', 'value_type']);
     const next: LabelDefinition = {
       name: dto.name ?? label.name,
       valueType: dto.value_type ?? label.valueType,

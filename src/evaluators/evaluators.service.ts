@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { refuseNulls } from '../common/validation.js';
 import { findPage, type Page, type PageQueryDto } from '../common/paging.js';
 import { conflictIfTaken } from '../common/pg-errors.js';
 import { selectColumns } from '../database/columns.js';
@@ -120,15 +121,7 @@ export class EvaluatorsService implements WriteCheck, OnModuleInit {
   }
 
   update(principal: Principal, id: string, dto: UpdateEvaluatorDto): Promise<EvaluatorEntity> {
-    for (const field of ['name', 'kind'] as const) {
-      if (dto[field] === null) {
-        throw new ApiError(
-          'validation_failed',
-          `${field} cannot be null; leave it out to keep it.`,
-          [{ field, message: `${field} cannot be null` }],
-        );
-      }
-    }
+    refuseNulls(dto, ['name', 'kind']);
     return this.writes.run(principal, async (w) => {
       const evaluator = await lock(w.tx, principal, id);
       w.precondition(toEvaluatorDto(evaluator));

@@ -6,6 +6,7 @@ import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { orderedUuids } from '../common/ordered-uuids.js';
 import { findPage, type Page } from '../common/paging.js';
 import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
+import { refuseNulls } from '../common/validation.js';
 import { selectColumns } from '../database/columns.js';
 import type { EvaluationEntity } from '../evaluations/evaluation.entity.js';
 import { EvaluationsService } from '../evaluations/evaluations.service.js';
@@ -142,15 +143,7 @@ export class ReviewQueuesService {
   }
 
   update(principal: Principal, id: string, dto: UpdateReviewQueueDto): Promise<ReviewQueueEntity> {
-    for (const field of ['name', 'label_ids', 'reviews_per_item', 'reservation_seconds'] as const) {
-      if (dto[field] === null) {
-        throw new ApiError(
-          'validation_failed',
-          `${field} cannot be null; leave it out to keep it.`,
-          [{ field, message: `${field} cannot be null` }],
-        );
-      }
-    }
+    refuseNulls(dto, ['name', 'label_ids', 'reviews_per_item', 'reservation_seconds']);
     return this.writes.run(principal, async (w) => {
       const queue = await lockQueue(w.tx, principal, id, 'UPDATE');
       w.precondition(toReviewQueueDto(queue));

@@ -7,7 +7,7 @@ import { ASSAY_OPTIONS, type AssayModuleOptions } from '../assay-options.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { findPage, MAX_PAGE, type Page, type PageQueryDto } from '../common/paging.js';
-import { UUID_VERSION } from '../common/validation.js';
+import { UUID_VERSION, refuseNulls } from '../common/validation.js';
 import { selectColumns } from '../database/columns.js';
 import { isHoldableInstant } from '../database/instants.js';
 import { headPosition, positionOf } from '../events/event-store.js';
@@ -112,15 +112,7 @@ export class WebhooksService {
   }
 
   async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookEntity> {
-    for (const field of ['url', 'event_types', 'enabled'] as const) {
-      if (dto[field] === null) {
-        throw new ApiError(
-          'validation_failed',
-          `${field} cannot be null; leave it out to keep it.`,
-          [{ field, message: `${field} cannot be null` }],
-        );
-      }
-    }
+    refuseNulls(dto, ['url', 'event_types', 'enabled']);
     const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
     return this.writes.run(principal, async (w) => {
       const webhook = await lock(w.tx, principal, id);
