@@ -4,8 +4,11 @@ import { pino } from 'pino';
 import type { Settings } from '../config/settings.js';
 
 /** The one structured JSON logger of the service: its start-up, Fastify's and Nest's lines. */
-export function createLogger(settings: Pick<Settings, 'LOG_LEVEL'>): FastifyBaseLogger {
-  return pino({ level: settings.LOG_LEVEL, redact: ['req.headers.authorization'] });
+export function createLogger(
+  settings: Pick<Settings, 'LOG_LEVEL'>,
+  destination?: pino.DestinationStream,
+): FastifyBaseLogger {
+  return pino({ level: settings.LOG_LEVEL, redact: ['req.headers.authorization'] }, destination);
 }
 
 /** Nest's own log lines, written through Fastify's pino logger as structured JSON. */
@@ -18,7 +21,10 @@ export class PinoLogger implements LoggerService {
     rest: unknown[],
   ) {
     const context = typeof rest[rest.length - 1] === 'string' ? rest[rest.length - 1] : undefined;
-    if (typeof message === 'object' && message !== null) {
+    // An error's message and stack are not enumerable: name them, or the line says nothing.
+    if (message instanceof Error) {
+      this.pino[level]({ context, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
       this.pino[level]({ context, ...message }, typeof rest[0] === 'string' ? rest[0] : '');
     } else {
       this.pino[level]({ context }, String(message));
