@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts that run before anything is compiled, or as a process of their own.
-    files: ['scripts/**/*.mjs', 'test/fixtures/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'test/fixtures/**/*.mjs', 'dashboard/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -7,6 +7,7 @@ import { clientErrorHandler, frameworkErrors } from './common/framework-errors.j
 import { installJsonBodyParser } from './common/json-body.js';
 import { createLogger, PinoLogger } from './common/pino-logger.js';
 import type { Settings } from './config/settings.js';
+import { setupDashboard } from './dashboard/dashboard.js';
 import { configureAssayHttp, requestId } from './http/configure-http.js';
 import { closeConnectionsWhenDraining } from './http/shutdown.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -51,6 +52,7 @@ export async function createApp(
   });
 
   setupOpenApi(app);
+  if (settings.DASHBOARD) setupDashboard(app);
   await app.init();
   // Fastify finalises its routes on ready(); a server handed to supertest is never listen()ed.
   await fastify.ready();

@@ -130,6 +130,11 @@ export class Settings {
   @IsBoolean({ message: 'must be true or false' })
   METRICS_ENABLED: boolean = true;
 
+  /** Whether /dashboard serves the web dashboard (read-only; it calls the /v1 API). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  DASHBOARD: boolean = true;
+
   /** Seconds an Idempotency-Key and its answer are kept. */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000 (30 days)' })
@@ -224,6 +229,7 @@ export const SETTING_NAMES: (keyof Settings)[] = [
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
   'METRICS_ENABLED',
+  'DASHBOARD',
   'BAD_TOKEN_LIMIT',
   'IDEMPOTENCY_TTL',
   'EVENTS_ENABLED',
