@@ -154,7 +154,7 @@ describe('the built service', () => {
     try {
       const stored = new Set<string>();
       for (let next: string | null = '/v1/runs?limit=1000'; next;) {
-        const res = await fetch(`${second.url}${next}`, { headers });
+        const res: Response = await fetch(`${second.url}${next}`, { headers });
         for (const r of (await res.json()) as { id: string }[]) stored.add(r.id);
         next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
       }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, describe } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -90,16 +91,17 @@ afterAll(async () => {
 
 /**
  * Starts the app on a blank database. `webhooks` replaces webhook options that settings
- * cannot carry (a host name resolver).
+ * cannot carry (a host name resolver); `logger` receives the app's log lines.
  */
 export async function startApp(
   db: TestDatabase,
   env: Record<string, string> = {},
   webhooks: WebhookOptions = {},
+  logger?: FastifyBaseLogger,
 ): Promise<TestApp> {
   const settings = testSettings(db, env);
   const starting = resetServerDatabase(settings).then(() =>
-    createApp(settings, AppModule.forRoot(settings, webhooks)),
+    createApp(settings, AppModule.forRoot(settings, webhooks), logger),
   );
   open.add(starting);
   const app = await starting;
