@@ -1,10 +1,25 @@
 /// <reference lib="dom" />
 // Functions passed to page.evaluate run in the browser, with its globals.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createLogger } from '../src/common/pino-logger.js';
-import { bearer, DATABASES, startApp, type TestApp, testSettings, token } from './support/app.js';
+import {
+  bearer,
+  DATABASES,
+  describeOnServers,
+  startApp,
+  type TestApp,
+  TEST_SECRET,
+  testSettings,
+  token,
+} from './support/app.js';
+import { CuttableProxy } from './support/cuttable-proxy.js';
+import { ensureBuilt, freePort, type ServerProcess, startServer } from './support/server.js';
 import { useChromium } from './support/browser.js';
 import { until } from './support/until.js';
 import {
@@ -523,5 +538,105 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
     ).resolves.toBe(true);
     await screenshot(w.page, `${db.name}-deleted-label`);
     await expectClean(w);
+  });
+});
+
+/** The built server, stopped and started again on the same data and port. */
+describe.each(DATABASES)('an open dashboard across a server restart, on $name', (db) => {
+  const browser = useChromium();
+  const dataDir = mkdtempSync(join(tmpdir(), 'assay-dashboard-'));
+  const env = {
+    JWT_SECRET: TEST_SECRET,
+    NODE_ENV: 'test',
+    ...(db.env.DATABASE_URL ? { DATABASE_URL: db.env.DATABASE_URL } : { DATA_DIR: dataDir }),
+  };
+  let server: ServerProcess | undefined;
+  beforeAll(() => ensureBuilt());
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reconnects by itself and shows what was written after the restart', async () => {
+    const port = await freePort();
+    server = await startServer(env, { port });
+    const auth = { ...bearer(), 'content-type': 'application/json' };
+    const post = async (path: string, body: object) => {
+      const res = await fetch(`${server!.url}${path}`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: string };
+    };
+    const label = await post('/v1/evaluation-labels', {
+      name: `restarts ${randomUUID()}`,
+      value_type: 'binary',
+    });
+    const run = await post('/v1/runs', {});
+    const w = await openDashboard(browser(), server.url, token());
+    await visit(w, server.url, `label/${label.id}`);
+    const n = () => w.page.locator('[data-headline] data[data-field="n"]').getAttribute('value');
+    expect(await n()).toBe('0');
+
+    await server.stop();
+    await w.page.locator('[data-live="reconnecting"]').waitFor();
+    server = await startServer(env, { port });
+    await w.page.locator('[data-live="live"]').waitFor({ timeout: 60_000 });
+    await post(`/v1/run/${run.id}/evaluations`, { evaluation_label_id: label.id, value: 1 });
+    await until(async () => (await n()) === '1', 30_000);
+
+    // While the server was away, the page's attempts to reconnect were refused: that is all.
+    const unexpected = w.problems.filter(
+      (p) =>
+        !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/.test(
+          p,
+        ),
+    );
+    expect(unexpected).toEqual([]);
+    await expect(w.page.locator('[role="alert"]').count()).resolves.toBe(0);
+    await w.page.context().close();
+  });
+});
+
+describeOnServers('the dashboard while the database is unreachable, on $name', (db) => {
+  const browser = useChromium();
+  let t: TestApp;
+  let proxy: CuttableProxy;
+  beforeAll(async () => {
+    const target = new URL(db.env.DATABASE_URL ?? '');
+    proxy = new CuttableProxy(target);
+    await proxy.open();
+    const viaProxy = new URL(target);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    t = await startApp(db, { DATABASE_URL: viaProxy.toString() });
+    await t.app.listen(0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.cut();
+  });
+
+  it('says the database is unavailable, then shows the view once it is back', async () => {
+    const baseUrl = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    const label = await createLabel(t.http, { name: 'through an outage', value_type: 'binary' });
+    const w = await openDashboard(browser(), baseUrl, token(), undefined, [503]);
+    await visit(w, baseUrl, `label/${label.id}`);
+
+    await proxy.cut();
+    await w.page.reload();
+    const alert = w.page.locator('[role="alert"]');
+    await alert.waitFor({ timeout: 60_000 });
+    await expect(alert.textContent()).resolves.toMatch(/cannot reach its database.*tries again/);
+    await screenshot(w.page, `${db.name}-database-down`);
+
+    await proxy.open();
+    await w.page.locator('[data-headline]').waitFor({ timeout: 60_000 });
+    await expect(alert.count()).resolves.toBe(0);
+    expect(
+      w.problems.filter((p) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_ABORTED/.test(p)),
+    ).toEqual([]);
+    await w.page.context().close();
   });
 });
