@@ -225,9 +225,10 @@ export class StatsService {
       });
     }
     // Most groups hold one version; only a group that mixes versions needs them read.
-    if (result.some((a) => a.labelVersions === undefined)) {
+    const mixed = new Set(result.filter((a) => a.labelVersions === undefined));
+    if (mixed.size > 0) {
       await perGroup('e.label_version', (group, version) => {
-        (group.labelVersions ??= []).push(version);
+        if (mixed.has(group)) (group.labelVersions ??= []).push(version);
       });
     }
     return result;
