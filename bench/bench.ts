@@ -1,5 +1,5 @@
 // `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --webhooks
-// --express --control --only POST]`: how fast Assay records and serves evaluations, against a bare Fastify + pg
+// --express --control --only POST]` (`--overview` alone: bench/overview-bench.ts): how fast Assay records and serves evaluations, against a bare Fastify + pg
 // baseline doing the same work, against itself with METRICS_ENABLED=false and with
 // EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
 // second, identical Assay (the bench's own noise). Uses the PostgreSQL server at
@@ -27,6 +27,7 @@ import {
   WARM_UP,
 } from './defaults.js';
 import { type AgreementBench, benchAgreement, printAgreementBench } from './agreement-bench.js';
+import { benchOverview, printOverviewBench } from './overview-bench.js';
 import { benchReviews, printReviewBench, type ReviewBench } from './review-bench.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
 import { benchWebhooks, printWebhookBench, type WebhookBench } from './webhook-bench.js';
@@ -913,6 +914,7 @@ if (process.argv[1] === import.meta.filename) {
     amount: { type: 'string' },
     scale: { type: 'boolean', default: false },
     reviews: { type: 'boolean', default: false },
+    overview: { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     'no-metrics-off': { type: 'boolean', default: false },
     'no-events-off': { type: 'boolean', default: false },
@@ -948,6 +950,14 @@ if (process.argv[1] === import.meta.filename) {
     }
   }
   if (!databaseUrl) console.log('BENCH_DATABASE_URL is not set: embedded database, Assay only.');
+  if (values.overview) {
+    const overview = await benchOverview(databaseUrl);
+    printOverviewBench(overview);
+    mkdirSync(join(values.out, '..'), { recursive: true });
+    writeFileSync(values.out, JSON.stringify({ overview }, null, 2) + '\n');
+    console.log(`figures written to ${values.out}`);
+    process.exit(0);
+  }
   const report = await runBench({
     databaseUrl,
     durationSeconds: count('duration'),

@@ -176,6 +176,15 @@ describe.each(DATABASES)('the typed client (assay/client) against a live server 
       params: { path: { id: runId } },
     });
     expect(summary.response.status).toBe(200);
+    const overview = await client.GET('/v1/evaluation-labels/stats', {
+      params: { query: { interval: 'week', source: 'human' } },
+    });
+    expect(overview.data!.items.map((i) => [i.label.id, i.figures.n])).toEqual([[labelId, 2]]);
+    const evaluators = await client.GET('/v1/evaluators/stats', {
+      params: { query: { evaluation_label_id: labelId } },
+    });
+    // The one evaluator was deleted before it wrote.
+    expect(evaluators.data!.items).toEqual([]);
     const across = await client.GET('/v1/evaluations', {
       params: { query: { evaluation_label_id: labelId } },
     });

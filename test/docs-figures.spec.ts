@@ -50,6 +50,8 @@ import { SHUTDOWN_GRACE_MS, SHUTDOWN_LINGER_MS } from '../src/http/shutdown.js';
 import { DURATION_BUCKETS } from '../src/metrics/http-metrics.js';
 import { REDIS_TIMEOUT_MS, RETRY_MS } from '../src/rate-limit/limiters.js';
 import { GROUP_KEYS, INTERVALS } from '../src/stats/dto/stats-query.dto.js';
+import { DEFAULT_INTERVAL } from '../src/stats/dto/overview.dto.js';
+import { OVERVIEW_EVALUATIONS, OVERVIEW_LABELS } from '../bench/overview-bench.js';
 import { EXPORT_BUFFER, EXPORT_PAGE } from '../src/stats/evaluation-list.service.js';
 import { LIMITS_OF_AGREEMENT_Z } from '../src/stats/agreement.js';
 import {
@@ -185,6 +187,13 @@ const FIGURES: [page: string, phrase: string][] = [
     `\`interval\` (${codeList(INTERVALS.slice(0, 3))} starting Monday, \`${INTERVALS[3]}\`; UTC`,
   ],
   ['docs/statistics.md', `\`alpha\` (default ${DEFAULT_ALPHA},`],
+  ['docs/statistics.md', `and \`interval\` (default \`${DEFAULT_INTERVAL}\`); anything else`],
+  ['docs/statistics.md', `with \`interval\` (default \`${DEFAULT_INTERVAL}\`). It answers`],
+  ['docs/statistics.md', `\`alpha\` ${DEFAULT_ALPHA}): \`/compare\` with`],
+  [
+    'docs/performance.md',
+    `${OVERVIEW_LABELS} labels (five of each value type) and ${n(OVERVIEW_EVALUATIONS)}`,
+  ],
   ['docs/statistics.md', `key of 1–${MAX_PAIR_KEY_LENGTH} characters`],
   ['docs/statistics.md', `(default ${DEFAULT_REGRESSIONS_LIMIT}, 1–${MAX_REGRESSIONS_LIMIT})`],
   ['docs/statistics.md', `mean difference ± ${LIMITS_OF_AGREEMENT_Z} sample standard deviations`],

@@ -391,6 +391,24 @@ describe.each(DATABASES)('label versions on $name', (db) => {
       expect(byDay.body.groups.every((g: Json) => g.warnings.length === 0)).toBe(true);
     });
 
+    it('beside a group that mixes versions, a group of one version says one', async () => {
+      const { label: split, run } = await usedLabel(continuous, 8);
+      const post = (value: number, output_name: string) =>
+        createEvaluation(t.http, run.id, { evaluation_label_id: split.id, value, output_name });
+      await post(9, 'a');
+      await patch(split, { max_value: 5 }).expect(200);
+      await post(1, 'a');
+      await post(2, 'b');
+      const res = await t.http
+        .get(`/v1/evaluation-label/${split.id}/stats?group_by=output_name`)
+        .set(bearer());
+      expect(res.body.groups.map((g: Json) => [g.key, g.label_versions, g.warnings])).toEqual([
+        [{ output_name: 'a' }, [1, 2], ['mixed_label_versions']],
+        [{ output_name: 'b' }, [2], []],
+        [{ output_name: null }, [1], []],
+      ]);
+    });
+
     it('filter label_version takes one version; one that never existed is a 400', async () => {
       const res = await stats('?label_version=2');
       expect(res.body.groups).toEqual([

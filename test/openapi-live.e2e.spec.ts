@@ -279,7 +279,7 @@ describe.each(DATABASES)('every operation answers as the served document says ($
 
   it('statistics, and a comparison with data', async () => {
     const ofLabel = { params: { id: ids.label } };
-    await live.send(
+    const stats = await live.send(
       { method: 'get', template: '/v1/evaluation-label/{id}/stats', ...ofLabel },
       200,
     );
@@ -338,6 +338,18 @@ describe.each(DATABASES)('every operation answers as the served document says ($
       { method: 'get', template: '/v1/run/{id}/evaluations/summary', params: { id: ids.run } },
       200,
     );
+    const overview = await live.send(
+      { method: 'get', template: '/v1/evaluation-labels/stats', query: { interval: 'hour' } },
+      200,
+    );
+    const ofOverview = overview.json.items.find((i: Json) => i.label.id === ids.label);
+    // Four more evaluations since /stats answered.
+    expect(ofOverview.figures.n).toBe(stats.json.groups[0].n + 4);
+    const evaluators = await live.send(
+      { method: 'get', template: '/v1/evaluators/stats', query: { limit: '1' } },
+      200,
+    );
+    expect(evaluators.json.items.map((i: Json) => i.evaluator.id)).toEqual([ids.evaluator]);
   });
 
   it('label versions: a dry run, a new version, the versions, and statistics by version', async () => {

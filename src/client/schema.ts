@@ -176,6 +176,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evaluation-labels/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of every label
+         * @description A page of labels as GET /v1/evaluation-labels lists them (archived ones only with include_archived=true), each with the figures /stats answers for the filters, its headline figure (binary rate, continuous mean, ordinal median, categorical mode) per UTC bucket of interval, and its direction: the latest bucket against the rest of the window ([from, to), else the span of its evaluations), compared as /compare does at alpha 0.05, with both ranges.
+         */
+        get: operations["Overview_labelOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evaluations": {
         parameters: {
             query?: never;
@@ -262,6 +282,26 @@ export interface paths {
          * @description Registers an automated evaluator. A token whose evaluator_id is its id may then write; the name is unique in the account.
          */
         post: operations["Evaluators_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluators/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of every evaluator
+         * @description A page of evaluators as GET /v1/evaluators lists them, each with its current evaluations created in [from, to) (of evaluation_label_id if given): n, their volume per UTC bucket of interval, and their lag after their run's creation; and of the evaluations it created there, deleted ones included, how many a person later updated or deleted (from their history).
+         */
+        get: operations["Overview_evaluatorStats"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -752,6 +792,15 @@ export interface components {
             /** @description mixed_label_versions: the pairs hold evaluations checked against different versions of the label’s scale; filter a and b by label_version */
             warnings: "mixed_label_versions"[];
         };
+        /** @description Of the evaluations the evaluator created in the window, current or deleted since, how many a person (a user token) later updated or deleted; each counts once. */
+        ChangedByPeople: {
+            /** @description Of those, updated or deleted by a person */
+            changed: number;
+            /** @description Evaluations it created in the window, deleted ones included (with evaluation_label_id: current ones only, since a deleted evaluation’s history does not name its label) */
+            n: number;
+            /** @description changed / n; null when n is 0 */
+            share: number | null;
+        };
         /** @description A baseline and a candidate group compared. */
         Comparison: {
             /** @description Significance level of the verdict */
@@ -985,6 +1034,17 @@ export interface components {
              */
             url: string;
         };
+        /** @description The latest bucket (candidate) against the earlier part of the window (baseline), compared as /compare does at alpha 0.05: /compare with baseline.from, baseline.to, candidate.from and candidate.to set to these ranges (and the same other filters on both sides) answers the same verdict and p_value. */
+        Direction: {
+            /** @description From the window start to the latest bucket; null when that holds no instant */
+            baseline: components["schemas"]["TimeRange"] | null;
+            /** @description From the latest bucket to the window end; null without evaluations */
+            candidate: components["schemas"]["TimeRange"] | null;
+            /** @description Two-sided, of the /compare test */
+            p_value: number | null;
+            /** @enum {string} */
+            verdict: "improved" | "regressed" | "changed" | "no_detectable_change" | "insufficient_data";
+        };
         /** @description The body of every error answer. */
         Error: {
             /** @description Machine-readable snake_case code, one per kind of failure */
@@ -1119,6 +1179,13 @@ export interface components {
             value_type: "binary" | "continuous" | "categorical" | "ordinal";
             version: number;
         };
+        /** @description Seconds from the run's created_at to the evaluation's created_at; nulls without evaluations. p50 and p90 by linear interpolation. */
+        EvaluationLag: {
+            max: number | null;
+            mean: number | null;
+            p50: number | null;
+            p90: number | null;
+        };
         /** @description An automated evaluator; tokens with its id as evaluator_id may write. */
         Evaluator: {
             account_id: string;
@@ -1143,6 +1210,24 @@ export interface components {
             updated_at: string | null;
             version: string | null;
         };
+        /** @description What one evaluator did in the window. */
+        EvaluatorStats: {
+            changed: components["schemas"]["ChangedByPeople"];
+            evaluator: components["schemas"]["Evaluator"];
+            /** @description Over its current evaluations in the window */
+            lag_seconds: components["schemas"]["EvaluationLag"];
+            /** @description Its current evaluations created in the window */
+            n: number;
+            /** @description Those evaluations per UTC bucket holding any, oldest first */
+            volume: components["schemas"]["VolumeBucket"][];
+        };
+        /** @description A page of evaluators with their figures. */
+        EvaluatorStatsPage: {
+            /** @description Evaluators oldest first */
+            items: components["schemas"]["EvaluatorStats"][];
+            /** @description When more remain: the cursor of the next page (also in the `Link: <…>; rel="next"` header); null on the last page */
+            next: string | null;
+        };
         /** @description A change of a resource of your account */
         Event: {
             account_id: string;
@@ -1162,6 +1247,19 @@ export interface components {
              * @example evaluation.updated
              */
             type: string;
+        };
+        /** @description The headline figure of a label by its value type: binary rate, continuous mean, ordinal median, categorical mode; with its 95% interval where the type has one. */
+        Headline: {
+            /** @description binary: Wilson score interval; continuous: t interval of the mean; ordinal and categorical: always null: [low, high], 95% */
+            ci95: number[] | null;
+            /** @description continuous */
+            mean?: number | null;
+            /** @description ordinal: the median category (the lower one when it falls between two) */
+            median?: string | null;
+            /** @description categorical: the category evaluated most often (the first one among equals) */
+            mode?: string | null;
+            /** @description binary: share of 1s */
+            rate?: number | null;
         };
         /** @description Cohen's kappa and its interval. */
         Kappa: {
@@ -1200,6 +1298,23 @@ export interface components {
             outside: components["schemas"]["OutsideDto"];
             /** @description The label’s version after the change */
             version: number;
+        };
+        /** @description One label with its figures, trend and direction. */
+        LabelOverview: {
+            direction: components["schemas"]["Direction"];
+            /** @description Exactly the one group /stats answers for this label and these filters */
+            figures: components["schemas"]["StatsFigures"];
+            headline: components["schemas"]["Headline"];
+            label: components["schemas"]["EvaluationLabel"];
+            /** @description Per UTC bucket holding evaluations, oldest first: what /stats with interval answers */
+            trend: components["schemas"]["TrendBucket"][];
+        };
+        /** @description A page of labels with their figures. */
+        LabelOverviewPage: {
+            /** @description Labels oldest first */
+            items: components["schemas"]["LabelOverview"][];
+            /** @description When more remain: the cursor of the next page (also in the `Link: <…>; rel="next"` header); null on the last page */
+            next: string | null;
         };
         /** @description Statistics of one label. */
         LabelStats: {
@@ -1686,6 +1801,37 @@ export interface components {
             /** @description mixed_label_versions: these evaluations were checked against different versions of the label’s scale, so one figure mixes scales; filter or group by label_version */
             warnings: "mixed_label_versions"[];
         };
+        /** @description A half-open range of creation times, [from, to). */
+        TimeRange: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+        };
+        /** @description The headline figure of one UTC time bucket. */
+        TrendBucket: {
+            /**
+             * Format: date-time
+             * @description Start of the UTC bucket
+             */
+            bucket: string;
+            /** @description binary: Wilson score interval; continuous: t interval of the mean; ordinal and categorical: always null: [low, high], 95% */
+            ci95: number[] | null;
+            /** @description ordinal and categorical: evaluations per category, every category by name */
+            counts?: {
+                [key: string]: number;
+            };
+            /** @description continuous */
+            mean?: number | null;
+            /** @description ordinal: the median category (the lower one when it falls between two) */
+            median?: string | null;
+            /** @description categorical: the category evaluated most often (the first one among equals) */
+            mode?: string | null;
+            /** @description How many evaluations */
+            n: number;
+            /** @description binary: share of 1s */
+            rate?: number | null;
+        };
         UpdateEvaluationLabelDto: {
             /** @example null */
             categories?: string[] | null;
@@ -1833,6 +1979,15 @@ export interface components {
              * @example https://hooks.example.com/assay
              */
             url?: string;
+        };
+        /** @description Evaluations created in one UTC time bucket. */
+        VolumeBucket: {
+            /**
+             * Format: date-time
+             * @description Start of the UTC bucket
+             */
+            bucket: string;
+            n: number;
         };
         /** @description An endpoint that receives change events, signed. */
         Webhook: {
@@ -3558,6 +3713,144 @@ export interface operations {
             };
         };
     };
+    Overview_labelOverview: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+                /** @description Also list archived labels */
+                include_archived?: boolean;
+                /** @description Only evaluations created at or after this instant (inclusive) */
+                from?: string;
+                /** @description Only evaluations created before this instant (exclusive); later than from */
+                to?: string;
+                /** @description Only evaluations of runs of this workflow */
+                workflow?: string;
+                /** @description Only evaluations of runs in this status */
+                run_status?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description Only evaluations of this output */
+                output_name?: string;
+                /** @description Only evaluations created by this user */
+                created_by?: string;
+                /** @description Only evaluations created by this evaluator */
+                created_by_evaluator_id?: string;
+                /** @description human: created with a user token; evaluator: with an evaluator token */
+                source?: "human" | "evaluator";
+                /** @description Width of the UTC time buckets (week: starting Monday) */
+                interval?: "hour" | "day" | "week" | "month";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The labels */
+            200: {
+                headers: {
+                    /** @description When more remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOverviewPage"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     EvaluationList_list: {
         parameters: {
             query?: {
@@ -4804,6 +5097,132 @@ export interface operations {
                      * @example {
                      *       "code": "database_unavailable",
                      *       "error": "The database is unreachable; try again after Retry-After seconds.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    Overview_evaluatorStats: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque position from the `Link: <…>; rel="next"` header of the previous page. */
+                cursor?: string;
+                /** @description Only evaluations created at or after this instant (inclusive) */
+                from?: string;
+                /** @description Only evaluations created before this instant (exclusive); later than from */
+                to?: string;
+                /** @description Width of the UTC time buckets (week: starting Monday) */
+                interval?: "hour" | "day" | "week" | "month";
+                /** @description Only evaluations of this label */
+                evaluation_label_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The evaluators */
+            200: {
+                headers: {
+                    /** @description When more remain: `<url of the next page>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluatorStatsPage"];
+                };
+            };
+            /** @description Bad Request: malformed JSON, a wrong type, an unknown field or a bad UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "value",
+                     *           "message": "value must be a finite number"
+                     *         }
+                     *       ],
+                     *       "error": "Invalid request: value must be a finite number.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: no token, or one that is bad, expired or wrongly signed */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "error": "The token has expired; get a new one.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type: a body that is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unsupported_media_type",
+                     *       "error": "The request body must be JSON: send it with Content-Type: application/json.",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: the account's rate limit is spent */
+            429: {
+                headers: {
+                    /** @description Seconds until the account may make requests again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "error": "Account \"acme\" has made more than 6000 requests in 60 s; retry after 12 s (the Retry-After header).",
+                     *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: the database is unreachable, busy or too slow (the message says which), or the statistics query ran past DB_STATS_TIMEOUT: narrow it as the message says */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "statistics_timeout",
+                     *       "error": "The statistics query ran longer than 30 s (DB_STATS_TIMEOUT). Ask a narrower one: a shorter from–to range, a workflow or other filter, fewer group_by keys or a coarser interval.",
                      *       "request_id": "3c1b7a52-4f0e-4a39-9d3b-2f6e8c1d0a77"
                      *     }
                      */

@@ -15,10 +15,17 @@ export interface Filters {
   label_version?: number;
 }
 
-/** Whose evaluations: an account's, of one label or of one run, narrowed by filters. */
+/**
+ * Whose evaluations: an account's, of one label, of some labels or of one run, narrowed by
+ * filters.
+ */
 export interface Selection {
   accountId: string;
   labelId?: string;
+  labelIds?: string[];
+  /** Per label id: only evaluations created before this instant. */
+  before?: Map<string, Date>;
+  evaluatorIds?: string[];
   runId?: string;
   filters: Filters;
 }
@@ -30,6 +37,9 @@ export interface Sql {
 
 /** A grouping column: the SQL that computes it, over `e` (run_evaluations) and `r` (runs). */
 export type GroupColumn = string;
+
+/** Per label, when one statement covers several. */
+export const LABEL: GroupColumn = 'e.evaluation_label_id';
 
 export const GROUP_SQL: Record<GroupKey, GroupColumn> = {
   workflow: 'r.workflow',
@@ -73,13 +83,42 @@ export const MEASURES: Record<ValueType, string[]> = {
   categorical: [N, ...VERSIONS],
 };
 
+/** The value types whose values are category indexes, counted per category. */
+export const DISCRETE: readonly ValueType[] = ['ordinal', 'categorical'];
+
+/** Every value type's measures at once, for a statement over labels of several types. */
+export const ALL_MEASURES = [...new Set(Object.values(MEASURES).flat())];
+
 /** Evaluations per category (or per label version): one count per extra grouping column. */
 export const COUNT_MEASURES = [N];
+
+/** Seconds from the run's creation to the evaluation's. */
+const LAG = 'extract(epoch FROM e.created_at - r.created_at)::float8';
+
+/** The lag of evaluations after their runs: n and its p50, p90 (linear), max and mean. */
+export const LAG_MEASURES = [
+  N,
+  `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${LAG}) AS p50`,
+  `percentile_cont(0.9) WITHIN GROUP (ORDER BY ${LAG}) AS p90`,
+  `max(${LAG}) AS max`,
+  `avg(${LAG}) AS mean`,
+];
 
 function where(sel: Selection, params: unknown[]): string[] {
   const add = (value: unknown) => `$${params.push(value)}`;
   const conditions = [`e.account_id = ${add(sel.accountId)}`];
   if (sel.labelId) conditions.push(`e.evaluation_label_id = ${add(sel.labelId)}`);
+  if (sel.labelIds) conditions.push(`e.evaluation_label_id = ANY(${add(sel.labelIds)}::uuid[])`);
+  if (sel.before) {
+    // One object of label id to instant: a lookup per row, whatever the number of labels.
+    const before = Object.fromEntries([...sel.before].map(([id, at]) => [id, at.toISOString()]));
+    conditions.push(
+      `e.created_at < (${add(JSON.stringify(before))}::jsonb ->> e.evaluation_label_id::text)::timestamptz`,
+    );
+  }
+  if (sel.evaluatorIds) {
+    conditions.push(`e.created_by_evaluator_id = ANY(${add(sel.evaluatorIds)}::uuid[])`);
+  }
   if (sel.runId) conditions.push(`e.run_id = ${add(sel.runId)}`);
   const f = sel.filters;
   if (f.from) conditions.push(`e.created_at >= ${add(f.from)}`);
@@ -130,7 +169,7 @@ export function aggregateSql(sel: Selection, groups: GroupColumn[], measures: st
     scopeSql(
       sel,
       params,
-      groups.some((g) => g.includes('r.')),
+      [...groups, ...measures].some((g) => /\br\./.test(g)),
     ),
     groups.length ? `GROUP BY ${positions} ORDER BY ${positions}` : '',
   ]
@@ -142,4 +181,39 @@ export function aggregateSql(sel: Selection, groups: GroupColumn[], measures: st
 /** The grouping columns of a /stats request: its group_by keys, then its time bucket. */
 export function statsGroups(groupBy: GroupKey[] = [], interval?: Interval): GroupColumn[] {
   return [...groupBy.map((k) => GROUP_SQL[k]), ...(interval ? [bucketSql(interval)] : [])];
+}
+
+/**
+ * Per evaluator of `sel.evaluatorIds` (as g0): `n`, the evaluations it created in the
+ * window, current ones and, without a label, deleted ones (their create record: the history
+ * of a deleted evaluation does not name its label), and `changed`, how many of those a
+ * person (a change with no evaluator) later updated or deleted, each counted once.
+ */
+export function changedSql(sel: Selection): Sql {
+  const params: unknown[] = [];
+  // The scope's first parameter, $1, is the account.
+  const own = [`SELECT e.id, e.created_by_evaluator_id AS evaluator ${scopeSql(sel, params)}`];
+  const add = (value: unknown) => `$${params.push(value)}`;
+  if (!sel.labelId) {
+    const deleted = [
+      `c.account_id = $1`,
+      "c.operation = 'create'",
+      `c.changed_by_evaluator_id = ANY(${add(sel.evaluatorIds ?? [])}::uuid[])`,
+      ...(sel.filters.from ? [`c.changed_at >= ${add(sel.filters.from)}`] : []),
+      ...(sel.filters.to ? [`c.changed_at < ${add(sel.filters.to)}`] : []),
+      `NOT EXISTS (SELECT 1 FROM run_evaluations x
+                    WHERE x.account_id = c.account_id AND x.id = c.evaluation_id)`,
+    ];
+    own.push(`SELECT c.evaluation_id, c.changed_by_evaluator_id FROM evaluation_changes c
+               WHERE ${deleted.join(' AND ')}`);
+  }
+  const text = `WITH own AS (${own.join('\nUNION ALL\n')})
+    SELECT own.evaluator AS g0, count(*)::int AS n,
+           (count(*) FILTER (WHERE EXISTS (
+              SELECT 1 FROM evaluation_changes p
+               WHERE p.account_id = $1 AND p.evaluation_id = own.id
+                 AND p.operation <> 'create' AND p.changed_by_evaluator_id IS NULL)))::int AS changed
+      FROM own
+     GROUP BY 1 ORDER BY 1`;
+  return { text, params };
 }

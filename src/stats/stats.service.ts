@@ -15,13 +15,22 @@ import type { Pairing } from './filters.js';
 import { agreementSql, pairedSql } from './paired-sql.js';
 import type { GroupKey, Interval } from './dto/stats-query.dto.js';
 import type { Aggregate } from './figures.js';
+import { directionRanges, type DirectionRanges } from './overview.js';
 import {
   aggregateSql,
+  ALL_MEASURES,
+  bucketSql,
+  changedSql,
   COUNT_MEASURES,
+  DISCRETE,
   type Filters,
+  GROUP_SQL,
   type GroupColumn,
+  LABEL,
+  LAG_MEASURES,
   MEASURES,
   type Selection,
+  type Sql,
   statsGroups,
 } from './stats-sql.js';
 
@@ -33,6 +42,24 @@ export interface GroupAggregate extends Aggregate {
 }
 
 type Row = Record<string, unknown>;
+
+/** One label of the overview: what its figures, trend and direction are made from. */
+export interface LabelOverview {
+  label: EvaluationLabelEntity;
+  total: Aggregate;
+  trend: { bucket: Date; aggregate: Aggregate }[];
+  ranges: DirectionRanges;
+  baseline: Aggregate;
+  candidate: Aggregate;
+}
+
+/** What one evaluator did in a window. */
+export interface EvaluatorActivity {
+  /** n and the lag's p50, p90, max and mean. */
+  lag: Aggregate;
+  volume: { bucket: Date; n: number }[];
+  changed: { n: number; changed: number };
+}
 
 @Injectable()
 export class StatsService {
@@ -193,25 +220,136 @@ export class StatsService {
   }
 
   /**
+   * Every label of a page at once, in a fixed number of statements whatever their number:
+   * each label's aggregate, its aggregates per time bucket, and the aggregate of its
+   * direction's baseline (the window before its latest bucket, whose aggregate is the
+   * candidate).
+   */
+  async overview(
+    principal: Principal,
+    labels: EvaluationLabelEntity[],
+    filters: Filters,
+    interval: Interval,
+  ): Promise<LabelOverview[]> {
+    if (labels.length === 0) return [];
+    const accountId = principal.accountId;
+    const labelIds = labels.map((l) => l.id);
+    const discrete = labels.filter((l) => DISCRETE.includes(l.valueType)).map((l) => l.id);
+    return this.read(async (tx) => {
+      const of = (selection: Selection, groups: GroupColumn[]) =>
+        this.aggregateOf(tx, selection, groups, ALL_MEASURES, discrete);
+      const totals = byFirstGroup(await of({ accountId, labelIds, filters }, [LABEL]));
+      const buckets = new Map<string, GroupAggregate[]>();
+      for (const a of await of({ accountId, labelIds, filters }, [LABEL, bucketSql(interval)])) {
+        const id = String(a.groups[0]);
+        buckets.set(id, [...(buckets.get(id) ?? []), a]);
+      }
+      const ranges = new Map(
+        labelIds.map((id) => {
+          const starts = (buckets.get(id) ?? []).map((b) => b.groups[1] as Date);
+          return [id, directionRanges(filters, starts, interval)];
+        }),
+      );
+      const before = new Map(
+        [...ranges]
+          .filter(([, r]) => r.baseline !== null)
+          .map(([id, r]) => [id, r.baseline!.to] as const),
+      );
+      const baselines = before.size
+        ? byFirstGroup(
+            await of({ accountId, labelIds: [...before.keys()], before, filters }, [LABEL]),
+          )
+        : new Map<string, GroupAggregate>();
+      return labels.map((label) => {
+        const trend = buckets.get(label.id) ?? [];
+        return {
+          label,
+          total: totals.get(label.id) ?? NONE,
+          trend: trend.map((a) => ({ bucket: a.groups[1] as Date, aggregate: a })),
+          ranges: ranges.get(label.id)!,
+          baseline: baselines.get(label.id) ?? NONE,
+          candidate: trend[trend.length - 1] ?? NONE,
+        };
+      });
+    });
+  }
+
+  /**
+   * Per evaluator, over its current evaluations created in [from, to) (of one label if
+   * given): their lag after their runs and their number per time bucket; and over those it
+   * created there, deleted ones included, how many a person changed.
+   */
+  async evaluatorStats(
+    principal: Principal,
+    evaluatorIds: string[],
+    filters: Pick<Filters, 'from' | 'to'>,
+    labelId: string | undefined,
+    interval: Interval,
+  ): Promise<Map<string, EvaluatorActivity>> {
+    if (evaluatorIds.length === 0) return new Map();
+    const selection = { accountId: principal.accountId, labelId, evaluatorIds, filters };
+    const evaluator = GROUP_SQL.evaluator;
+    const [lags, volumes, changes] = await this.read(async (tx) => {
+      const query = (sql: Sql) => tx.query<Row[]>(sql.text, sql.params);
+      return [
+        await query(aggregateSql(selection, [evaluator], LAG_MEASURES)),
+        await query(aggregateSql(selection, [evaluator, bucketSql(interval)], COUNT_MEASURES)),
+        await query(changedSql(selection)),
+      ];
+    });
+    const lag = byFirstGroup(lags.map((row) => toAggregate(row, 1)));
+    const activity = new Map<string, EvaluatorActivity>(
+      evaluatorIds.map((id) => [
+        id,
+        { lag: lag.get(id) ?? NONE, volume: [], changed: { n: 0, changed: 0 } },
+      ]),
+    );
+    for (const row of volumes) {
+      const { groups, n } = toAggregate(row, 2);
+      activity.get(String(groups[0]))?.volume.push({ bucket: groups[1] as Date, n });
+    }
+    for (const row of changes) {
+      activity.get(String(row.g0))!.changed = { n: Number(row.n), changed: Number(row.changed) };
+    }
+    return activity;
+  }
+
+  /**
    * The measures of the label's value type per group, and for categorical and ordinal
    * labels the counts per category, both computed by PostgreSQL.
    */
-  private async aggregate(
+  private aggregate(
     tx: EntityManager,
-    label: EvaluationLabelEntity,
+    label: Pick<EvaluationLabelEntity, 'valueType'>,
     selection: Selection,
     groups: GroupColumn[],
   ): Promise<GroupAggregate[]> {
-    const main = aggregateSql(selection, groups, MEASURES[label.valueType]);
+    const discrete = DISCRETE.includes(label.valueType);
+    return this.aggregateOf(tx, selection, groups, MEASURES[label.valueType], discrete);
+  }
+
+  /**
+   * `measures` per group, the label versions of each, and the counts per category where
+   * `categorised` says: of the whole selection (true), or of these of its labels.
+   */
+  private async aggregateOf(
+    tx: EntityManager,
+    selection: Selection,
+    groups: GroupColumn[],
+    measures: string[],
+    categorised: boolean | string[],
+  ): Promise<GroupAggregate[]> {
+    const main = aggregateSql(selection, groups, measures);
     const rows = await tx.query<Row[]>(main.text, main.params);
     const result = rows.map((row) => toAggregate(row, groups.length));
     const byGroup = new Map(result.map((a) => [groupKey(a.groups), a]));
     /** One count per group and value of `column`, handed to `take`. */
     const perGroup = async (
+      sel: Selection,
       column: string,
       take: (group: GroupAggregate, value: number, n: number) => void,
     ) => {
-      const sql = aggregateSql(selection, [...groups, column], COUNT_MEASURES);
+      const sql = aggregateSql(sel, [...groups, column], COUNT_MEASURES);
       for (const row of await tx.query<Row[]>(sql.text, sql.params)) {
         const { groups: withValue, n } = toAggregate(row, groups.length + 1);
         const value = Number(withValue.pop());
@@ -219,15 +357,18 @@ export class StatsService {
         if (group) take(group, value, n);
       }
     };
-    if (label.valueType === 'categorical' || label.valueType === 'ordinal') {
-      await perGroup('e.value::int', (group, category, n) => {
+    const categories =
+      categorised === true ? selection : categorised && { ...selection, labelIds: categorised };
+    if (categories && (categories.labelIds?.length ?? 1) > 0) {
+      await perGroup(categories, 'e.value::int', (group, category, n) => {
         (group.counts ??= [])[category] = n;
       });
     }
     // Most groups hold one version; only a group that mixes versions needs them read.
-    if (result.some((a) => a.labelVersions === undefined)) {
-      await perGroup('e.label_version', (group, version) => {
-        (group.labelVersions ??= []).push(version);
+    const mixed = new Set(result.filter((a) => a.labelVersions === undefined));
+    if (mixed.size > 0) {
+      await perGroup(selection, 'e.label_version', (group, version) => {
+        if (mixed.has(group)) (group.labelVersions ??= []).push(version);
       });
     }
     return result;
@@ -257,6 +398,13 @@ export class StatsService {
     }
   }
 }
+
+/** The aggregate of no evaluations. */
+const NONE: Aggregate = { n: 0, labelVersions: [] };
+
+/** Aggregates grouped by one id (g0), by that id. */
+const byFirstGroup = (aggregates: GroupAggregate[]) =>
+  new Map(aggregates.map((a) => [String(a.groups[0]), a]));
 
 const groupKey = (groups: unknown[]) =>
   JSON.stringify(groups.map((g) => (g instanceof Date ? g.toISOString() : g)));
