@@ -260,6 +260,85 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
     },
   );
 
+  it('shows every label on the overview with the figures, trend and direction the API answers', async () => {
+    await open();
+    await visit(w, baseUrl, '');
+    const { items } = await api('/v1/evaluation-labels/stats');
+    expect(items).toHaveLength(4);
+    for (const o of items) {
+      const card = w.page.locator(`article[data-label="${o.label.id}"]`);
+      const shown = await card
+        .locator('.figures data[data-field]')
+        .evaluateAll((els) =>
+          Object.fromEntries(
+            els.map((e) => [(e as HTMLElement).dataset.field, (e as HTMLDataElement).value]),
+          ),
+        );
+      const field = headlineOf[o.label.value_type];
+      expect(shown.n).toBe(String(o.figures.n));
+      if (field === 'rate' || field === 'mean') {
+        expect(shown[field]).toBe(asShown(o.headline[field]));
+        expect(shown.ci95).toBe(asShown(o.headline.ci95));
+      } else {
+        await expect(card.locator(`.figures [data-field="${field}"]`).textContent()).resolves.toBe(
+          o.headline[field],
+        );
+      }
+      await expect(card.locator('[data-verdict]').getAttribute('data-verdict')).resolves.toBe(
+        o.direction.verdict,
+      );
+      const trend = await readTable(w.page, `trend-${o.label.id}`);
+      expect(trend.map((r) => r.cells.n)).toEqual(o.trend.map((b: { n: number }) => String(b.n)));
+      if (field === 'rate' || field === 'mean')
+        expect(trend.map((r) => r.cells[field])).toEqual(
+          o.trend.map((b: Record<string, unknown>) => asShown(b[field])),
+        );
+    }
+    await screenshot(w.page, `${db.name}-overview`);
+    await expectClean(w);
+  });
+
+  it('shows each evaluator: volume, the share people changed, and the lag, as the API does', async () => {
+    // A person corrects one of the judge's evaluations: the share changed is no longer 0.
+    const [theirs] = (await api(`/v1/run/${runs[0].id}/evaluations`)).filter(
+      (e: { created_by_evaluator_id: string | null }) => e.created_by_evaluator_id === judge.id,
+    );
+    const put = await t.http
+      .put(`/v1/run/${runs[0].id}/evaluation/${theirs.id}`)
+      .set(auth)
+      .send({ value: theirs.value === 1 ? 0 : 1 });
+    expect(put.status).toBe(200);
+    await open();
+    await visit(w, baseUrl, 'evaluators');
+    const { items } = await api('/v1/evaluators/stats');
+    const mine = items.find((i: { evaluator: { id: string } }) => i.evaluator.id === judge.id);
+    expect(mine.changed.changed).toBe(1);
+    const card = w.page.locator(`article[data-evaluator="${judge.id}"]`);
+    const shown = await card
+      .locator('.facts data[data-field]')
+      .evaluateAll((els) =>
+        Object.fromEntries(
+          els.map((e) => [(e as HTMLElement).dataset.field, (e as HTMLDataElement).value]),
+        ),
+      );
+    expect(shown).toEqual({
+      n: String(mine.n),
+      changed: String(mine.changed.changed),
+      changed_n: String(mine.changed.n),
+      share: asShown(mine.changed.share),
+      p50: asShown(mine.lag_seconds.p50),
+      p90: asShown(mine.lag_seconds.p90),
+      mean: asShown(mine.lag_seconds.mean),
+      max: asShown(mine.lag_seconds.max),
+    });
+    const volume = await readTable(w.page, `volume-${judge.id}`);
+    expect(volume.map((r) => r.cells.n)).toEqual(
+      mine.volume.map((v: { n: number }) => String(v.n)),
+    );
+    await screenshot(w.page, `${db.name}-evaluators`);
+    await expectClean(w);
+  });
+
   it('compares a baseline with a candidate, paired by case, as the API does', async () => {
     const query = {
       'baseline.workflow': 'wf-a',
@@ -440,6 +519,8 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
 
   it('has no serious accessibility violation, works by keyboard and at 390×844 without sideways scroll', async () => {
     const views = [
+      '',
+      'evaluators',
       `label/${labels.binary.id}?split=workflow`,
       `label/${labels.continuous.id}`,
       `label/${labels.ordinal.id}`,
