@@ -221,6 +221,42 @@ describe.each(DATABASES)('statistics on $name', (db) => {
     expect([theirs.status, theirs.body.code]).toEqual([404, 'not_found']);
   });
 
+  it('counts a continuous label per bin of its range, and values an earlier version allowed apart', async () => {
+    const label = await createLabel(t.http, {
+      value_type: 'continuous',
+      min_value: 0,
+      max_value: 10,
+    });
+    const run = await createRun(t.http, { workflow: 'binned' });
+    for (const value of [0, 0.5, 1, 9.99, 10])
+      await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value });
+    const bin = (from: number, to: number, n: number) => ({ from, to, n });
+    const before = (await stats(label.id)).body.groups[0].histogram;
+    expect(before).toEqual({
+      bins: [
+        bin(0, 1, 2),
+        ...[1, 2, 3, 4, 5, 6, 7, 8].map((k) => bin(k, k + 1, k === 1 ? 1 : 0)),
+        bin(9, 10, 2),
+      ],
+      outside: 0,
+    });
+    // Narrowed to [0, 5] (version 2): 9.99 and 10 lie outside the bins now.
+    const narrowed = await t.http
+      .patch(`/v1/evaluation-label/${label.id}`)
+      .set(bearer())
+      .send({ max_value: 5 });
+    expect(narrowed.status).toBe(200);
+    const after = (await stats(label.id, '?group_by=workflow')).body.groups[0].histogram;
+    expect(after.outside).toBe(2);
+    expect(after.bins.map((b: { n: number }) => b.n)).toEqual([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(after.bins[9]).toEqual(bin(4.5, 5, 0));
+    // Comparisons leave it out: their figures stay as they were.
+    const compare = await t.http
+      .get(`/v1/evaluation-label/${label.id}/compare?candidate.workflow=binned`)
+      .set(bearer());
+    expect(compare.body.baseline.histogram).toBeUndefined();
+  });
+
   describe('bad input gets the one error body', () => {
     let label: Created;
     beforeAll(async () => {

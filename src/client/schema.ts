@@ -1261,6 +1261,20 @@ export interface components {
             /** @description binary: share of 1s */
             rate?: number | null;
         };
+        Histogram: {
+            /** @description Equal bins of the label's [min_value, max_value], in order */
+            bins: components["schemas"]["HistogramBin"][];
+            /** @description Values outside the current range (written under an earlier version of the label) */
+            outside: number;
+        };
+        HistogramBin: {
+            /** @description Where the bin starts (included) */
+            from: number;
+            /** @description How many values lie in it */
+            n: number;
+            /** @description Where it ends: excluded, except by the last bin, which holds max_value */
+            to: number;
+        };
         /** @description Cohen's kappa and its interval. */
         Kappa: {
             /** @description kappa ± z(0.975) × the large-sample standard error of Fleiss, Cohen & Everitt (1969): [low, high], 95% */
@@ -1330,6 +1344,8 @@ export interface components {
             counts?: {
                 [key: string]: number | null;
             };
+            /** @description continuous, in /stats and run summaries: counts per bin of the label’s range */
+            histogram?: components["schemas"]["Histogram"];
             label: components["schemas"]["EvaluationLabel"];
             /** @description The label versions of these evaluations, ascending (empty when there are none) */
             label_versions: number[];
@@ -1712,7 +1728,7 @@ export interface components {
             /** @description min(W+, W−) */
             statistic: number | null;
         };
-        /** @description The figures of one set of evaluations, by the label value type. binary: rate, ci95. continuous: mean, stddev, min, max, p50, p90, ci95. ordinal: counts, median, mean_index. categorical: counts, shares. A figure the data cannot give (no evaluations; one, where it needs two) is null. */
+        /** @description The figures of one set of evaluations, by the label value type. binary: rate, ci95. continuous: mean, stddev, min, max, p50, p90, ci95 (and in /stats a histogram). ordinal: counts, median, mean_index. categorical: counts, shares. A figure the data cannot give (no evaluations; one, where it needs two) is null. */
         StatsFigures: {
             /** @description binary: Wilson score interval of the rate; continuous: t interval of the mean: [low, high], 95% */
             ci95?: number[] | null;
@@ -1720,6 +1736,8 @@ export interface components {
             counts?: {
                 [key: string]: number | null;
             };
+            /** @description continuous, in /stats and run summaries: counts per bin of the label’s range */
+            histogram?: components["schemas"]["Histogram"];
             /** @description The label versions of these evaluations, ascending (empty when there are none) */
             label_versions: number[];
             /** @description continuous */
@@ -1762,6 +1780,8 @@ export interface components {
             counts?: {
                 [key: string]: number | null;
             };
+            /** @description continuous, in /stats and run summaries: counts per bin of the label’s range */
+            histogram?: components["schemas"]["Histogram"];
             /**
              * @description The group_by keys and their values ({} without group_by): label_version a number, the others text or null
              * @example {

@@ -1,5 +1,5 @@
 import type { EvaluationLabelEntity } from '../evaluation-labels/evaluation-label.entity.js';
-import type { FiguresDto } from './dto/stats.dto.js';
+import type { FiguresDto, HistogramDto } from './dto/stats.dto.js';
 import { meanInterval, wilson } from './inference.js';
 
 /** What PostgreSQL computed for one group (see MEASURES), plus counts per category index. */
@@ -15,11 +15,28 @@ export interface Aggregate {
   /** percentile_disc(0.5) of the category indexes. */
   median?: number | null;
   counts?: number[];
+  /** Continuous: counts per bin of the range, below it first and above it last (see histogramBinSql). */
+  bins?: number[];
   /** The label versions of the evaluations counted, ascending. */
   labelVersions?: number[];
 }
 
-type Label = Pick<EvaluationLabelEntity, 'valueType' | 'categories' | 'higherIsBetter'>;
+type Label = Pick<EvaluationLabelEntity, 'valueType' | 'categories' | 'higherIsBetter'> &
+  Partial<Pick<EvaluationLabelEntity, 'minValue' | 'maxValue'>>;
+
+/** The bins of [min_value, max_value] with their counts, and how many values lie outside. */
+function histogramOf(label: Label, bins: number[]): HistogramDto {
+  const min = label.minValue!;
+  const width = (label.maxValue! - min) / (bins.length - 2);
+  return {
+    bins: bins.slice(1, -1).map((n, i) => ({
+      from: min + i * width,
+      to: i === bins.length - 3 ? label.maxValue! : min + (i + 1) * width,
+      n,
+    })),
+    outside: bins[0] + bins[bins.length - 1],
+  };
+}
 
 const byCategory = <T>(label: Label, values: T[]): Record<string, T> =>
   Object.fromEntries((label.categories ?? []).map((c, i) => [c, values[i]]));
@@ -55,6 +72,7 @@ function typedFigures(label: Label, a: Aggregate): Omit<FiguresDto, 'label_versi
         p50: some(a.p50),
         p90: some(a.p90),
         ci95: twoOrMore ? meanInterval(a.mean!, a.stddev!, n) : null,
+        ...(a.bins ? { histogram: histogramOf(label, a.bins) } : {}),
       };
     }
     case 'ordinal':

@@ -83,6 +83,17 @@ export const MEASURES: Record<ValueType, string[]> = {
   categorical: [N, ...VERSIONS],
 };
 
+/** How many equal bins a continuous label's [min_value, max_value] is split into. */
+export const HISTOGRAM_BINS = 10;
+
+/**
+ * The bin of a value: 1 to HISTOGRAM_BINS within the label's range (max_value itself in the
+ * last), 0 below it and HISTOGRAM_BINS + 1 above (values of an earlier, wider version).
+ */
+export const histogramBinSql = (min: number, max: number): string =>
+  `CASE WHEN e.value = ${max} THEN ${HISTOGRAM_BINS} ` +
+  `ELSE width_bucket(e.value, ${min}, ${max}, ${HISTOGRAM_BINS}) END`;
+
 /** The value types whose values are category indexes, counted per category. */
 export const DISCRETE: readonly ValueType[] = ['ordinal', 'categorical'];
 

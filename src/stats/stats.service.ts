@@ -26,6 +26,8 @@ import {
   type Filters,
   GROUP_SQL,
   type GroupColumn,
+  HISTOGRAM_BINS,
+  histogramBinSql,
   LABEL,
   LAG_MEASURES,
   MEASURES,
@@ -88,7 +90,7 @@ export class StatsService {
     checkVersion(label, filters);
     const selection = { accountId: principal.accountId, labelId, filters };
     const groups = await this.read((tx) =>
-      this.aggregate(tx, label, selection, statsGroups(groupBy, interval)),
+      this.aggregate(tx, label, selection, statsGroups(groupBy, interval), true),
     );
     return { label, groups };
   }
@@ -114,7 +116,7 @@ export class StatsService {
       const summary = [];
       for (const label of labels) {
         const selection = { accountId: principal.accountId, labelId: label.id, runId, filters: {} };
-        const [aggregate] = await this.aggregate(tx, label, selection, []);
+        const [aggregate] = await this.aggregate(tx, label, selection, [], true);
         summary.push({ label, aggregate });
       }
       return summary;
@@ -316,16 +318,22 @@ export class StatsService {
 
   /**
    * The measures of the label's value type per group, and for categorical and ordinal
-   * labels the counts per category, both computed by PostgreSQL.
+   * labels the counts per category, both computed by PostgreSQL; with `histogram`, a
+   * continuous label's counts per bin of its range too.
    */
-  private aggregate(
+  private async aggregate(
     tx: EntityManager,
-    label: Pick<EvaluationLabelEntity, 'valueType'>,
+    label: Pick<EvaluationLabelEntity, 'valueType' | 'minValue' | 'maxValue'>,
     selection: Selection,
     groups: GroupColumn[],
+    histogram = false,
   ): Promise<GroupAggregate[]> {
     const discrete = DISCRETE.includes(label.valueType);
-    return this.aggregateOf(tx, selection, groups, MEASURES[label.valueType], discrete);
+    const binned =
+      histogram && label.valueType === 'continuous'
+        ? histogramBinSql(label.minValue!, label.maxValue!)
+        : undefined;
+    return this.aggregateOf(tx, selection, groups, MEASURES[label.valueType], discrete, binned);
   }
 
   /**
@@ -338,6 +346,7 @@ export class StatsService {
     groups: GroupColumn[],
     measures: string[],
     categorised: boolean | string[],
+    binned?: string,
   ): Promise<GroupAggregate[]> {
     const main = aggregateSql(selection, groups, measures);
     const rows = await tx.query<Row[]>(main.text, main.params);
@@ -362,6 +371,12 @@ export class StatsService {
     if (categories && (categories.labelIds?.length ?? 1) > 0) {
       await perGroup(categories, 'e.value::int', (group, category, n) => {
         (group.counts ??= [])[category] = n;
+      });
+    }
+    if (binned) {
+      for (const group of result) group.bins = new Array<number>(HISTOGRAM_BINS + 2).fill(0);
+      await perGroup(selection, binned, (group, bin, n) => {
+        group.bins![bin] = n;
       });
     }
     // Most groups hold one version; only a group that mixes versions needs them read.

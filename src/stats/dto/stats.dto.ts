@@ -25,11 +25,40 @@ const byCategory = (what: string): ApiPropertyOptions => ({
   description: `${what}, every category by name (zeros included)`,
 });
 
+@ApiSchema({ name: 'HistogramBin' })
+export class HistogramBinDto {
+  @ApiProperty({ description: 'Where the bin starts (included)' })
+  from!: number;
+
+  @ApiProperty({
+    description: 'Where it ends: excluded, except by the last bin, which holds max_value',
+  })
+  to!: number;
+
+  @ApiProperty({ type: 'integer', description: 'How many values lie in it' })
+  n!: number;
+}
+
+@ApiSchema({ name: 'Histogram' })
+export class HistogramDto {
+  @ApiProperty({
+    type: [HistogramBinDto],
+    description: "Equal bins of the label's [min_value, max_value], in order",
+  })
+  bins!: HistogramBinDto[];
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Values outside the current range (written under an earlier version of the label)',
+  })
+  outside!: number;
+}
+
 @ApiSchema({
   name: 'StatsFigures',
   description:
     'The figures of one set of evaluations, by the label value type. binary: rate, ci95. ' +
-    'continuous: mean, stddev, min, max, p50, p90, ci95. ordinal: counts, median, ' +
+    'continuous: mean, stddev, min, max, p50, p90, ci95 (and in /stats a histogram). ordinal: counts, median, ' +
     'mean_index. categorical: counts, shares. A figure the data cannot give (no ' +
     'evaluations; one, where it needs two) is null.',
 })
@@ -74,6 +103,12 @@ export class FiguresDto {
     description: 'continuous: 90th percentile, linear interpolation',
   })
   p90?: number | null;
+
+  @ApiPropertyOptional({
+    type: HistogramDto,
+    description: 'continuous, in /stats and run summaries: counts per bin of the label’s range',
+  })
+  histogram?: HistogramDto;
 
   @ApiPropertyOptional(byCategory('ordinal and categorical: evaluations per category'))
   counts?: Record<string, number>;
