@@ -36,10 +36,19 @@ export async function openDashboard(
       watched.problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => watched.problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => watched.urls.push(r.url()));
+  // Leaving a page cancels what it was still asking for (its event stream, a reload that a
+  // live change began): the browser reports those as aborted, and they are no failure.
+  let navigations = 0;
+  const startedIn = new WeakMap<object, number>();
+  page.on('request', (r) => {
+    watched.urls.push(r.url());
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigations++;
+    else startedIn.set(r, navigations);
+  });
   page.on('requestfailed', (r) => {
-    // Leaving a page closes its event stream: the browser reports that as aborted.
-    if (r.url().endsWith('/v1/events') && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    // The dashboard also closes its event stream itself, when it signs out.
+    const left = (startedIn.get(r) ?? navigations) < navigations || r.url().endsWith('/v1/events');
+    if (left && r.failure()?.errorText === 'net::ERR_ABORTED') return;
     watched.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {

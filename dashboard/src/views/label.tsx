@@ -1,11 +1,19 @@
 import { api, type Figures, type Label, need, type StatsGroup } from '../api.js';
-import { type Bar, bars, forest, stackedShares, trend, volume } from '../charts.js';
+import {
+  type Bar,
+  bars,
+  forest,
+  histogram as bins,
+  stackedShares,
+  trend,
+  volume,
+} from '../charts.js';
 import { Chart, FigureTable, type TableSpec } from '../components/chart.js';
 import { type Field, Filters, INTERVALS, SOURCES, statsFilters } from '../components/filters.js';
 import { Interval, Num } from '../components/num.js';
 import { Problem } from '../components/problem.js';
 import { HEADLINE_NAME, headline } from '../figures.js';
-import { bucketName, when } from '../format.js';
+import { bucketName, fmt, when } from '../format.js';
 import { useLoad } from '../load.js';
 import { href, type Route } from '../router.js';
 import { useEvaluators } from './shared.js';
@@ -106,8 +114,8 @@ function Distribution({ label, f }: { label: Label; f: Figures }) {
       />
     );
   }
-  const hist = (f as Figures & { histogram?: { x0: number; x1: number; n: number }[] }).histogram;
-  const table: TableSpec = {
+  const histogram = f.histogram;
+  const summary: TableSpec = {
     columns: [
       { key: 'figure', title: 'figure' },
       { key: 'value', title: 'value' },
@@ -117,25 +125,51 @@ function Distribution({ label, f }: { label: Label; f: Figures }) {
       cells: { figure: k, value: f[k] ?? null },
     })),
   };
+  const range = `[${label.min_value}, ${label.max_value}]`;
   return (
-    <Chart
-      title={`Mean with its 95% interval, and spread over [${label.min_value ?? '−∞'}, ${label.max_value ?? '∞'}]`}
-      name="distribution"
-      table={table}
-      draw={(w) =>
-        forest(
-          w,
-          [
-            { name: 'mean (95% CI)', value: f.mean ?? null, lo: f.ci95?.[0], hi: f.ci95?.[1] },
-            { name: 'min – max', value: f.p50 ?? null, lo: f.min, hi: f.max },
-            { name: 'median – p90', value: f.p50 ?? null, lo: f.p50, hi: f.p90 },
-          ],
-          'value',
-        )
-      }
-    >
-      {hist ? null : null}
-    </Chart>
+    <>
+      {histogram && (
+        <Chart
+          title={`Histogram over ${range}${histogram.outside ? `; ${histogram.outside} values of an earlier version lie outside it` : ''}`}
+          name="distribution"
+          table={{
+            columns: [
+              { key: 'bin', title: 'from – to' },
+              { key: 'n', title: 'evaluations' },
+            ],
+            rows: histogram.bins.map((b, i) => ({
+              key: String(i),
+              cells: { bin: `${fmt(b.from)} – ${fmt(b.to)}`, n: b.n },
+            })),
+          }}
+          draw={(w) =>
+            bins(
+              w,
+              histogram.bins.map((b) => ({ x0: b.from, x1: b.to, n: b.n })),
+              [label.min_value!, label.max_value!],
+            )
+          }
+        />
+      )}
+      <Chart
+        title="Mean with its 95% interval; the range and the median to p90"
+        name="summary"
+        table={summary}
+        draw={(w) =>
+          forest(
+            w,
+            [
+              { name: 'mean (95% CI)', value: f.mean ?? null, lo: f.ci95?.[0], hi: f.ci95?.[1] },
+              { name: 'min – max', value: f.p50 ?? null, lo: f.min, hi: f.max },
+              { name: 'median – p90', value: f.p50 ?? null, lo: f.p50, hi: f.p90 },
+            ],
+            'value',
+            false,
+            [label.min_value!, label.max_value!],
+          )
+        }
+      />
+    </>
   );
 }
 
