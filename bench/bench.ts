@@ -27,6 +27,7 @@ import {
   WARM_UP,
 } from './defaults.js';
 import { type AgreementBench, benchAgreement, printAgreementBench } from './agreement-bench.js';
+import { printDashboardBench } from './dashboard-bench.js';
 import { benchOverview, printOverviewBench } from './overview-bench.js';
 import { benchReviews, printReviewBench, type ReviewBench } from './review-bench.js';
 import { benchStatistics, printStatsBench, type StatsBench } from './stats-bench.js';
@@ -951,10 +952,11 @@ if (process.argv[1] === import.meta.filename) {
   }
   if (!databaseUrl) console.log('BENCH_DATABASE_URL is not set: embedded database, Assay only.');
   if (values.overview) {
-    const overview = await benchOverview(databaseUrl);
+    const { overview, dashboard } = await benchOverview(databaseUrl);
     printOverviewBench(overview);
+    printDashboardBench(dashboard);
     mkdirSync(join(values.out, '..'), { recursive: true });
-    writeFileSync(values.out, JSON.stringify({ overview }, null, 2) + '\n');
+    writeFileSync(values.out, JSON.stringify({ overview, dashboard }, null, 2) + '\n');
     console.log(`figures written to ${values.out}`);
     process.exit(0);
   }

@@ -2,12 +2,15 @@
 // (GET /v1/evaluation-labels/stats) over 100,000 evaluations of 20 labels (five of each value
 // type) from 1,000 runs in five workflows, spread over 30 days, on the embedded database
 // and, with BENCH_DATABASE_URL, on the PostgreSQL server (its database is emptied). Assay
-// runs in this process; the evaluations are written straight into the table.
+// runs in this process; the evaluations are written straight into the table. Then the
+// dashboard itself in Chromium (bench/dashboard-bench.ts): what its first load transfers,
+// how soon the overview and a label's view show every number, and a new evaluation.
 import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory.js';
 import { loadSettings } from '../src/config/settings.js';
 import { dataSourceOptions, IN_MEMORY } from '../src/database/data-source-options.js';
+import { benchDashboard, type DashboardBenchRow } from './dashboard-bench.js';
 
 export const OVERVIEW_EVALUATIONS = 100_000;
 export const OVERVIEW_LABELS = 20;
@@ -73,10 +76,14 @@ async function seed(url: string, headers: Record<string, string>, ds: DataSource
     [labels.map((l) => l.id), labels.map((l) => l.value_type)],
   );
   await ds.query('ANALYZE');
+  return labels;
 }
 
 /** The overview on one database: seeded, then timed for each query. */
-async function benchOn(database: string, env: Record<string, string>): Promise<OverviewBenchRow[]> {
+async function benchOn(
+  database: string,
+  env: Record<string, string>,
+): Promise<{ overview: OverviewBenchRow[]; dashboard: DashboardBenchRow }> {
   const settings = loadSettings({
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
@@ -97,7 +104,7 @@ async function benchOn(database: string, env: Record<string, string>): Promise<O
     const url = await app.getUrl();
     const token = jwt.sign({ sub: 'bench', account_id: 'bench' }, SECRET, { expiresIn: '1h' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    await seed(url, headers, app.get(DataSource));
+    const labels = await seed(url, headers, app.get(DataSource));
     const rows: OverviewBenchRow[] = [];
     for (const query of ['', '?interval=hour', '?workflow=workflow-1&interval=week']) {
       const once = async () => {
@@ -126,17 +133,19 @@ async function benchOn(database: string, env: Record<string, string>): Promise<O
         maxMs: Math.max(...ms),
       });
     }
-    return rows;
+    const dashboard = await benchDashboard(database, url, token, labels[1].id, OVERVIEW_LABELS);
+    return { overview: rows, dashboard };
   } finally {
     await app.close();
   }
 }
 
-export async function benchOverview(databaseUrl?: string): Promise<OverviewBenchRow[]> {
-  const rows = await benchOn('embedded PGlite', { DATA_DIR: IN_MEMORY });
-  if (databaseUrl)
-    rows.push(...(await benchOn('PostgreSQL server', { DATABASE_URL: databaseUrl })));
-  return rows;
+export async function benchOverview(
+  databaseUrl?: string,
+): Promise<{ overview: OverviewBenchRow[]; dashboard: DashboardBenchRow[] }> {
+  const runs = [await benchOn('embedded PGlite', { DATA_DIR: IN_MEMORY })];
+  if (databaseUrl) runs.push(await benchOn('PostgreSQL server', { DATABASE_URL: databaseUrl }));
+  return { overview: runs.flatMap((r) => r.overview), dashboard: runs.map((r) => r.dashboard) };
 }
 
 export function printOverviewBench(rows: OverviewBenchRow[]): void {

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +42,13 @@ describe('the packed package', () => {
     await t.app.listen(0, '127.0.0.1');
   }, 300_000);
   afterAll(() => t?.close());
+
+  it('ships the built dashboard and none of its sources', () => {
+    const shipped = join(dir, 'node_modules/assay');
+    for (const file of ['index.html', 'app.js', 'app.js.gz', 'styles.css'])
+      expect(existsSync(join(shipped, 'dist/dashboard', file))).toBe(true);
+    expect(existsSync(join(shipped, 'dashboard'))).toBe(false);
+  });
 
   it("type-checks and runs a consumer's `import { createAssayClient } from 'assay/client'`", async () => {
     writeFileSync(join(dir, 'main.ts'), consumer(await t.app.getUrl(), token()));
