@@ -33,6 +33,8 @@ export class WriteScope {
   readonly events: (ChangeEvent | RowEvents)[] = [];
   /** Whether the pipeline's checks have run for this write. */
   checked = false;
+  /** Until the write has ended (committed or rolled back): changes may join it. */
+  open = true;
   private preconditionChecked = false;
   private readonly onCommit: (() => void)[] = [];
   private readonly guards: Guard[] = [];
@@ -189,6 +191,7 @@ export class WriteScope {
 
   /** Rolls back what is open and gives the connection back; called by the pipeline. */
   async close(): Promise<void> {
+    this.open = false;
     const runner = this.runner;
     if (!runner) return;
     this.runner = undefined;
@@ -224,5 +227,5 @@ export class WriteScope {
   }
 }
 
-/** The write the current request is running, which nested writes join. */
+/** The write a host app's own code is running, which nested writes join. */
 export const currentWrite = new AsyncLocalStorage<WriteScope>();

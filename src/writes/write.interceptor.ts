@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal.js';
 import type { WriteAnswer } from './answer.js';
 import { etagOf, matchesWeakly, parseEntityTags } from './etag.js';
 import { ETAGGED } from './etagged.decorator.js';
-import { WritePipeline } from './write-pipeline.js';
+import { requestPrincipal, WritePipeline } from './write-pipeline.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -41,9 +41,11 @@ export class WriteInterceptor implements NestInterceptor {
     const status =
       this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+    // The route's services get the request's own principal, which carries its write.
+    const principal = (request.user = requestPrincipal(request.user!));
     const answer = this.pipeline.request(
       {
-        principal: request.user!,
+        principal,
         method: request.method,
         route: request.routeOptions.url ?? request.url,
         params: request.params,
