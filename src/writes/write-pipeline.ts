@@ -18,7 +18,7 @@ import { isDatabaseUnavailable } from '../common/error-response.js';
 import { sqlState } from '../common/pg-errors.js';
 import { outboxInsert } from '../events/outbox.js';
 import { Answer, type WriteAnswer } from './answer.js';
-import { etagOf, parseEntityTags } from './etag.js';
+import { etagOfText, parseEntityTags } from './etag.js';
 import {
   claimSql,
   findAnswer,
@@ -240,8 +240,8 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     if (unchanged)
       required.push(`assay_require(${unchanged}, '${STALE_READ}', 'read rows changed')`);
     if (stored) {
-      const { status, headers, value } = stored.answer;
-      const body = value === undefined ? null : JSON.stringify(value);
+      const { status, headers, text } = stored.answer;
+      const body = text ?? null;
       statement.numbered(
         'key_claim',
         claimSql(statement.params.length + 1, stored.claim, { status, headers, body }),
@@ -295,8 +295,9 @@ function toAnswer(result: unknown, write: HttpWrite): WriteAnswer {
       ? [result.status, result.body, result.etagged ?? write.etagged]
       : [write.status, result, write.etagged];
   const headers: Record<string, string> = {};
-  if (etagged && body !== undefined) headers.ETag = etagOf(body);
-  return { status, headers, value: body };
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (etagged && text !== undefined) headers.ETag = etagOfText(text);
+  return { status, headers, value: body, text };
 }
 
 function replay(earlier: StoredAnswer, fingerprint: string): WriteAnswer {
