@@ -199,7 +199,7 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     body: (scope: WriteScope) => Promise<{ result: T; stored?: Stored }>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const scope = new WriteScope(this.db, principal, ifMatch);
+      const scope = new WriteScope(this.db, principal, ifMatch, attempt);
       if (request) principal[WRITE] = scope;
       try {
         const { result, stored } = await (request
