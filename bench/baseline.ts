@@ -25,10 +25,11 @@ import {
   view,
 } from './floor.js';
 
-// The same pool as Assay's (src/database/data-source-options.ts): 32 connections, idle ones kept 60 s.
+// The same pool as Assay's (src/database/data-source-options.ts): 32 connections unless
+// DB_POOL_SIZE says otherwise, idle ones kept 60 s.
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
-  max: 32,
+  max: Number(process.env.DB_POOL_SIZE ?? 32),
   idleTimeoutMillis: 60_000,
 });
 const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET!));

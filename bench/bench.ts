@@ -53,6 +53,11 @@ export interface BenchOptions {
   /** A fixed number of requests per workload instead of a duration (the smoke test). */
   amount?: number;
   connections: number;
+  /**
+   * Each server's pool of database connections (DB_POOL_SIZE), when not Assay's default:
+   * three pools of 32 beside other users of a shared server may not fit its 100 connections.
+   */
+  pool?: number;
   /** Rounds per workload; every figure printed is the median over them. */
   rounds?: number;
   baseline: boolean;
@@ -510,6 +515,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const env: Record<string, string> = o.databaseUrl
     ? { DATABASE_URL: o.databaseUrl }
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
+  if (o.pool) env.DB_POOL_SIZE = String(o.pool);
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
   const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
@@ -946,6 +952,7 @@ if (process.argv[1] === import.meta.filename) {
   const options = {
     duration: { type: 'string', default: String(DURATION_SECONDS) },
     connections: { type: 'string', default: String(CONNECTIONS) },
+    pool: { type: 'string' },
     rounds: { type: 'string', default: String(ROUNDS) },
     express: { type: 'boolean', default: false },
     amount: { type: 'string' },
@@ -970,7 +977,7 @@ if (process.argv[1] === import.meta.filename) {
     );
     process.exit(2);
   }
-  const count = (name: 'duration' | 'connections' | 'rounds' | 'amount') => {
+  const count = (name: 'duration' | 'connections' | 'rounds' | 'amount' | 'pool') => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) {
       console.error(`--${name} must be a whole number of at least 1, not "${values[name]}"`);
@@ -991,6 +998,7 @@ if (process.argv[1] === import.meta.filename) {
     durationSeconds: count('duration'),
     amount: values.amount === undefined ? undefined : count('amount'),
     connections: count('connections'),
+    pool: values.pool === undefined ? undefined : count('pool'),
     rounds: count('rounds'),
     express: values.express,
     baseline: !values['no-baseline'],

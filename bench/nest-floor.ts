@@ -225,8 +225,9 @@ class EvaluationsController {
     TypeOrmModule.forRoot({
       type: 'postgres',
       url: process.env.DATABASE_URL,
-      // The same pool as Assay's and the baseline's: 32 connections, idle ones kept 60 s.
-      extra: { max: 32, idleTimeoutMillis: 60_000 },
+      // The same pool as Assay's and the baseline's: 32 connections unless DB_POOL_SIZE
+      // says otherwise, idle ones kept 60 s.
+      extra: { max: Number(process.env.DB_POOL_SIZE ?? 32), idleTimeoutMillis: 60_000 },
     }),
   ],
   controllers: [EvaluationsController],
