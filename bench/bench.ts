@@ -1,6 +1,8 @@
 // `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --webhooks
-// --express --control --only POST]` (`--overview` alone: bench/overview-bench.ts): how fast Assay records and serves evaluations, against a bare Fastify + pg
-// baseline doing the same work, against itself with METRICS_ENABLED=false and with
+// --express --control --only POST]` (`--overview` alone: bench/overview-bench.ts): how fast
+// Assay records and serves evaluations, against a bare Fastify + pg baseline doing the same
+// work and the minimal Nest app of the stack it requires (both with the baseline), against
+// itself with METRICS_ENABLED=false and with
 // EVENTS_ENABLED=false (what metrics and the outbox cost), and with --control against a
 // second, identical Assay (the bench's own noise). Uses the PostgreSQL server at
 // BENCH_DATABASE_URL (its database is emptied), else the embedded database, where only
@@ -54,6 +56,11 @@ export interface BenchOptions {
   /** A fixed number of requests per workload instead of a duration (the smoke test). */
   amount?: number;
   connections: number;
+  /**
+   * Each server's pool of database connections (DB_POOL_SIZE), when not Assay's default:
+   * three pools of 32 beside other users of a shared server may not fit its 100 connections.
+   */
+  pool?: number;
   /** Rounds per workload; every figure printed is the median over them. */
   rounds?: number;
   baseline: boolean;
@@ -446,15 +453,17 @@ async function resetDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** What Assay is measured against, each in the same rounds: another server, or Assay itself otherwise set. */
-type Rival = 'baseline' | 'express' | 'metricsOff' | 'eventsOff' | 'control';
+type Rival = 'baseline' | 'nest' | 'express' | 'metricsOff' | 'eventsOff' | 'control';
 
 const RIVALS_AT_ONCE = 2;
 
+/** `heap`: Assay's heap cap; the rivals that are Assay (`heap` set) are seeded as Assay was. */
 const RIVALS: Record<
   Rival,
   { name: string; script: string; port: number; env?: Record<string, string>; heap: boolean }
 > = {
   baseline: { name: 'baseline', script: 'bench/baseline.js', port: 3902, heap: false },
+  nest: { name: 'minimal Nest app', script: 'bench/nest-floor.js', port: 3908, heap: false },
   express: { name: 'Assay on Express', script: 'bench/express-main.js', port: 3903, heap: true },
   metricsOff: {
     name: 'Assay without metrics',
@@ -480,6 +489,8 @@ export interface BenchRow {
   assay: Figures;
   /** Each rival's figures, and Assay's paired ratios to them (Assay / rival). */
   rivals: Partial<Record<Rival, { figures: Figures; ratios: Ratios }>>;
+  /** The minimal Nest app's paired ratios to the baseline: what the required stack costs. */
+  stack?: Ratios;
 }
 
 export interface BenchReport {
@@ -507,6 +518,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const env: Record<string, string> = o.databaseUrl
     ? { DATABASE_URL: o.databaseUrl }
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
+  if (o.pool) env.DB_POOL_SIZE = String(o.pool);
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
   const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
@@ -516,7 +528,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const seedData = await seed(assay.url);
     // The rivals need the server database: the embedded one is one process's alone.
     const wanted: Rival[] = o.databaseUrl
-      ? (['baseline', 'express', 'metricsOff', 'eventsOff', 'control'] as const).filter((r) => o[r])
+      ? (['baseline', 'nest', 'express', 'metricsOff', 'eventsOff', 'control'] as const).filter(
+          (r) => o[r === 'nest' ? 'baseline' : r],
+        )
       : [];
     const workloads = WORKLOADS.filter((w) => !o.only || w.name.includes(o.only));
     const rows: BenchRow[] = workloads.map((w) => ({
@@ -536,10 +550,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         servers.push(server);
         return { key, server };
       });
-      for (const r of group)
-        await waitReady(r.server, r.key === 'baseline' ? '/' : '/health/ready');
-      for (const r of group)
-        if (r.key !== 'baseline') await seed(r.server.url, `bench quality ${r.key}`);
+      const isAssay = (key: Rival) => RIVALS[key].heap;
+      for (const r of group) await waitReady(r.server, isAssay(r.key) ? '/health/ready' : '/');
+      for (const r of group) if (isAssay(r.key)) await seed(r.server.url, `bench quality ${r.key}`);
       for (const [k, w] of workloads.entries()) {
         const [a, ...others] = await measure(
           [assay, ...group.map((r) => r.server)],
@@ -554,6 +567,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             ratios: pairedRatios(a, others[i]),
           };
         }
+        const [nest, bare] = (['nest', 'baseline'] as const).map((key) =>
+          group.findIndex((r) => r.key === key),
+        );
+        if (nest >= 0 && bare >= 0) rows[k].stack = pairedRatios(others[nest], others[bare]);
       }
       for (const r of group) peakRss[r.key] = peakRssMb(r.server);
       // Only Assay is measured after a group; the others must not close their idle
@@ -808,7 +825,13 @@ export function printReport(r: BenchReport): void {
   }));
   console.table(table);
   printWriteTargets(r);
+  printStack(r);
   const versus: [Rival, string, [string, string]][] = [
+    [
+      'nest',
+      'Assay against the required stack alone (bench/nest-floor.ts), in the same rounds:',
+      ['Assay', 'Nest floor'],
+    ],
     [
       'express',
       'Assay on the Fastify adapter against Assay on the Express adapter:',
@@ -871,6 +894,28 @@ export function printReport(r: BenchReport): void {
   console.log(`\npeak RSS: ${rss}`);
 }
 
+/**
+ * What the required stack costs: the minimal Nest app (Nest, passport-jwt, class-validator,
+ * TypeORM, the baseline's statements) against the bare baseline, paired in the same rounds.
+ */
+function printStack(r: BenchReport): void {
+  if (!r.rows.some((row) => row.stack)) return;
+  console.log('\nThe required stack alone: the minimal Nest app against the baseline:');
+  console.table(
+    r.rows.map((row) => {
+      const nest = row.rivals.nest?.figures;
+      return {
+        workload: row.workload,
+        'Nest floor req/s': nest?.requestsPerSecond,
+        'req/s Nest floor/baseline': fixed(row.stack?.requestsPerSecond),
+        'p99 Nest floor/baseline': fixed(row.stack?.p99),
+        'CPU µs/req Nest floor': nest && Math.round(nest.cpuUsPerRequest),
+        'CPU/req Nest floor/baseline': fixed(row.stack?.cpuUsPerRequest),
+      };
+    }),
+  );
+}
+
 /** The write figures the targets speak of: evaluations stored per second, and their ratios. */
 function printWriteTargets(r: BenchReport): void {
   const stored = (row: BenchRow | undefined, f?: 'assay' | 'baseline') =>
@@ -910,6 +955,7 @@ if (process.argv[1] === import.meta.filename) {
   const options = {
     duration: { type: 'string', default: String(DURATION_SECONDS) },
     connections: { type: 'string', default: String(CONNECTIONS) },
+    pool: { type: 'string' },
     rounds: { type: 'string', default: String(ROUNDS) },
     express: { type: 'boolean', default: false },
     amount: { type: 'string' },
@@ -935,7 +981,7 @@ if (process.argv[1] === import.meta.filename) {
     );
     process.exit(2);
   }
-  const count = (name: 'duration' | 'connections' | 'rounds' | 'amount') => {
+  const count = (name: 'duration' | 'connections' | 'rounds' | 'amount' | 'pool') => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) {
       console.error(`--${name} must be a whole number of at least 1, not "${values[name]}"`);
@@ -965,6 +1011,7 @@ if (process.argv[1] === import.meta.filename) {
     durationSeconds: count('duration'),
     amount: values.amount === undefined ? undefined : count('amount'),
     connections: count('connections'),
+    pool: values.pool === undefined ? undefined : count('pool'),
     rounds: count('rounds'),
     express: values.express,
     baseline: !values['no-baseline'],

@@ -14,7 +14,7 @@ describe('the benchmark, in a smoke run', () => {
     });
   });
 
-  it('drives every workload against Assay (and, on a server, the baseline, Assay without metrics and without events, a second Assay, and the relay to NATS) with no failed request', async () => {
+  it('drives every workload against Assay (and, on a server, the baseline, the minimal Nest app, Assay without metrics and without events, a second Assay, and the relay to NATS) with no failed request', async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     const report = await runBench({
       databaseUrl,
@@ -37,7 +37,8 @@ describe('the benchmark, in a smoke run', () => {
     ]);
     for (const row of report.rows) {
       const rivals = Object.values(row.rivals).map((r) => r.figures);
-      expect(rivals).toHaveLength(databaseUrl ? 4 : 0);
+      expect(rivals).toHaveLength(databaseUrl ? 5 : 0);
+      if (databaseUrl) expect(row.stack?.cpuUsPerRequest).toBeGreaterThan(0);
       for (const figures of [row.assay, ...rivals]) {
         expect([row.workload, figures.non2xx, figures.errors]).toEqual([row.workload, 0, 0]);
         expect(figures.requests * (row.evaluations ?? 1)).toBeGreaterThanOrEqual(200);
@@ -45,6 +46,7 @@ describe('the benchmark, in a smoke run', () => {
     }
     expect(report.peakRssMb.assay).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.baseline).toBeGreaterThan(0);
+    if (databaseUrl) expect(report.peakRssMb.nest).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.metricsOff).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.eventsOff).toBeGreaterThan(0);
     if (databaseUrl) expect(report.peakRssMb.control).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { WriteScope } from '../src/writes/write-scope.js';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createLabel, createRun } from './support/factories.js';
 
 /**
  * Evaluations are made at once: their runs, labels and evaluator are read without locks,
@@ -152,6 +152,41 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
     expect(res.body.error).toMatch(/kept changing/);
     expect(gap.landed()).toBe(5);
     expect(await evaluationsOf(run.id)).toEqual([]);
+  });
+
+  it('changes a value read without a lock again, in turn, when another change lands in the gap', async () => {
+    const label = await createLabel(t.http);
+    const run = await createRun(t.http);
+    const e = await createEvaluation(t.http, run.id, { evaluation_label_id: label.id, value: 1 });
+    const url = `/v1/run/${run.id}/evaluation/${e.id}`;
+    // The method itself, called below with the scope as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const query = WriteScope.prototype.query;
+    let landed = 0;
+    jest.spyOn(WriteScope.prototype, 'query').mockImplementation(async function <T>(
+      this: WriteScope,
+      sql: string,
+      params: unknown[],
+    ) {
+      const rows = await query.call<WriteScope, [string, unknown[]], Promise<T>>(this, sql, params);
+      if (landed === 0 && /FROM run_evaluations e/.test(sql) && !/FOR UPDATE/.test(sql)) {
+        landed++;
+        await t.http.put(url).set(bearer()).send({ value: 2 }).expect(200);
+      }
+      return rows;
+    });
+    const res = await t.http.put(url).set(bearer()).send({ value: 3 });
+    expect([res.status, res.body.value, landed]).toEqual([200, 3, 1]);
+    const history = (await t.http.get(`${url}/history`).set(bearer())).body as {
+      old_value: number | null;
+      new_value: number;
+    }[];
+    // The value it replaced is the one written in the gap: no update is lost.
+    expect(history.map((h) => [h.old_value, h.new_value])).toEqual([
+      [null, 1],
+      [1, 2],
+      [2, 3],
+    ]);
   });
 
   it('keeps a batch whole when one of its runs changes in the gap', async () => {

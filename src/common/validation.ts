@@ -8,6 +8,7 @@ import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { IsUUID, ValidateBy, ValidationOptions, validateSync } from 'class-validator';
 import { isHoldableInstant } from '../database/instants.js';
+import { compiledValidator } from './compiled-validation.js';
 import { codePointLength } from './text.js';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
@@ -34,15 +35,20 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   });
 }
 
-/** Refuses a JSON body that is not an object (null, an array, a number) before validation. */
+/**
+ * Refuses a JSON body that is not an object (null, an array, a number) before validation.
+ * A body its DTO's compiled rules accept is taken at once (see compiledValidator): the same
+ * instance as the pipe's, and any refusal still comes from class-validator itself.
+ */
 class BodyValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (
-      metadata.type === 'body' &&
-      value !== undefined &&
-      (value === null || typeof value !== 'object' || Array.isArray(value))
-    ) {
-      throw new ApiError('validation_failed', 'The request body must be a JSON object.');
+    if (metadata.type === 'body' && value !== undefined) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ApiError('validation_failed', 'The request body must be a JSON object.');
+      }
+      const type = metadata.metatype as (new () => object) | undefined;
+      const accepted = type && compiledValidator(type)?.(value);
+      if (accepted) return Promise.resolve(accepted);
     }
     return super.transform(value, metadata);
   }
@@ -66,6 +72,8 @@ export function validateValue<T extends object>(
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { problems: [{ field: '', message: 'must be a JSON object' }] };
   }
+  const accepted = compiledValidator(type)?.(value);
+  if (accepted) return { value: accepted };
   const instance = plainToInstance(type, value, { enableImplicitConversion: false });
   const errors = validateSync(instance, VALIDATOR_OPTIONS);
   return errors.length ? { problems: flatten(errors) } : { value: instance };

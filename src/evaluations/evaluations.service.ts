@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { orderedUuids } from '../common/ordered-uuids.js';
@@ -37,6 +37,8 @@ export interface NewEvaluation {
 export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
 type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
+/** A transaction, or a write made at once: what sends a statement. */
+type Queryable = Pick<WriteScope, 'query'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
 type TargetLabel = LabelDefinition & { id: string; version: number; archivedAt: string | null };
 
@@ -195,8 +197,13 @@ export class EvaluationsService {
     id: string,
     value: number,
   ): Promise<EvaluationEntity> {
-    const work = this.writes.run(principal, async (w) => {
-      const { label, ...evaluation } = await this.lockWithLabel(w.tx, principal, runId, id);
+    const work = this.writes.runAtOnce(principal, async (w) => {
+      // First without a lock, in two round trips: the update takes effect only on the row as
+      // it was read. Should another change have come first, again under a lock, in turn.
+      const locked = w.inTransaction || w.attempt > 1;
+      if (locked && !w.inTransaction) await w.begin();
+      const read = await this.readWithLabel(locked ? w.tx : w, principal, runId, id, locked);
+      const { label, version$: version, ...evaluation } = read;
       w.precondition(toRunEvaluationDto(evaluation));
       checkValue(label, value);
       const old = { value: evaluation.value, labelVersion: evaluation.labelVersion };
@@ -213,8 +220,10 @@ export class EvaluationsService {
           label.version,
         )}, updated_by = ${s.param(evaluation.updatedBy)}, updated_at = ${s.param(
           evaluation.updatedAt,
-        )} WHERE id = ${s.param(id)}`,
+        )} WHERE id = ${s.param(id)}${locked ? '' : ` AND xmin::text = ${s.param(version)}`}
+        RETURNING id`,
       );
+      if (!locked) w.expectRows('updated', 1);
       await w.lastly(changeRecorded(s, principal, evaluation, 'update', old, evaluation));
       w.emit('evaluation.updated', {
         ...toRunEvaluationRecordDto(evaluation),
@@ -392,15 +401,16 @@ export class EvaluationsService {
    * value it replaced. `also` adds to what is read with it.
    */
   private async lockEvaluation<Also extends object = object>(
-    tx: EntityManager,
+    tx: Queryable,
     principal: Principal,
     runId: string,
     id: string,
     also = '',
+    lock = 'FOR UPDATE',
   ): Promise<EvaluationEntity & Also> {
     const [evaluation] = await tx.query<(EvaluationEntity & Also)[]>(
       `SELECT ${this.columns}${also} FROM run_evaluations e
-        WHERE account_id = $1 AND run_id = $2 AND id = $3 FOR UPDATE`,
+        WHERE account_id = $1 AND run_id = $2 AND id = $3 ${lock}`,
       [principal.accountId, runId, id],
     );
     if (!evaluation) throw evaluationNotFound(id);
@@ -408,18 +418,30 @@ export class EvaluationsService {
   }
 
   /**
-   * Locks an evaluation to change its value, and reads its label in the same statement,
-   * unlocked: the value is stored with the version it was checked against, and a version
-   * only ever widens (a breaking change makes a new one), so a label changed meanwhile
-   * leaves it valid under its version; and the lock keeps the evaluation from going.
+   * Reads an evaluation to change its value, with its label, in one statement: locked, or
+   * (`locked` false) as it is, with its row version. The label is read without a lock: the
+   * value is stored with the version it was checked against, and a version only ever widens
+   * (a breaking change makes a new one), so a label changed meanwhile leaves it valid under
+   * its version; and the lock, or the version the update requires, keeps the evaluation.
    */
-  private lockWithLabel(tx: EntityManager, principal: Principal, runId: string, id: string) {
-    return this.lockEvaluation<{ label: LabelDefinition & { version: number } }>(
-      tx,
+  private readWithLabel(
+    db: Queryable,
+    principal: Principal,
+    runId: string,
+    id: string,
+    locked: boolean,
+  ) {
+    const label = `, ${this.labels.rowJson('e.account_id', 'e.evaluation_label_id')} AS label`;
+    return this.lockEvaluation<{
+      label: LabelDefinition & { version: number };
+      version$?: string;
+    }>(
+      db,
       principal,
       runId,
       id,
-      `, ${this.labels.rowJson('e.account_id', 'e.evaluation_label_id')} AS label`,
+      locked ? label : `${label}, e.xmin::text AS "version$"`,
+      locked ? 'FOR UPDATE' : '',
     );
   }
 }

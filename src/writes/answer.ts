@@ -16,6 +16,11 @@ export interface WriteAnswer {
   headers: Record<string, string>;
   /** The body of a fresh answer; undefined for none (204). */
   value?: unknown;
+  /**
+   * The body of a fresh answer as JSON, made once: hashed for its ETag, stored under its
+   * Idempotency-Key and sent as it is. Undefined for none.
+   */
+  text?: string;
   /** The stored JSON text of a replayed answer; null for none. */
   replayed?: { text: string | null };
 }

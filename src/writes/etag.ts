@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
  * every change) gives another tag, and the same representation always the same one.
  */
 export function etagOf(representation: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(representation)).digest('base64url');
+  return etagOfText(JSON.stringify(representation));
+}
+
+/** The ETag of a representation already serialized as JSON (as it is sent). */
+export function etagOfText(json: string): string {
+  const digest = createHash('sha256').update(json).digest('base64url');
   return `"${digest.slice(0, 27)}"`;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
 import { Statement } from './statement.js';
-import { WritePipeline } from './write-pipeline.js';
+import { type HttpWrite, requestPrincipal, WritePipeline } from './write-pipeline.js';
 import type { WriteScope } from './write-scope.js';
 
 const alice = { accountId: 'acme', sub: 'alice', evaluatorId: null };
@@ -104,5 +105,57 @@ describe('WritePipeline, a write made at once', () => {
     const { db, calls } = database(false, { connect: refused });
     await expect(pipeline(db).runAtOnce(alice, insert)).rejects.toBe(refused);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('WritePipeline, which write a change joins', () => {
+  const pipeline = (db: DataSource) =>
+    new WritePipeline(db, { auth: { secret: 'x', accountClaim: 'account_id' } });
+  const write = (principal: Principal): HttpWrite => ({
+    principal,
+    method: 'POST',
+    route: '/v1/runs',
+    params: {},
+    body: {},
+    headers: {},
+    status: 201,
+    etagged: false,
+  });
+  const change = () => Promise.resolve();
+
+  it("joins a request's write when made with the request's principal", async () => {
+    const { db, calls } = database(false);
+    const p = pipeline(db);
+    const principal = requestPrincipal(alice);
+    await p.request(write(principal), async () => {
+      await p.run(principal, change);
+      await p.run({ ...principal }, change); // a copy made on the way carries the write too
+      calls.push('route done');
+    });
+    expect(calls).toEqual(['BEGIN', 'route done', 'COMMIT']);
+  });
+
+  it('makes writes of their own for another principal, and once the request has ended', async () => {
+    const { db, calls } = database(false);
+    const p = pipeline(db);
+    const principal = requestPrincipal(alice);
+    await p.request(write(principal), async () => {
+      await p.run(requestPrincipal(alice), change);
+      calls.push('route done');
+    });
+    // Committed before the route ended: a write of its own.
+    expect(calls).toEqual(['BEGIN', 'COMMIT', 'route done']);
+    await p.run(principal, change);
+    expect(calls).toEqual(['BEGIN', 'COMMIT', 'route done', 'BEGIN', 'COMMIT']);
+  });
+
+  it("joins the write of a host app's own code by where it runs, not by its principal", async () => {
+    const { db, calls } = database(false);
+    const p = pipeline(db);
+    await p.run(alice, async () => {
+      await p.run({ ...alice }, change);
+      calls.push('change done');
+    });
+    expect(calls).toEqual(['BEGIN', 'change done', 'COMMIT']);
   });
 });

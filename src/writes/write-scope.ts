@@ -33,16 +33,23 @@ export class WriteScope {
   readonly events: (ChangeEvent | RowEvents)[] = [];
   /** Whether the pipeline's checks have run for this write. */
   checked = false;
+  /** Until the write has ended (committed or rolled back): changes may join it. */
+  open = true;
   private preconditionChecked = false;
   private readonly onCommit: (() => void)[] = [];
   private readonly guards: Guard[] = [];
   private last?: Statement;
   private runner?: QueryRunner;
 
+  /** Conditions on the last statement's own steps that, unmet, make the write run again. */
+  private readonly expected: string[] = [];
+
   constructor(
     private readonly db: DataSource,
     readonly principal: Principal,
     private readonly ifMatch: string[] | undefined,
+    /** Which try of the write this is: 1, then 2… after what it read changed under it. */
+    readonly attempt = 1,
   ) {}
 
   /** The write's transaction, for a change run by WritePipeline.run. */
@@ -125,16 +132,26 @@ export class WriteScope {
    * shared locks on it; undefined when it read nothing that way.
    */
   unchangedSql(statement: Statement): string | undefined {
-    if (this.guards.length === 0) return undefined;
-    const account = statement.param(this.principal.accountId);
-    return this.guards
-      .map(
+    if (this.guards.length === 0 && this.expected.length === 0) return undefined;
+    const account = this.guards.length > 0 ? statement.param(this.principal.accountId) : '';
+    return [
+      ...this.guards.map(
         (g) => `(SELECT count(*) FROM (SELECT 1 FROM ${g.table}
                   WHERE account_id = ${account} AND id = ANY(${statement.param(g.ids)}::uuid[])
                     AND xmin::text = ANY(${statement.param(g.versions)}::text[])
                   FOR SHARE) AS g) = ${g.ids.length}`,
-      )
-      .join(' AND ');
+      ),
+      ...this.expected,
+    ].join(' AND ');
+  }
+
+  /**
+   * For a change made at once that changes a row it read without a lock, only if the row
+   * is still as read (its step's WHERE says so): the step must return `count` rows, else
+   * the row changed meanwhile, nothing is written, and the write runs again.
+   */
+  expectRows(step: string, count: number): void {
+    this.expected.push(`(SELECT count(*) FROM ${step}) = ${count}`);
   }
 
   /** Records that a resource changed: an event in the outbox, committed with the change. */
@@ -189,6 +206,7 @@ export class WriteScope {
 
   /** Rolls back what is open and gives the connection back; called by the pipeline. */
   async close(): Promise<void> {
+    this.open = false;
     const runner = this.runner;
     if (!runner) return;
     this.runner = undefined;
@@ -224,5 +242,5 @@ export class WriteScope {
   }
 }
 
-/** The write the current request is running, which nested writes join. */
+/** The write a host app's own code is running, which nested writes join. */
 export const currentWrite = new AsyncLocalStorage<WriteScope>();

@@ -11,9 +11,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, map, type Observable } from 'rxjs';
 import type { Principal } from '../auth/principal.js';
 import type { WriteAnswer } from './answer.js';
-import { etagOf, matchesWeakly, parseEntityTags } from './etag.js';
+import { etagOfText, matchesWeakly, parseEntityTags } from './etag.js';
 import { ETAGGED } from './etagged.decorator.js';
-import { WritePipeline } from './write-pipeline.js';
+import { requestPrincipal, WritePipeline } from './write-pipeline.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -41,9 +41,11 @@ export class WriteInterceptor implements NestInterceptor {
     const status =
       this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+    // The route's services get the request's own principal, which carries its write.
+    const principal = (request.user = requestPrincipal(request.user!));
     const answer = this.pipeline.request(
       {
-        principal: request.user!,
+        principal,
         method: request.method,
         route: request.routeOptions.url ?? request.url,
         params: request.params,
@@ -69,19 +71,28 @@ function send(reply: FastifyReply, answer: WriteAnswer, status: number): unknown
       headers: answer.replayed.text === null ? {} : { 'Content-Type': JSON_TYPE },
     });
   }
-  if (answer.status === status) return answer.value;
   // Another status without a body (a 204 where the route usually answers 200): no JSON type.
-  if (answer.value === undefined) return new Response(null, { status: answer.status });
-  return new Response(JSON.stringify(answer.value), {
-    status: answer.status,
-    headers: { 'Content-Type': JSON_TYPE },
-  });
+  if (answer.text === undefined) {
+    return answer.status === status ? undefined : new Response(null, { status: answer.status });
+  }
+  if (answer.status !== status) {
+    return new Response(answer.text, {
+      status: answer.status,
+      headers: { 'Content-Type': JSON_TYPE },
+    });
+  }
+  // The JSON made for the ETag is sent as it is, not serialized again.
+  void reply.type(JSON_TYPE);
+  return answer.text;
 }
 
+/** A GET of one resource: its ETag, and 304 when If-None-Match names it. */
 function conditionalGet(request: FastifyRequest, reply: FastifyReply, body: unknown): unknown {
-  const etag = etagOf(body);
+  const text = JSON.stringify(body);
+  const etag = etagOfText(text);
   void reply.header('ETag', etag);
   const tags = parseEntityTags(request.headers['if-none-match']);
   if (tags && matchesWeakly(tags, etag)) return new Response(null, { status: 304 });
-  return body;
+  void reply.type(JSON_TYPE);
+  return text;
 }

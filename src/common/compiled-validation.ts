@@ -1,0 +1,127 @@
+// class-transformer keeps its decorators' metadata here; it exports no other way to read it.
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
+import { TransformationType } from 'class-transformer';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
+
+type ValidationMetadata = ReturnType<
+  ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']
+>[number];
+
+interface Rule {
+  /** class-validator's own check, as it calls it. */
+  check: (value: unknown, args: object) => unknown;
+  metadata: ValidationMetadata;
+}
+
+interface Property {
+  name: string;
+  /** The conditions (IsOptional, ValidateIf) under which the rules apply. */
+  conditions: ((object: object, value: unknown) => boolean)[];
+  rules: Rule[];
+}
+
+/** Accepts a plain JSON object as an instance of its DTO, or answers undefined: ask class-validator. */
+export type Acceptor<T> = (plain: object) => T | undefined;
+
+const compiled = new WeakMap<object, Acceptor<object> | null>();
+
+/**
+ * The rules class-validator checks for a DTO, read from its metadata once, run without
+ * looking the metadata up again: class-validator, on every call, searches the metadata of
+ * every class of the app for the DTO's ancestors (a third of a batch item's validation).
+ *
+ * It only ever accepts. It answers an instance when the object is one that class-validator
+ * (with Assay's options: whitelist, forbidNonWhitelisted, forbidUnknownValues) accepts,
+ * checked by the very validators class-validator calls, and the instance is the one
+ * class-transformer would make; otherwise undefined, and class-validator is asked, so that
+ * every refusal is class-validator's own, word for word. It is stricter only where that
+ * is simpler: any key that is not a validated property, any value that is not a string,
+ * number, boolean or null (class-transformer copies objects deeply), and any DTO with
+ * metadata it does not know (nested or asynchronous validation, groups, class-transformer
+ * decorators) get no compiled form at all.
+ */
+export function compiledValidator<T extends object>(type: new () => T): Acceptor<T> | null {
+  let acceptor = compiled.get(type);
+  if (acceptor === undefined) {
+    acceptor = compile(type);
+    compiled.set(type, acceptor);
+  }
+  return acceptor as Acceptor<T> | null;
+}
+
+function compile<T extends object>(type: new () => T): Acceptor<T> | null {
+  const storage = getMetadataStorage();
+  const metadatas = storage.getTargetValidationMetadatas(type, '', false, false, undefined);
+  if (metadatas.length === 0) return null;
+  const properties = new Map<string, Property>();
+  for (const m of metadatas) {
+    if (m.always !== undefined || (m.groups && m.groups.length > 0)) return null;
+    const property = properties.get(m.propertyName) ?? {
+      name: m.propertyName,
+      conditions: [],
+      rules: [],
+    };
+    properties.set(m.propertyName, property);
+    if (m.type === ValidationTypes.CONDITIONAL_VALIDATION) {
+      property.conditions.push(m.constraints[0] as Property['conditions'][number]);
+    } else if (m.type === ValidationTypes.CUSTOM_VALIDATION) {
+      for (const constraint of storage.getTargetValidatorConstraints(m.constraintCls)) {
+        if (constraint.async) return null;
+        const instance = constraint.instance as { validate(value: unknown, args: object): unknown };
+        property.rules.push({ check: (v, a) => instance.validate(v, a), metadata: m });
+      }
+    } else {
+      return null; // nested, promise, IsDefined, Allow: class-validator alone
+    }
+  }
+  const transformer = defaultMetadataStorage;
+  if (
+    transformer.getStrategy(type) !== 'none' ||
+    transformer.getExposedMetadatas(type).length > 0 ||
+    transformer.getExcludedMetadatas(type).length > 0
+  ) {
+    return null;
+  }
+  for (const name of properties.keys()) {
+    if (
+      transformer.findTypeMetadata(type, name) ||
+      transformer.findExposeMetadata(type, name) ||
+      transformer.findExcludeMetadata(type, name) ||
+      transformer.findTransformMetadatas(type, name, TransformationType.PLAIN_TO_CLASS).length > 0
+    ) {
+      return null;
+    }
+  }
+  // A property that is an accessor or a method of the class: class-transformer skips it.
+  const own = new Set(Object.keys(new type()));
+  for (const name of properties.keys()) {
+    if (!own.has(name) && name in type.prototype) return null;
+  }
+  const all = [...properties.values()];
+  return (plain) => {
+    for (const key of Object.keys(plain)) {
+      if (!properties.has(key)) return undefined;
+      const v = (plain as Record<string, unknown>)[key];
+      if (v !== null && typeof v === 'object') return undefined;
+    }
+    const instance = Object.assign(new type(), plain);
+    for (const key of Object.keys(instance)) if (!properties.has(key)) return undefined;
+    for (const p of all) {
+      const value = (instance as Record<string, unknown>)[p.name];
+      if (!p.conditions.every((c) => c(instance, value))) continue;
+      for (const { check, metadata } of p.rules) {
+        if (metadata.validateIf && !metadata.validateIf(instance, value)) continue;
+        const args = {
+          targetName: type.name,
+          property: p.name,
+          object: instance,
+          value,
+          constraints: metadata.constraints,
+        };
+        // `each` over a primitive checks the value itself, as class-validator does.
+        if (!check(value, args)) return undefined;
+      }
+    }
+    return instance;
+  };
+}
