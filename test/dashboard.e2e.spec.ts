@@ -161,13 +161,29 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
 
   let w: Watched;
   const pages: Watched[] = [];
-  const open = async (viewport?: { width: number; height: number }, expected?: number[]) => {
-    w = await openDashboard(browser(), baseUrl, person, viewport, expected);
+  /** The one signed-in page the specs share, unless one needs its own (a size, a sign-in). */
+  let shared: Watched | undefined;
+  const open = async (
+    viewport?: { width: number; height: number },
+    expected?: number[],
+    viaForm = false,
+  ) => {
+    if (!viewport && !expected && !viaForm && shared) {
+      // A spec that failed may have left its problems: they are its own, not the next one's.
+      shared.problems.length = 0;
+      return (w = shared);
+    }
+    w = await openDashboard(browser(), baseUrl, person, viewport, expected, viaForm);
     pages.push(w);
+    if (!viewport && !expected && !viaForm) shared = w;
     return w;
   };
   afterAll(async () => {
-    for (const p of pages) await p.page.close().catch(() => undefined);
+    for (const p of pages)
+      await p.page
+        .context()
+        .close()
+        .catch(() => undefined);
   });
 
   describe.each(['binary', 'continuous', 'ordinal', 'categorical'])(
@@ -476,10 +492,11 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
   });
 
   // How soon (2 s is the target) is measured by the dashboard bench, on a machine at rest.
-  it('shows a new evaluation as it arrives, without a reload', async () => {
+  it('signs in through the form, then shows a new evaluation as it arrives, without a reload', async () => {
     const label = labels.binary;
-    await open();
+    await open(undefined, undefined, true);
     await visit(w, baseUrl, `label/${label.id}`);
+    await w.page.locator('[data-live="live"]').waitFor();
     const n = () => w.page.locator('[data-headline] data[data-field="n"]').getAttribute('value');
     const before = Number(await n());
     await w.page.evaluate(() => ((window as { __same?: boolean }).__same = true));
@@ -514,67 +531,71 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
     );
   });
 
-  it('has no serious accessibility violation, works by keyboard and at 390×844 without sideways scroll', async () => {
-    const views = [
-      '',
-      'evaluators',
-      `label/${labels.binary.id}?split=workflow`,
-      `label/${labels.continuous.id}`,
-      `label/${labels.ordinal.id}`,
-      `label/${labels.categorical.id}?split=source`,
-      `compare?baseline.workflow=wf-a&pair_by=metadata.case_id`,
-      `agreement?label=${labels.ordinal.id}`,
-      `agreement?label=${labels.continuous.id}`,
-      `run/${runs[1].id}`,
-    ];
-    for (const viewport of [
-      { width: 1280, height: 800 },
-      { width: 390, height: 844 },
-    ]) {
-      await open(viewport);
-      for (const view of views) {
-        await visit(w, baseUrl, view, view.startsWith('run/') ? '[data-output]' : undefined);
-        const results = await new AxeBuilder({ page: w.page }).analyze();
-        const serious = results.violations.filter(
-          (v) => v.impact === 'serious' || v.impact === 'critical',
-        );
-        expect(serious.map((v) => `${view}: ${v.id} ${v.help} (${v.nodes.length})`)).toEqual([]);
-        const width = await w.page.evaluate(() => [
-          document.documentElement.scrollWidth,
-          window.innerWidth,
-        ]);
-        expect({ view, scrollWidth: width[0] }).toEqual({ view, scrollWidth: width[1] });
-        if (viewport.width === 390)
-          await screenshot(w.page, `${db.name}-phone-${view.split(/[/?]/)[0]}`);
+  // What the page is made of does not depend on the database: checked on the embedded one.
+  (db.env.DATABASE_URL ? it.skip : it)(
+    'has no serious accessibility violation, works by keyboard and at 390×844 without sideways scroll',
+    async () => {
+      const views = [
+        '',
+        'evaluators',
+        `label/${labels.binary.id}?split=workflow`,
+        `label/${labels.continuous.id}`,
+        `label/${labels.ordinal.id}`,
+        `label/${labels.categorical.id}?split=source`,
+        `compare?baseline.workflow=wf-a&pair_by=metadata.case_id`,
+        `agreement?label=${labels.ordinal.id}`,
+        `agreement?label=${labels.continuous.id}`,
+        `run/${runs[1].id}`,
+      ];
+      for (const viewport of [
+        { width: 1280, height: 800 },
+        { width: 390, height: 844 },
+      ]) {
+        await open(viewport);
+        for (const view of views) {
+          await visit(w, baseUrl, view, view.startsWith('run/') ? '[data-output]' : undefined);
+          const results = await new AxeBuilder({ page: w.page }).analyze();
+          const serious = results.violations.filter(
+            (v) => v.impact === 'serious' || v.impact === 'critical',
+          );
+          expect(serious.map((v) => `${view}: ${v.id} ${v.help} (${v.nodes.length})`)).toEqual([]);
+          const width = await w.page.evaluate(() => [
+            document.documentElement.scrollWidth,
+            window.innerWidth,
+          ]);
+          expect({ view, scrollWidth: width[0] }).toEqual({ view, scrollWidth: width[1] });
+          if (viewport.width === 390)
+            await screenshot(w.page, `${db.name}-phone-${view.split(/[/?]/)[0]}`);
+        }
+        await expectClean(w);
       }
+      // Keyboard alone: Tab reaches every link, button, field and table toggle of a view.
+      await open();
+      await visit(w, baseUrl, `label/${labels.ordinal.id}?split=workflow`);
+      const controls = await w.page
+        .locator('a[href], button, input, select, textarea, summary')
+        .count();
+      const reached = new Set<string>();
+      for (let i = 0; i < controls + 15; i++) {
+        await w.page.keyboard.press('Tab');
+        reached.add(
+          await w.page.evaluate(() => {
+            const el = document.activeElement!;
+            return `${el.tagName}#${[...document.querySelectorAll('a[href], button, input, select, textarea, summary')].indexOf(el)}`;
+          }),
+        );
+      }
+      const indexes = new Set([...reached].map((r) => Number(r.split('#')[1])));
+      const missed = await w.page
+        .locator('a[href], button, input, select, textarea, summary')
+        .evaluateAll(
+          (els, got) => els.filter((_, i) => !got.includes(i)).map((e) => e.outerHTML),
+          [...indexes],
+        );
+      expect(missed).toEqual([]);
       await expectClean(w);
-    }
-    // Keyboard alone: Tab reaches every link, button, field and table toggle of a view.
-    await open();
-    await visit(w, baseUrl, `label/${labels.ordinal.id}?split=workflow`);
-    const controls = await w.page
-      .locator('a[href], button, input, select, textarea, summary')
-      .count();
-    const reached = new Set<string>();
-    for (let i = 0; i < controls + 15; i++) {
-      await w.page.keyboard.press('Tab');
-      reached.add(
-        await w.page.evaluate(() => {
-          const el = document.activeElement!;
-          return `${el.tagName}#${[...document.querySelectorAll('a[href], button, input, select, textarea, summary')].indexOf(el)}`;
-        }),
-      );
-    }
-    const indexes = new Set([...reached].map((r) => Number(r.split('#')[1])));
-    const missed = await w.page
-      .locator('a[href], button, input, select, textarea, summary')
-      .evaluateAll(
-        (els, got) => els.filter((_, i) => !got.includes(i)).map((e) => e.outerHTML),
-        [...indexes],
-      );
-    expect(missed).toEqual([]);
-    await expectClean(w);
-  });
+    },
+  );
 
   it('says what to do when the token is wrong or expired, or the label was deleted', async () => {
     const wrong = await openDashboard(
@@ -583,6 +604,7 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
       token({ secret: 'another-secret-that-is-long-enough-for-hs256' }),
       undefined,
       [401],
+      true,
     );
     pages.push(wrong);
     await expect(wrong.page.locator('.sign-in [role="alert"]').textContent()).resolves.toMatch(
@@ -597,6 +619,7 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
       token({ expiresIn: -10 }),
       undefined,
       [401],
+      true,
     );
     pages.push(expired);
     await expect(expired.page.locator('.sign-in [role="alert"]').textContent()).resolves.toMatch(
