@@ -43,7 +43,7 @@ export const HEADLINE_NAME: Record<string, string> = {
 export const VERDICTS: Record<string, { sign: string; text: string; tone: string }> = {
   improved: { sign: '▲', text: 'improved', tone: 'good' },
   regressed: { sign: '▼', text: 'regressed', tone: 'bad' },
-  changed: { sign: '◆', text: 'changed', tone: 'bad' },
+  changed: { sign: '◆', text: 'changed', tone: 'neutral' },
   no_detectable_change: { sign: '●', text: 'no detectable change', tone: 'neutral' },
   insufficient_data: { sign: '○', text: 'insufficient data', tone: 'neutral' },
 };

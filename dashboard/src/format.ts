@@ -10,10 +10,6 @@ export function fmt(x: number | null | undefined): string {
 export const fmtInterval = (ci: readonly number[] | null | undefined): string =>
   ci ? `[${fmt(ci[0])}, ${fmt(ci[1])}]` : '—';
 
-/** A date-only filter (2026-12-01) as the instant the API takes: midnight UTC. */
-export const instantOf = (date: string | null | undefined): string | undefined =>
-  date ? `${date}T00:00:00.000Z` : undefined;
-
 export const when = (iso: string | null | undefined): string =>
   iso ? iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC') : '—';
 
