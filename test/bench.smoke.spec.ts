@@ -1,14 +1,15 @@
-import { execSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { BenchReport, BenchOptions } from '../bench/bench.js';
+import { ensureBuilt } from './support/server.js';
 
 // A few hundred requests per workload: the benchmark still runs and nothing fails.
 // Its figures mean nothing here; `npm run bench` is where they are measured.
 describe('the benchmark, in a smoke run', () => {
   let runBench: (o: BenchOptions) => Promise<BenchReport>;
   beforeAll(async () => {
-    execSync('npm run -s build', { stdio: 'ignore' });
+    // Built only if a source is newer: another suite may be serving from dist/ meanwhile.
+    ensureBuilt();
     ({ runBench } = (await import(pathToFileURL('dist/bench/bench.js').href)) as {
       runBench: typeof runBench;
     });
