@@ -531,71 +531,67 @@ describe.each(DATABASES)('dashboard on $name', (db) => {
     );
   });
 
-  // What the page is made of does not depend on the database: checked on the embedded one.
-  (db.env.DATABASE_URL ? it.skip : it)(
-    'has no serious accessibility violation, works by keyboard and at 390×844 without sideways scroll',
-    async () => {
-      const views = [
-        '',
-        'evaluators',
-        `label/${labels.binary.id}?split=workflow`,
-        `label/${labels.continuous.id}`,
-        `label/${labels.ordinal.id}`,
-        `label/${labels.categorical.id}?split=source`,
-        `compare?baseline.workflow=wf-a&pair_by=metadata.case_id`,
-        `agreement?label=${labels.ordinal.id}`,
-        `agreement?label=${labels.continuous.id}`,
-        `run/${runs[1].id}`,
-      ];
-      for (const viewport of [
-        { width: 1280, height: 800 },
-        { width: 390, height: 844 },
-      ]) {
-        await open(viewport);
-        for (const view of views) {
-          await visit(w, baseUrl, view, view.startsWith('run/') ? '[data-output]' : undefined);
-          const results = await new AxeBuilder({ page: w.page }).analyze();
-          const serious = results.violations.filter(
-            (v) => v.impact === 'serious' || v.impact === 'critical',
-          );
-          expect(serious.map((v) => `${view}: ${v.id} ${v.help} (${v.nodes.length})`)).toEqual([]);
-          const width = await w.page.evaluate(() => [
-            document.documentElement.scrollWidth,
-            window.innerWidth,
-          ]);
-          expect({ view, scrollWidth: width[0] }).toEqual({ view, scrollWidth: width[1] });
-          if (viewport.width === 390)
-            await screenshot(w.page, `${db.name}-phone-${view.split(/[/?]/)[0]}`);
-        }
-        await expectClean(w);
-      }
-      // Keyboard alone: Tab reaches every link, button, field and table toggle of a view.
-      await open();
-      await visit(w, baseUrl, `label/${labels.ordinal.id}?split=workflow`);
-      const controls = await w.page
-        .locator('a[href], button, input, select, textarea, summary')
-        .count();
-      const reached = new Set<string>();
-      for (let i = 0; i < controls + 15; i++) {
-        await w.page.keyboard.press('Tab');
-        reached.add(
-          await w.page.evaluate(() => {
-            const el = document.activeElement!;
-            return `${el.tagName}#${[...document.querySelectorAll('a[href], button, input, select, textarea, summary')].indexOf(el)}`;
-          }),
+  it('has no serious accessibility violation, works by keyboard and at 390×844 without sideways scroll', async () => {
+    const views = [
+      '',
+      'evaluators',
+      `label/${labels.binary.id}?split=workflow`,
+      `label/${labels.continuous.id}`,
+      `label/${labels.ordinal.id}`,
+      `label/${labels.categorical.id}?split=source`,
+      `compare?baseline.workflow=wf-a&pair_by=metadata.case_id`,
+      `agreement?label=${labels.ordinal.id}`,
+      `agreement?label=${labels.continuous.id}`,
+      `run/${runs[1].id}`,
+    ];
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 390, height: 844 },
+    ]) {
+      await open(viewport);
+      for (const view of views) {
+        await visit(w, baseUrl, view, view.startsWith('run/') ? '[data-output]' : undefined);
+        const results = await new AxeBuilder({ page: w.page }).analyze();
+        const serious = results.violations.filter(
+          (v) => v.impact === 'serious' || v.impact === 'critical',
         );
+        expect(serious.map((v) => `${view}: ${v.id} ${v.help} (${v.nodes.length})`)).toEqual([]);
+        const width = await w.page.evaluate(() => [
+          document.documentElement.scrollWidth,
+          window.innerWidth,
+        ]);
+        expect({ view, scrollWidth: width[0] }).toEqual({ view, scrollWidth: width[1] });
+        if (viewport.width === 390)
+          await screenshot(w.page, `${db.name}-phone-${view.split(/[/?]/)[0]}`);
       }
-      const indexes = new Set([...reached].map((r) => Number(r.split('#')[1])));
-      const missed = await w.page
-        .locator('a[href], button, input, select, textarea, summary')
-        .evaluateAll(
-          (els, got) => els.filter((_, i) => !got.includes(i)).map((e) => e.outerHTML),
-          [...indexes],
-        );
-      expect(missed).toEqual([]);
       await expectClean(w);
-    },
-  );
+    }
+    // Keyboard alone: Tab reaches every link, button, field and table toggle of a view.
+    await open();
+    await visit(w, baseUrl, `label/${labels.ordinal.id}?split=workflow`);
+    const controls = await w.page
+      .locator('a[href], button, input, select, textarea, summary')
+      .count();
+    const reached = new Set<string>();
+    for (let i = 0; i < controls + 15; i++) {
+      await w.page.keyboard.press('Tab');
+      reached.add(
+        await w.page.evaluate(() => {
+          const el = document.activeElement!;
+          return `${el.tagName}#${[...document.querySelectorAll('a[href], button, input, select, textarea, summary')].indexOf(el)}`;
+        }),
+      );
+    }
+    const indexes = new Set([...reached].map((r) => Number(r.split('#')[1])));
+    const missed = await w.page
+      .locator('a[href], button, input, select, textarea, summary')
+      .evaluateAll(
+        (els, got) => els.filter((_, i) => !got.includes(i)).map((e) => e.outerHTML),
+        [...indexes],
+      );
+    expect(missed).toEqual([]);
+    await expectClean(w);
+  });
 
   it('says what to do when the token is wrong or expired, or the label was deleted', async () => {
     const wrong = await openDashboard(
