@@ -7,21 +7,14 @@ import { Problem } from '../components/problem.js';
 import { bucketName } from '../format.js';
 import { useLoad } from '../load.js';
 import type { Route } from '../router.js';
-import { useLabels } from './shared.js';
+import { everyPage, useLabels } from './shared.js';
 
 type EvaluatorStats = Schemas['EvaluatorStats'];
 
-async function evaluatorStats(query: Record<string, string>): Promise<EvaluatorStats[]> {
-  const items: EvaluatorStats[] = [];
-  for (let cursor: string | undefined; ;) {
-    const page = await need(
-      api.GET('/v1/evaluators/stats', { params: { query: { ...query, cursor } as never } }),
-    );
-    items.push(...page.items);
-    if (!page.next) return items;
-    cursor = page.next;
-  }
-}
+const evaluatorStats = (query: Record<string, string>): Promise<EvaluatorStats[]> =>
+  everyPage((cursor) =>
+    need(api.GET('/v1/evaluators/stats', { params: { query: { ...query, cursor } as never } })),
+  );
 
 function EvaluatorCard({ s, interval }: { s: EvaluatorStats; interval: string }) {
   const e = s.evaluator;

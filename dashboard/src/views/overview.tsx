@@ -9,21 +9,17 @@ import { HEADLINE_NAME } from '../figures.js';
 import { bucketName, fmt } from '../format.js';
 import { useLoad } from '../load.js';
 import { href, type Route } from '../router.js';
+import { everyPage } from './shared.js';
 
 type Overview = Schemas['LabelOverview'];
 
-/** Every label's overview, page after page (the body says where the next one starts). */
-async function overviews(query: Record<string, string>): Promise<Overview[]> {
-  const items: Overview[] = [];
-  for (let cursor: string | undefined; ;) {
-    const page = await need(
+/** Every label's overview, page after page. */
+const overviews = (query: Record<string, string>): Promise<Overview[]> =>
+  everyPage((cursor) =>
+    need(
       api.GET('/v1/evaluation-labels/stats', { params: { query: { ...query, cursor } as never } }),
-    );
-    items.push(...page.items);
-    if (!page.next) return items;
-    cursor = page.next;
-  }
-}
+    ),
+  );
 
 const FIELD: Record<string, 'rate' | 'mean' | 'median' | 'mode'> = {
   binary: 'rate',

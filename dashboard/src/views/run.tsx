@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { answered, api, type Label, need, type Schemas } from '../api.js';
+import { api, type Label, need, type Schemas } from '../api.js';
 import { FigureTable } from '../components/chart.js';
 import { JsonTree, selected } from '../components/json-tree.js';
 import { Num } from '../components/num.js';
@@ -7,7 +7,7 @@ import { Problem } from '../components/problem.js';
 import { when } from '../format.js';
 import { useLoad } from '../load.js';
 import { href, type Route } from '../router.js';
-import { allLabels, nextCursor } from './shared.js';
+import { all, allLabels } from './shared.js';
 
 type Evaluation = Schemas['RunEvaluation'];
 
@@ -114,17 +114,10 @@ function EvaluationCard({
   );
 }
 
-async function evaluationsOf(id: string): Promise<Evaluation[]> {
-  const items: Evaluation[] = [];
-  for (let cursor: string | undefined; ;) {
-    const { data, response } = await answered(
-      api.GET('/v1/run/{id}/evaluations', { params: { path: { id }, query: { cursor } } }),
-    );
-    items.push(...data);
-    cursor = nextCursor(response);
-    if (!cursor) return items;
-  }
-}
+const evaluationsOf = (id: string) =>
+  all<Evaluation>((cursor) =>
+    api.GET('/v1/run/{id}/evaluations', { params: { path: { id }, query: { cursor } } }),
+  );
 
 export function RunView({ route }: { route: Route }) {
   const id = route.id!;

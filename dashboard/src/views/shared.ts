@@ -10,7 +10,7 @@ export function nextCursor(response: Response): string | undefined {
 }
 
 /** Every item of a paged list, following its Link header page by page. */
-async function all<T>(
+export async function all<T>(
   page: (cursor?: string) => Promise<{ data?: T[]; response: Response }>,
 ): Promise<T[]> {
   const items: T[] = [];
@@ -19,6 +19,19 @@ async function all<T>(
     items.push(...data);
     cursor = nextCursor(response);
     if (!cursor) return items;
+  }
+}
+
+/** Every item of a list whose pages say where the next starts (`{items, next}`). */
+export async function everyPage<T>(
+  page: (cursor?: string) => Promise<{ items: T[]; next?: string | null }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  for (let cursor: string | undefined; ;) {
+    const got = await page(cursor);
+    items.push(...got.items);
+    if (!got.next) return items;
+    cursor = got.next;
   }
 }
 
