@@ -705,9 +705,7 @@ describeOnServers('the dashboard while the database is unreachable, on $name', (
     const target = new URL(db.env.DATABASE_URL ?? '');
     proxy = new CuttableProxy(target);
     await proxy.open();
-    const viaProxy = new URL(target);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    t = await startApp(db, { DATABASE_URL: viaProxy.toString() });
+    t = await startApp(db, { DATABASE_URL: proxy.url });
     await t.app.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

@@ -13,9 +13,7 @@ describeOnServers('when the database becomes unreachable, on $name', (db) => {
     const target = new URL(db.env.DATABASE_URL ?? '');
     proxy = new CuttableProxy(target);
     await proxy.open();
-    const viaProxy = new URL(target);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    t = await startApp(db, { DATABASE_URL: viaProxy.toString() });
+    t = await startApp(db, { DATABASE_URL: proxy.url });
   });
   afterAll(async () => {
     await t.close();
@@ -66,12 +64,10 @@ describeOnServers('the log of the built server while the database is down, on $n
     const target = new URL(db.env.DATABASE_URL ?? '');
     const proxy = new CuttableProxy(target);
     await proxy.open();
-    const viaProxy = new URL(target);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
     const env = { JWT_SECRET: TEST_SECRET, NODE_ENV: 'test' };
     const server = await startServer({
       ...env,
-      DATABASE_URL: viaProxy.toString(),
+      DATABASE_URL: proxy.url,
       LOG_LEVEL: 'info',
     });
     try {

@@ -22,6 +22,13 @@ export class CuttableProxy {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
+  /** The database URL of the target, reached through this proxy (once it is open). */
+  get url(): string {
+    const via = new URL(this.target);
+    via.host = `127.0.0.1:${this.port}`;
+    return via.toString();
+  }
+
   async cut(): Promise<void> {
     const closed = new Promise((resolve) => this.server!.close(resolve));
     for (const s of this.sockets) s.destroy();
