@@ -1,5 +1,5 @@
 // `npm run bench [-- --duration 10 --connections 32 --rounds 3 --scale --reviews --webhooks
-// --express --control --only POST]` (`--overview` alone: bench/overview-bench.ts): how fast
+// --express --control --only POST --profile DIR]` (`--overview` alone: bench/overview-bench.ts): how fast
 // Assay records and serves evaluations, against a bare Fastify + pg baseline doing the same
 // work and the minimal Nest app of the stack it requires (both with the baseline), against
 // itself with METRICS_ENABLED=false and with
@@ -79,6 +79,8 @@ export interface BenchOptions {
   natsUrl?: string;
   /** Only the workloads whose name contains this. */
   only?: string;
+  /** A folder for V8 CPU profiles of Assay's servers, one file per server. */
+  profile?: string;
   /** Also the webhook scenario (server database only): delivery lag and write cost. */
   webhooks?: boolean;
   scale: boolean;
@@ -521,6 +523,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   if (o.pool) env.DB_POOL_SIZE = String(o.pool);
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
+  // Every Assay server writes a V8 CPU profile there when it stops (--profile).
+  if (o.profile) heap.push('--cpu-prof', `--cpu-prof-dir=${o.profile}`);
   const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
   const servers = [assay];
   try {
@@ -967,6 +971,7 @@ if (process.argv[1] === import.meta.filename) {
     'no-events-off': { type: 'boolean', default: false },
     control: { type: 'boolean', default: false },
     only: { type: 'string' },
+    profile: { type: 'string' },
     webhooks: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },
   } as const;
@@ -1020,6 +1025,7 @@ if (process.argv[1] === import.meta.filename) {
     control: values.control,
     natsUrl: process.env.BENCH_NATS_URL || undefined,
     only: values.only,
+    profile: values.profile,
     webhooks: values.webhooks,
     scale: values.scale,
     reviews: values.reviews,
