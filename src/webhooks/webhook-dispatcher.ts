@@ -250,13 +250,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     return { position: last, more: events.length === STEP };
   }
 
-  /** The endpoint's oldest pending deliveries, in order. */
+  /**
+   * The endpoint's oldest pending deliveries, in order; none while the oldest waits for its
+   * retry. A receiver that is down piles up pending deliveries, and they are not read back
+   * round after round only to find that the first is not due.
+   */
   private pending(webhook: Leased): Promise<Pending[]> {
     return this.db.query<Pending[]>(
       `SELECT seq::text AS seq, event_id, event_type, body, attempts,
               next_attempt_at <= now() AS due
          FROM webhook_deliveries
         WHERE webhook_id = $1 AND status = 'pending'
+          AND (SELECT h.next_attempt_at <= now() FROM webhook_deliveries h
+                WHERE h.webhook_id = $1 AND h.status = 'pending'
+                ORDER BY h.position LIMIT 1)
         ORDER BY position LIMIT $2`,
       [webhook.id, STEP],
     );
