@@ -293,6 +293,20 @@ function cpuUs(pid: number): number {
   return ns / 1000;
 }
 
+/** CPU time of every PostgreSQL process on this machine (a server on it), in µs. */
+function postgresCpuUs(): number {
+  let us = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') us += cpuUs(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return us;
+}
+
 async function drive(
   server: Server,
   w: Workload,
@@ -619,7 +633,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         paced,
         postThroughput: async () => {
           await vacuum(o.databaseUrl!);
-          return (await drive(hooked, POST, hookSeed, o)).requestsPerSecond;
+          const before = postgresCpuUs();
+          const f = await drive(hooked, POST, hookSeed, o);
+          return {
+            requestsPerSecond: f.requestsPerSecond,
+            assayCpuUs: Math.round(f.cpuUsPerRequest),
+            postgresCpuUs: Math.round((postgresCpuUs() - before) / f.requests),
+          };
         },
         batchBody: (n) =>
           JSON.stringify({

@@ -25,8 +25,18 @@ export interface WebhookBench {
   lag: WebhookLag;
   /** The same, with a second webhook whose receiver is down. */
   lagBesideDown: WebhookLag;
-  /** POST evaluation req/s without webhooks, with one, and with one beside one down. */
-  throughput: { none: number[]; one: number[]; oneBesideDown: number[] };
+  /**
+   * POST evaluation drives without webhooks, with one, with two (both up), and with one
+   * beside one down: against two up, what a receiver being down costs the writes.
+   */
+  throughput: { none: PostDrive[]; one: PostDrive[]; two: PostDrive[]; oneBesideDown: PostDrive[] };
+}
+
+/** One drive of POST evaluation: how many, and the CPU each cost Assay and PostgreSQL. */
+export interface PostDrive {
+  requestsPerSecond: number;
+  assayCpuUs: number;
+  postgresCpuUs: number;
 }
 
 /** What the bench hands over: its drivers, so that this scenario drives as the rest does. */
@@ -38,8 +48,8 @@ export interface WebhookBenchDeps {
   rounds: number;
   /** POSTs `body` `perSecond` times a second for `seconds`; answers what failed. */
   paced: (url: string, body: string, perSecond: number, seconds: number) => Promise<string[]>;
-  /** POST evaluation with autocannon, as the bench's workloads: requests per second. */
-  postThroughput: () => Promise<number>;
+  /** POST evaluation with autocannon, as the bench's workloads. */
+  postThroughput: () => Promise<PostDrive>;
   /** A batch body of `n` evaluations. */
   batchBody: (n: number) => string;
 }
@@ -144,12 +154,20 @@ export async function benchWebhooks(d: WebhookBenchDeps): Promise<WebhookBench> 
     await register(dead);
     const lagBesideDown = await lagDrive(Math.min(d.seconds, 10));
 
-    const throughput: WebhookBench['throughput'] = { none: [], one: [], oneBesideDown: [] };
+    const throughput: WebhookBench['throughput'] = {
+      none: [],
+      one: [],
+      two: [],
+      oneBesideDown: [],
+    };
     for (let round = 0; round < d.rounds; round++) {
       await removeAll();
       throughput.none.push(await d.postThroughput());
       await register(live.url);
       throughput.one.push(await d.postThroughput());
+      const second = await register(live.url);
+      throughput.two.push(await d.postThroughput());
+      await api('DELETE', `/v1/webhook/${second!.id}`);
       await register(dead);
       throughput.oneBesideDown.push(await d.postThroughput());
     }
@@ -172,11 +190,26 @@ export function printWebhookBench(b: WebhookBench): void {
   console.log('\nWebhooks, to a receiver on this machine:');
   line('one endpoint', b.lag);
   line('beside one that is down', b.lagBesideDown);
+  // Paired within each round: the drives of a round ran back to back.
+  const ratios = (variant: keyof WebhookBench['throughput'], to: typeof variant = 'none') =>
+    b.throughput[variant].map(
+      (d, i) => d.requestsPerSecond / b.throughput[to][i].requestsPerSecond,
+    );
   const med = (xs: number[]) => [...xs].sort((a, c) => a - c)[xs.length >> 1];
-  const none = med(b.throughput.none);
-  console.log(
-    `  POST evaluation req/s: ${none} without webhooks, ${med(b.throughput.one)} with one ` +
-      `(${(med(b.throughput.one) / none).toFixed(2)}×), ${med(b.throughput.oneBesideDown)} ` +
-      `with one beside one down (${(med(b.throughput.oneBesideDown) / none).toFixed(2)}×)`,
+  const row = (name: string, drives: PostDrive[], ratio?: string) =>
+    console.log(
+      `  POST evaluation ${name}: ${med(drives.map((d) => d.requestsPerSecond))} req/s` +
+        (ratio ? ` (${ratio})` : '') +
+        `; CPU µs/req Assay ${med(drives.map((d) => d.assayCpuUs))}, PostgreSQL ` +
+        `${med(drives.map((d) => d.postgresCpuUs))}`,
+    );
+  row('without webhooks', b.throughput.none);
+  const times = (xs: number[], what: string) => `${med(xs).toFixed(2)}× ${what}`;
+  row('with one', b.throughput.one, times(ratios('one'), 'without'));
+  row('with two up', b.throughput.two, times(ratios('two'), 'without'));
+  row(
+    'with one up, one down',
+    b.throughput.oneBesideDown,
+    `${times(ratios('oneBesideDown'), 'without')}, ${times(ratios('oneBesideDown', 'two'), 'two up')}`,
   );
 }
