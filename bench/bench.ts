@@ -293,17 +293,25 @@ function cpuUs(pid: number): number {
   return ns / 1000;
 }
 
-/** CPU time of every PostgreSQL process on this machine (a server on it), in µs. */
-function postgresCpuUs(): number {
-  let us = 0;
+/** CPU time so far of each PostgreSQL process on this machine (a server on it), in µs. */
+function postgresCpuUs(): Map<string, number> {
+  const cpu = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') us += cpuUs(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres')
+        cpu.set(pid, cpuUs(Number(pid)));
     } catch {
       // the process ended meanwhile
     }
   }
+  return cpu;
+}
+
+/** PostgreSQL's CPU between two readings; a process that ended meanwhile counts for none. */
+function postgresCpuSince(before: Map<string, number>): number {
+  let us = 0;
+  for (const [pid, now] of postgresCpuUs()) us += now - (before.get(pid) ?? 0);
   return us;
 }
 
@@ -638,7 +646,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           return {
             requestsPerSecond: f.requestsPerSecond,
             assayCpuUs: Math.round(f.cpuUsPerRequest),
-            postgresCpuUs: Math.round((postgresCpuUs() - before) / f.requests),
+            postgresCpuUs: Math.round(postgresCpuSince(before) / f.requests),
           };
         },
         batchBody: (n) =>
