@@ -28,6 +28,12 @@ export const WEBHOOK_TICK_MS = 50;
 export const MAX_ACTIVE_ENDPOINTS = 64;
 /** Events looked at, and deliveries taken, per step of one endpoint. */
 const STEP = 500;
+/**
+ * While an endpoint's oldest delivery waits for its retry, how often the events that come
+ * meanwhile are recorded as owed to it: a receiver that is down costs one step a second
+ * rather than one each round.
+ */
+export const WAITING_FAN_OUT_MS = 1000;
 /** What an endpoint's results are recorded after at the latest (and its lease renewed). */
 export const FLUSH_MS = 100;
 const MAX_BACKOFF_MS = 5000;
@@ -74,8 +80,9 @@ const LEASED_COLUMNS = `account_id, id, url, event_types, secret, previous_secre
 
 /**
  * Delivers webhooks, in every instance, beside the NATS relay and on the same outbox. Each
- * round leases endpoints that have work (events past the place they have seen, or a pending
- * delivery due) for a while, so that no other instance delivers to them meanwhile; a killed
+ * round leases endpoints that have work (events past the place they have seen, taken at most
+ * once every WAITING_FAN_OUT_MS while a retry is awaited, or a pending delivery due) for a
+ * while, so that no other instance delivers to them meanwhile; a killed
  * instance's lease runs out and another takes over, sending what was not recorded again,
  * with the same webhook-id. Per endpoint, one POST at a time, in outbox order: a delivery
  * waiting for its retry holds back the ones after it. Endpoints go side by side, so a slow
@@ -152,18 +159,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           SET lease_until = now() + make_interval(secs => $2), lease_token = $1
         WHERE (w.account_id, w.id) IN (
           SELECT h.account_id, h.id FROM webhooks h
+            LEFT JOIN LATERAL (
+              SELECT d.next_attempt_at <= now() AS due FROM webhook_deliveries d
+               WHERE d.webhook_id = h.id AND d.status = 'pending'
+               ORDER BY d.position LIMIT 1) head ON true
+            LEFT JOIN LATERAL (
+              SELECT d.created_at FROM webhook_deliveries d
+               WHERE d.webhook_id = h.id AND d.status = 'pending'
+               ORDER BY d.position DESC LIMIT 1) latest ON true
            WHERE h.enabled AND (h.lease_until IS NULL OR h.lease_until < now())
-             AND (EXISTS (SELECT 1 FROM outbox_writes o
-                           WHERE o.account_id = h.account_id AND o.last_position > h.seen_position
-                             AND o.last_position IS NOT NULL)
-                  OR (SELECT d.next_attempt_at FROM webhook_deliveries d
-                       WHERE d.webhook_id = h.id AND d.status = 'pending'
-                       ORDER BY d.position LIMIT 1) <= now())
+             AND (head.due
+                  OR ((head.due IS NULL OR latest.created_at < now() - make_interval(secs => $4))
+                      AND EXISTS (SELECT 1 FROM outbox_writes o
+                                   WHERE o.account_id = h.account_id
+                                     AND o.last_position > h.seen_position
+                                     AND o.last_position IS NOT NULL)))
            ORDER BY h.lease_until NULLS FIRST
-           LIMIT $3 FOR UPDATE SKIP LOCKED)
+           LIMIT $3 FOR UPDATE OF h SKIP LOCKED)
        RETURNING ${LEASED_COLUMNS})
        SELECT * FROM leased`,
-      [this.token, this.leaseSeconds, room],
+      [this.token, this.leaseSeconds, room, WAITING_FAN_OUT_MS / 1000],
     );
     for (const webhook of leased) {
       const work = this.serve(webhook)
