@@ -64,8 +64,9 @@ interface QueueRead {
   version: string;
 }
 
-/** An item as a review reads it (as JSON: its times are text), with the caller's standing. */
-type ItemRead = Omit<ItemRow, 'created_at'> & {
+/** An item as a review reads it (as JSON: its time is text), with the caller's standing. */
+type ItemRead = Pick<ItemRow, 'id' | 'queue_id' | 'run_id' | 'output_name' | 'field_path'> & {
+  reviews: number;
   created_at: string;
   reviewed: boolean;
   mine: boolean;
@@ -74,10 +75,12 @@ type ItemRead = Omit<ItemRow, 'created_at'> & {
 };
 
 /**
- * With ITEM_COLUMNS, what a review needs to know of the caller ($4) on the item: whether they
- * reviewed it, hold a live reservation of it, how many others do; and the item's reviews.
+ * What a review reads of an item (`i`): its columns, and the caller's ($4) standing on it:
+ * whether they reviewed it, hold a live reservation of it, how many others do; its reviews.
  */
-const STANDING = `EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = i.account_id
+const ITEM_FOR_REVIEW = `i.id, i.queue_id, i.run_id, i.output_name, i.field_path, i.reviews,
+  i.created_at,
+  EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = i.account_id
       AND r.item_id = i.id AND r.reviewer = $4) AS reviewed,
   EXISTS (SELECT 1 FROM review_reservations v WHERE v.account_id = i.account_id
       AND v.item_id = i.id AND v.reviewer = $4 AND v.expires_at > now()) AS mine,
@@ -454,7 +457,7 @@ export class ReviewQueuesService {
             },
             items: {
               table: 'review_queue_items i',
-              columns: `${ITEM_COLUMNS}, ${STANDING}`,
+              columns: ITEM_FOR_REVIEW,
               where: 'i.account_id = $1 AND i.queue_id = $2 AND i.id = $3',
               asIs: true,
             },
@@ -471,8 +474,14 @@ export class ReviewQueuesService {
         if (queue.archived) throw archivedRefusal(queue.name, 'reviews');
         const values = matchLabels(queue.label_ids, dto);
         if (!read) throw itemNotFound(itemId);
-        const { reviewed, mine, others, review_ids, ...row } = read;
-        const item = shownItem({ ...row, created_at: new Date(row.created_at) });
+        const {
+          reviewed,
+          mine,
+          others,
+          review_ids: reviewIds,
+          created_at: queuedAt,
+          ...item
+        } = read;
         if (reviewed) {
           throw new ApiError(
             'already_reviewed',
@@ -541,19 +550,17 @@ export class ReviewQueuesService {
         );
         await w.lastly(s);
         w.expectRows('recorded', 1);
-        const shown: ItemRow = {
+        const shown = shownItem({
           ...item,
           status: completed ? 'completed' : 'in_review',
           reviews,
           reserved: completed ? 0 : others,
           run_deleted: false,
           completed_at: completed ? now : null,
-        };
+          created_at: new Date(queuedAt),
+        });
         if (completed) {
-          w.emit('review_queue.item_completed', {
-            ...shown,
-            review_ids: [...review_ids, reviewId],
-          });
+          w.emit('review_queue.item_completed', { ...shown, review_ids: [...reviewIds, reviewId] });
         }
         return {
           id: reviewId,
