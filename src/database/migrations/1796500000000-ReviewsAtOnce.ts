@@ -3,21 +3,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * A claim and a review each made at once, without a transaction: `assay_claim_review` is the
  * whole claim in one call, and `assay_record_review` the part of a review's one statement
- * that must count under the item's lock. The statements of these functions, and of
- * `assay_claim_review_item`, are planned once per connection rather than for each call's
- * parameters, as Assay's connections otherwise plan (data-source-options): their plans do
- * not depend on the parameters (keys, and the open items in queue order), and planning the
- * claim's search anew took longer than running it (a claim 850 µs of the database's CPU
- * planned per call, 550 µs planned once).
+ * that must count under the item's lock.
  */
 export class ReviewsAtOnce1796500000000 implements MigrationInterface {
   name = 'ReviewsAtOnce1796500000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `ALTER FUNCTION assay_claim_review_item(text, uuid, text, integer, integer)
-         SET plan_cache_mode = force_generic_plan`,
-    );
     // The claim: the queue read as it is (a reservation only holds a place, and the review
     // checks everything again), refused when missing (AS011) or archived (AS012, its name as
     // the message); then assay_claim_review_item, correct under concurrency as its migration
@@ -28,7 +19,7 @@ export class ReviewsAtOnce1796500000000 implements MigrationInterface {
          RETURNS TABLE (id uuid, queue_id uuid, run_id uuid, output_name text, field_path text,
                         reviews integer, reserved integer, run_deleted boolean,
                         created_at timestamptz, expires_at timestamptz)
-         LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+         LANGUAGE plpgsql VOLATILE AS $$
        #variable_conflict use_column
        DECLARE
          queue record;
@@ -68,7 +59,7 @@ export class ReviewsAtOnce1796500000000 implements MigrationInterface {
            p_item uuid, p_reviewer text, p_reviews integer, p_review uuid, p_comment text,
            p_evaluations uuid[], p_at timestamptz)
          RETURNS SETOF uuid
-         LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+         LANGUAGE plpgsql VOLATILE AS $$
        DECLARE
          per_item integer;
          has_place boolean;
@@ -115,9 +106,5 @@ export class ReviewsAtOnce1796500000000 implements MigrationInterface {
       `DROP FUNCTION "assay_record_review"(text, uuid, text, uuid, text, integer, uuid, text, uuid[], timestamptz)`,
     );
     await queryRunner.query(`DROP FUNCTION "assay_claim_review"(text, uuid, text)`);
-    await queryRunner.query(
-      `ALTER FUNCTION assay_claim_review_item(text, uuid, text, integer, integer)
-         RESET plan_cache_mode`,
-    );
   }
 }
