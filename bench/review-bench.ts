@@ -10,7 +10,7 @@ import pg from 'pg';
 /** Items in the queue of the large claim measurement. */
 export const QUEUED_ITEMS = 1_000_000;
 /** People working at once. */
-const REVIEWERS = 16;
+export const REVIEWERS = 16;
 /** Claim + review cycles a second that the REVIEWERS make together in the paced drive. */
 export const PACED_CYCLES = 80;
 /** Items of the small queue: more than the rounds' cycles, so that it never runs out. */
