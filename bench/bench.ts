@@ -677,13 +677,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       agreement = await benchAgreement(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
     const reviews = o.reviews
-      ? await benchReviews(
-          assay.url,
-          SECRET,
-          seedData.labelId,
-          o.amount ? 2 : (o.durationSeconds ?? DURATION_SECONDS),
-          o.databaseUrl,
-        )
+      ? await benchReviews({
+          url: assay.url,
+          secret: SECRET,
+          labelId: seedData.labelId,
+          seconds: o.amount ? 2 : (o.durationSeconds ?? DURATION_SECONDS),
+          rounds: o.rounds ?? 1,
+          serverCpuUs: () => cpuUs(assay.child.pid!),
+          databaseUrl: o.databaseUrl,
+        })
       : undefined;
     peakRss.assay = peakRssMb(assay);
     return {

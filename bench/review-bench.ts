@@ -1,7 +1,8 @@
 // The review-queue half of `npm run bench -- --reviews`: what a review costs against a plain
 // POST of the same evaluation (people each claiming an item and reviewing it, against the
 // same number of clients posting), and, on the PostgreSQL server, how long a claim takes
-// with a million items queued in the account.
+// with a million items queued in the account: on a saturated closed loop (mostly queueing
+// behind the other requests) and at a steady, realistic rate.
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
@@ -9,28 +10,68 @@ import pg from 'pg';
 /** Items in the queue of the large claim measurement. */
 export const QUEUED_ITEMS = 1_000_000;
 /** People working at once. */
-const REVIEWERS = 16;
+export const REVIEWERS = 16;
+/** Claim + review cycles a second that the REVIEWERS make together in the paced drive. */
+export const PACED_CYCLES = 80;
+/** Items of the small queue: more than the rounds' cycles, so that it never runs out. */
+const SMALL_QUEUE = 30_000;
+
+/** Claim latencies of one kind of drive, in ms, over every round's claims. */
+export interface ClaimLatency {
+  claims: number;
+  claimP50Ms: number;
+  claimP99Ms: number;
+}
 
 export interface ReviewBench {
   reviewers: number;
   seconds: number;
-  /** Claim + review cycles per second, each writing one evaluation. */
+  rounds: number;
+  /** Claim + review cycles per second, each writing one evaluation (median of the rounds). */
   reviewsPerSecond: number;
-  /** Plain POSTs of one evaluation per second, by as many clients. */
+  /** Plain POSTs of one evaluation per second, by as many clients (median of the rounds). */
   postsPerSecond: number;
-  /** reviewsPerSecond / postsPerSecond. */
+  /** reviewsPerSecond / postsPerSecond, the median of the rounds' own ratios. */
   ratio: number;
+  /** The server's CPU time per cycle and per POST, µs (every thread; medians of the rounds). */
+  cycleCpuUs: number;
+  postCpuUs: number;
   claimP50Ms: number;
   claimP99Ms: number;
   reviewP99Ms: number;
-  /** On the server: claims with QUEUED_ITEMS items queued (each claim then reviewed). */
-  large?: { items: number; claims: number; claimP50Ms: number; claimP99Ms: number };
+  /**
+   * On the server, with QUEUED_ITEMS items queued: claims of the saturated closed loop (as
+   * above: each person claims again as soon as a review is answered), and claims at
+   * PACED_CYCLES cycles a second, which is what a claim costs when it does not queue.
+   */
+  large?: { items: number; saturated: ClaimLatency; paced: ClaimLatency & { perSecond: number } };
+}
+
+/** What the bench hands over. */
+export interface ReviewBenchDeps {
+  url: string;
+  secret: string;
+  labelId: string;
+  seconds: number;
+  rounds: number;
+  /** The server's CPU time so far, µs. */
+  serverCpuUs: () => number;
+  /** On the server database: the large queue too. */
+  databaseUrl?: string;
 }
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+const latencyOf = (claims: number[]): ClaimLatency => ({
+  claims: claims.length,
+  claimP50Ms: quantile(claims, 0.5),
+  claimP99Ms: quantile(claims, 0.99),
+});
 
 function headersOf(secret: string, sub: string): Record<string, string> {
   const token = jwt.sign({ sub, account_id: 'bench' }, secret, { expiresIn: '2h' });
@@ -75,22 +116,34 @@ async function queueOf(url: string, headers: Record<string, string>, labelId: st
   return { queueId: String(queue.json.id), runId: String(run.json.id) };
 }
 
-/** REVIEWERS people claiming and reviewing for `seconds`: every latency, and the cycles. */
+/**
+ * REVIEWERS people claiming and reviewing for `seconds`: every latency, and the cycles. Each
+ * claims again as soon as its review is answered; or, `perSecond` given, the people start
+ * that many cycles a second together, evenly spread (a cycle whose time has come while the
+ * person's last one still runs starts when it ends).
+ */
 async function reviewFor(
   url: string,
   secret: string,
   queueId: string,
   labelId: string,
   seconds: number,
+  perSecond?: number,
 ): Promise<{ cycles: number; claims: number[]; reviews: number[] }> {
   const claims: number[] = [];
   const reviews: number[] = [];
-  const end = Date.now() + seconds * 1000;
+  const start = Date.now();
+  const end = start + seconds * 1000;
+  const every = perSecond ? (REVIEWERS * 1000) / perSecond : 0;
   let cycles = 0;
   await Promise.all(
     Array.from({ length: REVIEWERS }, async (_, r) => {
       const headers = headersOf(secret, `reviewer ${r} ${randomUUID()}`);
-      while (Date.now() < end) {
+      // When this person's next cycle is due: at once on the closed loop.
+      let next = start + (r * every) / REVIEWERS;
+      while (Date.now() < end && next < end) {
+        if (next > Date.now()) await new Promise((done) => setTimeout(done, next - Date.now()));
+        next += every;
         let t = performance.now();
         const claimed = await send(`${url}/v1/review-queue/${queueId}/claim`, 'POST', headers);
         claims.push(performance.now() - t);
@@ -153,39 +206,75 @@ async function fill(databaseUrl: string, queueId: string, runId: string): Promis
   }
 }
 
-export async function benchReviews(
-  url: string,
-  secret: string,
-  labelId: string,
-  seconds: number,
-  databaseUrl?: string,
-): Promise<ReviewBench> {
+/** `drive`'s figures and the server's CPU time per unit of work it did. */
+async function withCpu<T>(d: ReviewBenchDeps, drive: () => Promise<T>, units: (r: T) => number) {
+  const before = d.serverCpuUs();
+  const result = await drive();
+  return { result, cpuUs: (d.serverCpuUs() - before) / units(result) };
+}
+
+export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
+  const { url, secret, labelId, seconds } = d;
   const admin = headersOf(secret, 'bench');
-  // Enough items that the reviewers never run out.
-  const small = await queueOf(url, admin, labelId, 20_000);
+  const small = await queueOf(url, admin, labelId, SMALL_QUEUE);
   await reviewFor(url, secret, small.queueId, labelId, 1); // warm-up
-  const reviewed = await reviewFor(url, secret, small.queueId, labelId, seconds);
-  await postFor(url, secret, small.runId, labelId, 1); // warm-up
-  const posts = await postFor(url, secret, small.runId, labelId, seconds);
+  await postFor(url, secret, small.runId, labelId, 1);
+  // Rounds of both, one after the other: a slow moment of the machine weighs on one round.
+  type Cycles = Awaited<ReturnType<typeof reviewFor>>;
+  const rounds: {
+    reviewed: { result: Cycles; cpuUs: number };
+    posted: { result: number; cpuUs: number };
+  }[] = [];
+  for (let i = 0; i < d.rounds; i++) {
+    const reviewed = await withCpu(
+      d,
+      () => reviewFor(url, secret, small.queueId, labelId, seconds),
+      (r) => r.cycles,
+    );
+    const posted = await withCpu(
+      d,
+      () => postFor(url, secret, small.runId, labelId, seconds),
+      (n) => n,
+    );
+    rounds.push({ reviewed, posted });
+  }
+  const all = (pick: (r: Cycles) => number[]) => rounds.flatMap((r) => pick(r.reviewed.result));
   const report: ReviewBench = {
     reviewers: REVIEWERS,
     seconds,
-    reviewsPerSecond: Math.round(reviewed.cycles / seconds),
-    postsPerSecond: Math.round(posts / seconds),
-    ratio: reviewed.cycles / posts,
-    claimP50Ms: quantile(reviewed.claims, 0.5),
-    claimP99Ms: quantile(reviewed.claims, 0.99),
-    reviewP99Ms: quantile(reviewed.reviews, 0.99),
+    rounds: d.rounds,
+    reviewsPerSecond: Math.round(median(rounds.map((r) => r.reviewed.result.cycles)) / seconds),
+    postsPerSecond: Math.round(median(rounds.map((r) => r.posted.result)) / seconds),
+    ratio: median(rounds.map((r) => r.reviewed.result.cycles / r.posted.result)),
+    cycleCpuUs: median(rounds.map((r) => r.reviewed.cpuUs)),
+    postCpuUs: median(rounds.map((r) => r.posted.cpuUs)),
+    claimP50Ms: quantile(
+      all((r) => r.claims),
+      0.5,
+    ),
+    claimP99Ms: quantile(
+      all((r) => r.claims),
+      0.99,
+    ),
+    reviewP99Ms: quantile(
+      all((r) => r.reviews),
+      0.99,
+    ),
   };
-  if (databaseUrl) {
+  if (d.databaseUrl) {
     const large = await queueOf(url, admin, labelId);
-    await fill(databaseUrl, large.queueId, large.runId);
-    const claimed = await reviewFor(url, secret, large.queueId, labelId, seconds);
+    await fill(d.databaseUrl, large.queueId, large.runId);
+    const [saturated, paced]: number[][] = [[], []];
+    for (let i = 0; i < d.rounds; i++) {
+      saturated.push(...(await reviewFor(url, secret, large.queueId, labelId, seconds)).claims);
+      paced.push(
+        ...(await reviewFor(url, secret, large.queueId, labelId, seconds, PACED_CYCLES)).claims,
+      );
+    }
     report.large = {
       items: QUEUED_ITEMS,
-      claims: claimed.claims.length,
-      claimP50Ms: quantile(claimed.claims, 0.5),
-      claimP99Ms: quantile(claimed.claims, 0.99),
+      saturated: latencyOf(saturated),
+      paced: { perSecond: PACED_CYCLES, ...latencyOf(paced) },
     };
   }
   return report;
@@ -193,17 +282,25 @@ export async function benchReviews(
 
 const ms = (x: number) => x.toFixed(1);
 
+const latency = (l: ClaimLatency) =>
+  `${l.claims} claims, p50 ${ms(l.claimP50Ms)} ms, p99 ${ms(l.claimP99Ms)} ms`;
+
 export function printReviewBench(r: ReviewBench): void {
   console.log(
-    `\nReviews (${r.reviewers} people, ${r.seconds} s): claim + review ${r.reviewsPerSecond}/s ` +
-      `against one POST of the same evaluation ${r.postsPerSecond}/s (ratio ` +
-      `${r.ratio.toFixed(2)}); claim p50 ${ms(r.claimP50Ms)} ms, p99 ${ms(r.claimP99Ms)} ms; ` +
-      `review p99 ${ms(r.reviewP99Ms)} ms`,
+    `\nReviews (${r.reviewers} people, ${r.seconds} s, median of ${r.rounds} round(s)): ` +
+      `claim + review ${r.reviewsPerSecond}/s against one POST of the same evaluation ` +
+      `${r.postsPerSecond}/s (ratio ${r.ratio.toFixed(2)}); server CPU ` +
+      `${r.cycleCpuUs.toFixed(0)} µs a cycle, ${r.postCpuUs.toFixed(0)} µs a POST; ` +
+      `claim p50 ${ms(r.claimP50Ms)} ms, p99 ${ms(r.claimP99Ms)} ms; review p99 ` +
+      `${ms(r.reviewP99Ms)} ms (saturated: each person claims again at once)`,
   );
   if (r.large) {
+    const { items, saturated, paced } = r.large;
     console.log(
-      `Claims with ${r.large.items.toLocaleString('en')} items queued: ${r.large.claims} claims, ` +
-        `p50 ${ms(r.large.claimP50Ms)} ms, p99 ${ms(r.large.claimP99Ms)} ms`,
+      `Claims with ${items.toLocaleString('en')} items queued, saturated as above: ` +
+        `${latency(saturated)}\n` +
+        `Claims with ${items.toLocaleString('en')} items queued, paced at ${paced.perSecond} ` +
+        `cycles/s (no queueing): ${latency(paced)}`,
     );
   }
 }

@@ -52,6 +52,7 @@ import { REDIS_TIMEOUT_MS, RETRY_MS } from '../src/rate-limit/limiters.js';
 import { GROUP_KEYS, INTERVALS } from '../src/stats/dto/stats-query.dto.js';
 import { DEFAULT_INTERVAL } from '../src/stats/dto/overview.dto.js';
 import { OVERVIEW_EVALUATIONS, OVERVIEW_LABELS } from '../bench/overview-bench.js';
+import { PACED_CYCLES, QUEUED_ITEMS, REVIEWERS } from '../bench/review-bench.js';
 import { EXPORT_BUFFER, EXPORT_PAGE } from '../src/stats/evaluation-list.service.js';
 import { LIMITS_OF_AGREEMENT_Z } from '../src/stats/agreement.js';
 import {
@@ -126,6 +127,8 @@ const FIGURES: [page: string, phrase: string][] = [
   ['README.md', `It needs Node.js ${pkg.engines.node.replace('>=', '')} or newer`],
   ['README.md', `${bench.CONNECTIONS} connections (${bench.BATCH_CONNECTIONS} for batches)`],
   ['README.md', `median of ${bench.ROUNDS} rounds`],
+  ['README.md', `${REVIEWERS} people claiming and reviewing`],
+  ['README.md', `claim p99, ${n(QUEUED_ITEMS)} items queued, ${PACED_CYCLES} cycles a second`],
   ['README.md', `| POST batch (${bench.BATCH} items) |`],
   // docs/api.md
   ['docs/api.md', `\`limit\` (1–${MAX_PAGE}, default ${MAX_PAGE})`],
@@ -244,6 +247,10 @@ const FIGURES: [page: string, phrase: string][] = [
   ],
   ['docs/performance.md', `(${bench.WARM_UP} requests per connection)`],
   ['docs/performance.md', `\`--rounds\` rounds (default ${bench.ROUNDS})`],
+  ['docs/performance.md', `has ${REVIEWERS} people claim an item`],
+  ['docs/performance.md', `puts ${n(QUEUED_ITEMS)} items into a new queue`],
+  ['docs/performance.md', `paced at ${PACED_CYCLES} cycles a second (each`],
+  ['docs/performance.md', `person every ${(REVIEWERS * 1000) / PACED_CYCLES} ms`],
   ['docs/performance.md', `(${POOL_SIZE} connections, idle ones kept ${s(POOL_IDLE_MS)})`],
   ['docs/performance.md', `refilled every ${POOLED_IDS} ids`],
   ['docs/performance.md', `keeps idle connections for ${s(POOL_IDLE_MS)}`],

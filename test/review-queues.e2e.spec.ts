@@ -387,6 +387,24 @@ describe.each(DATABASES)('review queues on $name', (db) => {
       ).toBe(404);
     });
 
+    it('answers a claim again from its Idempotency-Key, claiming nothing more', async () => {
+      const { queue, items } = await queueWithRuns(2);
+      const key = randomUUID();
+      const first = await claim(queue.id, as('ann')).set('Idempotency-Key', key);
+      expect([first.status, first.body.item.id]).toEqual([200, items[0].id]);
+      const again = await claim(queue.id, as('ann')).set('Idempotency-Key', key);
+      expect([again.status, again.headers['idempotent-replayed'], again.body]).toEqual([
+        200,
+        'true',
+        first.body,
+      ]);
+      const [held] = await t.dataSource.query<{ expires_at: Date }[]>(
+        'SELECT expires_at FROM review_reservations WHERE item_id = $1',
+        [items[0].id],
+      );
+      expect(held.expires_at.toISOString()).toBe(first.body.expires_at);
+    });
+
     it('records a review with its evaluations on the item’s target, in one write', async () => {
       const run = await createRun(t.http, { outputs: { answer: { score: 3 } } });
       const queue = await newQueue({

@@ -13,7 +13,7 @@ import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js
 import type { RunEntity } from '../runs/run.entity.js';
 import { Statement } from '../writes/statement.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
-import type { WriteScope } from '../writes/write-scope.js';
+import type { SharedRead, WriteScope } from '../writes/write-scope.js';
 import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto.js';
 import { toRunEvaluationDto, toRunEvaluationRecordDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
@@ -41,6 +41,8 @@ type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
 type Queryable = Pick<WriteScope, 'query'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
 type TargetLabel = LabelDefinition & { id: string; version: number; archivedAt: string | null };
+/** What new evaluations are checked against, as `targetReads` reads it. */
+export type Targets = { runs: TargetRun[]; labels: TargetLabel[] };
 
 function checkValue(label: LabelDefinition, value: number): void {
   const problem = valueProblem(label, value);
@@ -139,31 +141,68 @@ export class EvaluationsService {
       evaluation_label_id: i.evaluation_label_id.toLowerCase(),
     }));
     return this.writes.runAtOnce(principal, async (w) => {
-      const { runs, labels } = await this.readTargets(
-        w,
+      const targets = await w.readShared<Targets>(this.targetReads('$1', '$2', '$3'), [
+        w.principal.accountId,
         distinct(items.map((i) => i.run_id)),
         distinct(items.map((i) => i.evaluation_label_id)),
-      );
-      const now = new Date();
-      // UUIDv7, made in order: evaluations created together list in the order they were sent.
-      const ids = orderedUuids(items.length);
-      const outcomes: Outcome[] = items.map((item, i) => {
-        try {
-          checkItem(item, runs.get(item.run_id), labels.get(item.evaluation_label_id));
-        } catch (err) {
-          if (err instanceof ApiError) return { error: err };
-          throw err;
-        }
-        const { version } = labels.get(item.evaluation_label_id)!;
-        return { evaluation: this.newEvaluation(principal, item, version, ids[i], now) };
-      });
-      const refused = outcomes.some((o) => 'error' in o);
-      const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
-      if (created.length > 0 && !(atomic && refused)) await this.insert(w, created);
-      this.metrics?.evaluationsWritten('rejected', outcomes.length - created.length);
-      if (!(atomic && refused)) this.counted(w, 'created', created.length);
-      return outcomes;
+      ]);
+      return this.createRead(w, items, targets, atomic);
     });
+  }
+
+  /**
+   * The runs' outputs and the labels that new evaluations are checked against, for
+   * `WriteScope.readShared` (none can change or vanish before the write commits): `account`,
+   * `runIds` and `labelIds` are its placeholders or SQL of the same types. A change that
+   * reads more in the same statement reads these with it, then calls `createRead`.
+   */
+  targetReads(
+    account: string,
+    runIds: string,
+    labelIds: string,
+  ): Record<keyof Targets, SharedRead> {
+    return {
+      runs: {
+        table: 'runs',
+        columns: 'id, outputs',
+        where: `account_id = ${account} AND id = ANY(${runIds}::uuid[])`,
+      },
+      labels: this.labels.sharedRead(account, labelIds),
+    };
+  }
+
+  /**
+   * createMany within a write that has already read the targets (`targetReads`): each item
+   * checked by every rule, and the valid ones handed to the write's last statement. The
+   * items' ids must be in lower case.
+   */
+  async createRead(
+    w: WriteScope,
+    items: NewEvaluation[],
+    found: Targets,
+    atomic = true,
+  ): Promise<Outcome[]> {
+    const runs = new Map(found.runs.map((r) => [r.id, r]));
+    const labels = new Map(found.labels.map((l) => [l.id, l]));
+    const now = new Date();
+    // UUIDv7, made in order: evaluations created together list in the order they were sent.
+    const ids = orderedUuids(items.length);
+    const outcomes: Outcome[] = items.map((item, i) => {
+      try {
+        checkItem(item, runs.get(item.run_id), labels.get(item.evaluation_label_id));
+      } catch (err) {
+        if (err instanceof ApiError) return { error: err };
+        throw err;
+      }
+      const { version } = labels.get(item.evaluation_label_id)!;
+      return { evaluation: this.newEvaluation(w.principal, item, version, ids[i], now) };
+    });
+    const refused = outcomes.some((o) => 'error' in o);
+    const created = outcomes.flatMap((o) => ('evaluation' in o ? [o.evaluation] : []));
+    if (created.length > 0 && !(atomic && refused)) await this.insert(w, created);
+    this.metrics?.evaluationsWritten('rejected', outcomes.length - created.length);
+    if (!(atomic && refused)) this.counted(w, 'created', created.length);
+    return outcomes;
   }
 
   async list(
@@ -368,32 +407,6 @@ export class EvaluationsService {
       [principal.accountId, runId],
     );
     if (rows.length === 0) throw ApiError.notFound('Run', runId);
-  }
-
-  /**
-   * The runs' outputs and the labels, in one statement, read shared: none can change or
-   * vanish before the write commits.
-   */
-  private async readTargets(
-    w: WriteScope,
-    runIds: string[],
-    labelIds: string[],
-  ): Promise<{ runs: Map<string, TargetRun>; labels: Map<string, TargetLabel> }> {
-    const found = await w.readShared<{ runs: TargetRun[]; labels: TargetLabel[] }>(
-      {
-        runs: {
-          table: 'runs',
-          columns: 'id, outputs',
-          where: 'account_id = $1 AND id = ANY($2::uuid[])',
-        },
-        labels: this.labels.sharedRead('$1', '$3'),
-      },
-      [w.principal.accountId, runIds, labelIds],
-    );
-    return {
-      runs: new Map(found.runs.map((r) => [r.id, r])),
-      labels: new Map(found.labels.map((l) => [l.id, l])),
-    };
   }
 
   /**

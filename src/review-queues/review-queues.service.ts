@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryFailedError } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { orderedUuids } from '../common/ordered-uuids.js';
@@ -9,7 +9,7 @@ import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
 import { refuseNulls } from '../common/validation.js';
 import { selectColumns } from '../database/columns.js';
 import type { EvaluationEntity } from '../evaluations/evaluation.entity.js';
-import { EvaluationsService } from '../evaluations/evaluations.service.js';
+import { EvaluationsService, type Targets } from '../evaluations/evaluations.service.js';
 import { compileFieldPath } from '../evaluations/field-path.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
 import type {
@@ -55,6 +55,44 @@ const ITEM_COLUMNS = `i.id, i.queue_id, i.run_id, i.output_name, i.field_path,
     AS run_deleted,
   i.completed_at, i.created_at`;
 
+/** A queue as a review reads it: `version` is its xmin, which the review's count checks. */
+interface QueueRead {
+  name: string;
+  archived: boolean;
+  label_ids: string[];
+  reviews_per_item: number;
+  version: string;
+}
+
+/** An item as a review reads it (as JSON: its time is text), with the caller's standing. */
+type ItemRead = Pick<ItemRow, 'id' | 'queue_id' | 'run_id' | 'output_name' | 'field_path'> & {
+  reviews: number;
+  created_at: string;
+  reviewed: boolean;
+  mine: boolean;
+  others: number;
+  review_ids: string[];
+};
+
+/**
+ * What a review reads of an item (`i`): its columns, and the caller's ($4) standing on it:
+ * whether they reviewed it, hold a live reservation of it, how many others do; its reviews.
+ */
+const ITEM_FOR_REVIEW = `i.id, i.queue_id, i.run_id, i.output_name, i.field_path, i.reviews,
+  i.created_at,
+  EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = i.account_id
+      AND r.item_id = i.id AND r.reviewer = $4) AS reviewed,
+  EXISTS (SELECT 1 FROM review_reservations v WHERE v.account_id = i.account_id
+      AND v.item_id = i.id AND v.reviewer = $4 AND v.expires_at > now()) AS mine,
+  (SELECT count(*)::int FROM review_reservations v WHERE v.account_id = i.account_id
+      AND v.item_id = i.id AND v.reviewer <> $4 AND v.expires_at > now()) AS others,
+  ARRAY(SELECT r.id FROM reviews r WHERE r.account_id = i.account_id AND r.item_id = i.id
+      ORDER BY r.created_at, r.id) AS review_ids`;
+
+// SQLSTATEs of assay_claim_review (migration ReviewsAtOnce).
+const QUEUE_MISSING = 'AS011';
+const QUEUE_ARCHIVED = 'AS012';
+
 /** Alpha's metric by label value type (§18). */
 const METRICS: Record<string, AlphaMetric> = {
   binary: 'nominal',
@@ -73,10 +111,10 @@ function refuseEvaluators(principal: Principal, what: string): void {
   }
 }
 
-function archivedRefusal(queue: ReviewQueueEntity, what: string): ApiError {
+function archivedRefusal(name: string, what: string): ApiError {
   return new ApiError(
     'queue_archived',
-    `Review queue "${queue.name}" is archived and takes no ${what}; its reviews stay readable.`,
+    `Review queue "${name}" is archived and takes no ${what}; its reviews stay readable.`,
   );
 }
 
@@ -223,7 +261,7 @@ export class ReviewQueuesService {
     });
     return this.writes.run(principal, async (w) => {
       const queue = await lockQueue(w.tx, principal, id, 'SHARE');
-      if (queue.archivedAt) throw archivedRefusal(queue, 'new items');
+      if (queue.archivedAt) throw archivedRefusal(queue.name, 'new items');
       const runIds = [...new Set(sent.map((s) => s.run_id))];
       const found = await w.tx.query<{ id: string }[]>(
         `SELECT id FROM runs WHERE account_id = $1 AND id = ANY($2::uuid[]) FOR SHARE`,
@@ -337,26 +375,31 @@ export class ReviewQueuesService {
   /**
    * Reserves the oldest item the caller has not reviewed that still has a place, for the
    * queue's reservation_seconds; undefined when there is none. One call of
-   * assay_claim_review_item (migration ReviewQueues) does it, correctly under concurrency.
+   * assay_claim_review (migration ReviewsAtOnce), correct under concurrency, and at once:
+   * alone in its write, it commits by itself.
    */
   async claim(
     principal: Principal,
     id: string,
   ): Promise<{ item: ItemRow; expires_at: Date } | undefined> {
     refuseEvaluators(principal, 'claim items');
-    return this.writes.run(principal, async (w) => {
-      // Read without a lock: many claims at once would all share-lock the queue's one row,
-      // and a reservation only holds a place (the review checks everything again under its
-      // locks), so a claim racing an archive or a PATCH does no harm.
-      const queue = await lockQueue(w.tx, principal, id, 'NONE');
-      if (queue.archivedAt) throw archivedRefusal(queue, 'claims');
-      const [claimed] = await w.tx.query<{ item_id: string; expires_at: Date }[]>(
-        'SELECT item_id, expires_at FROM assay_claim_review_item($1, $2, $3, $4, $5)',
-        [principal.accountId, id, principal.sub, queue.reviewsPerItem, queue.reservationSeconds],
-      );
+    return this.writes.runAtOnce(principal, async (w) => {
+      const [claimed] = await w
+        .sendAlone<(Omit<ItemRow, 'status' | 'completed_at'> & { expires_at: Date })[]>(
+          'SELECT * FROM assay_claim_review($1, $2, $3)',
+          [principal.accountId, id, principal.sub],
+        )
+        .catch((err: unknown) => {
+          if (sqlState(err) === QUEUE_MISSING) throw queueNotFound(id);
+          if (sqlState(err) === QUEUE_ARCHIVED) {
+            throw archivedRefusal((err as QueryFailedError).driverError.message, 'claims');
+          }
+          throw err;
+        });
       if (!claimed) return undefined;
-      const item = await readItem(w.tx, principal, id, claimed.item_id);
-      return { item, expires_at: claimed.expires_at };
+      const { expires_at, ...item } = claimed;
+      // Just reserved: open, and in review.
+      return { item: shownItem({ ...item, status: 'in_review', completed_at: null }), expires_at };
     });
   }
 
@@ -375,8 +418,12 @@ export class ReviewQueuesService {
 
   /**
    * Records a review: its evaluations (created by the caller on the item's target, every rule
-   * of an evaluation checked) and the review, in one write. The item's row is locked first,
-   * so that reviews and claims of it take turns and it never passes reviews_per_item.
+   * of an evaluation checked) and the review, in one write made at once. One statement reads
+   * the queue, the item with the caller's standing on it, and the evaluations' run and
+   * labels; the last one inserts the evaluations and, through assay_record_review (migration
+   * ReviewsAtOnce), locks the queue and the item, counts the item's places again and records
+   * the review, only if the queue and the item are as read: else the write runs again from
+   * a new read. So the item never passes reviews_per_item, whatever runs at once.
    */
   review(
     principal: Principal,
@@ -394,53 +441,77 @@ export class ReviewQueuesService {
   }> {
     refuseEvaluators(principal, 'review');
     return this.writes
-      .run(principal, async (w) => {
-        const queue = await lockQueue(w.tx, principal, id, 'SHARE');
-        if (queue.archivedAt) throw archivedRefusal(queue, 'reviews');
-        const values = matchLabels(queue, dto);
-        const item = await lockItem(w.tx, principal, id, itemId);
-        // Read after the lock: every review and reservation committed before it is counted.
-        const [state] = await w.tx.query<
-          { reviewed: boolean; mine: boolean; others: number; run: boolean }[]
-        >(
-          `SELECT EXISTS (SELECT 1 FROM reviews WHERE account_id = $1 AND item_id = $2
-                          AND reviewer = $3) AS reviewed,
-                EXISTS (SELECT 1 FROM review_reservations WHERE account_id = $1 AND item_id = $2
-                          AND reviewer = $3 AND expires_at > now()) AS mine,
-                (SELECT count(*)::int FROM review_reservations WHERE account_id = $1
-                    AND item_id = $2 AND reviewer <> $3 AND expires_at > now()) AS others,
-                EXISTS (SELECT 1 FROM runs WHERE account_id = $1 AND id = $4) AS run`,
-          [principal.accountId, itemId, principal.sub, item.run_id],
+      .runAtOnce(principal, async (w) => {
+        const {
+          queues: [queue],
+          items: [read],
+          ...targets
+        } = await w.readShared<{ queues: QueueRead[]; items: ItemRead[] } & Targets>(
+          {
+            queues: {
+              table: 'review_queues',
+              columns: `name, archived_at IS NOT NULL AS archived, label_ids, reviews_per_item,
+                xmin::text AS version`,
+              where: 'account_id = $1 AND id = $2',
+              asIs: true,
+            },
+            items: {
+              table: 'review_queue_items i',
+              columns: ITEM_FOR_REVIEW,
+              where: 'i.account_id = $1 AND i.queue_id = $2 AND i.id = $3',
+              asIs: true,
+            },
+            ...this.evaluations.targetReads(
+              '$1',
+              'ARRAY(SELECT run_id FROM review_queue_items WHERE account_id = $1 AND id = $3)',
+              `ARRAY(SELECT jsonb_array_elements_text(label_ids)::uuid FROM review_queues
+                      WHERE account_id = $1 AND id = $2)`,
+            ),
+          },
+          [principal.accountId, id, itemId, principal.sub],
         );
-        if (state.reviewed) {
+        if (!queue) throw queueNotFound(id);
+        if (queue.archived) throw archivedRefusal(queue.name, 'reviews');
+        const values = matchLabels(queue.label_ids, dto);
+        if (!read) throw itemNotFound(itemId);
+        const {
+          reviewed,
+          mine,
+          others,
+          review_ids: reviewIds,
+          created_at: queuedAt,
+          ...item
+        } = read;
+        if (reviewed) {
           throw new ApiError(
             'already_reviewed',
             `You have already reviewed item ${itemId}; a person reviews an item once.`,
           );
         }
-        if (!state.run) {
+        if (targets.runs.length === 0) {
           throw new ApiError(
             'run_deleted',
             `Run ${item.run_id} of item ${itemId} was deleted after it was queued: it cannot be ` +
               'reviewed.',
           );
         }
-        if (item.reviews >= queue.reviewsPerItem) {
+        const perItem = queue.reviews_per_item;
+        if (item.reviews >= perItem) {
           throw new ApiError(
             'item_full',
-            `Item ${itemId} already has its ${queue.reviewsPerItem} review(s); claim another one.`,
+            `Item ${itemId} already has its ${perItem} review(s); claim another one.`,
           );
         }
-        if (!state.mine && item.reviews + state.others >= queue.reviewsPerItem) {
+        if (!mine && item.reviews + others >= perItem) {
           throw new ApiError(
             'item_full',
             `Item ${itemId} has no place left for your review (${item.reviews} review(s), ` +
-              `${state.others} reserved by others, ${queue.reviewsPerItem} wanted), and you hold ` +
+              `${others} reserved by others, ${perItem} wanted), and you hold ` +
               'no live reservation of it; claim another item.',
           );
         }
-        const outcomes = await this.evaluations.createMany(
-          principal,
+        const outcomes = await this.evaluations.createRead(
+          w,
           values.map((v) => ({
             run_id: item.run_id,
             evaluation_label_id: v.evaluation_label_id,
@@ -448,52 +519,48 @@ export class ReviewQueuesService {
             output_name: item.output_name,
             field_path: item.field_path,
           })),
+          targets,
         );
         const refusals = outcomes.flatMap((o, i) => ('error' in o ? [{ i, error: o.error }] : []));
         if (refusals.length > 0) throw reviewRefused(refusals, values);
         const evaluations = outcomes.map((o) => (o as { evaluation: EvaluationEntity }).evaluation);
         const reviews = item.reviews + 1;
-        const completed = reviews >= queue.reviewsPerItem;
+        const completed = reviews >= perItem;
         const now = evaluations[0].createdAt;
         const reviewId = orderedUuids(1)[0];
-        // The review joins the statement that inserts its evaluations (and makes their events
-        // from the inserted rows): one round trip, sent with the write's last.
+        // The review joins the statement that inserts its evaluations: one round trip, sent
+        // with the write's last. Its step returns one row when recorded.
         const s = w.takeLast();
-        const [account, item$] = [s.param(principal.accountId), s.param(itemId)];
         s.step(
-          'review',
-          `INSERT INTO reviews (account_id, id, queue_id, item_id, reviewer, comment,
-           evaluation_ids, created_at)
-         VALUES (${account}, ${s.param(reviewId)}, ${s.param(id)}, ${item$},
-           ${s.param(principal.sub)}, ${s.param(dto.comment ?? null)},
-           ${s.param(evaluations.map((e) => e.id))}::uuid[], ${s.param(now)})`,
-        );
-        s.step(
-          'counted',
-          `UPDATE review_queue_items SET reviews = ${s.param(reviews)},
-           completed_at = ${s.param(completed ? now : null)}::timestamptz
-         WHERE account_id = ${account} AND id = ${item$}`,
-        );
-        s.step(
-          'released',
-          `DELETE FROM review_reservations WHERE account_id = ${account} AND item_id = ${item$}
-           AND (reviewer = ${s.param(principal.sub)} OR expires_at <= now()
-                OR ${s.param(completed)}::boolean)`,
+          'recorded',
+          `SELECT * FROM assay_record_review(${[
+            principal.accountId,
+            id,
+            queue.version,
+            itemId,
+            principal.sub,
+            item.reviews,
+            reviewId,
+            dto.comment ?? null,
+            evaluations.map((e) => e.id),
+            now,
+          ]
+            .map((p) => s.param(p))
+            .join(', ')})`,
         );
         await w.lastly(s);
-        const shown: ItemRow = {
+        w.expectRows('recorded', 1);
+        const shown = shownItem({
           ...item,
           status: completed ? 'completed' : 'in_review',
           reviews,
-          reserved: completed ? 0 : state.others,
+          reserved: completed ? 0 : others,
           run_deleted: false,
           completed_at: completed ? now : null,
-        };
+          created_at: new Date(queuedAt),
+        });
         if (completed) {
-          w.emit('review_queue.item_completed', {
-            ...shown,
-            review_ids: await reviewIdsOf(w.tx, principal, itemId, reviewId),
-          });
+          w.emit('review_queue.item_completed', { ...shown, review_ids: [...reviewIds, reviewId] });
         }
         return {
           id: reviewId,
@@ -636,7 +703,7 @@ async function checkLabels(tx: EntityManager, principal: Principal, ids: string[
 
 /** The review's values in the order of the queue's labels: exactly one for each. */
 function matchLabels(
-  queue: ReviewQueueEntity,
+  labelIds: string[],
   dto: CreateReviewDto,
 ): { evaluation_label_id: string; value: number }[] {
   const sent = dto.evaluations.map((e) => ({
@@ -645,7 +712,7 @@ function matchLabels(
   }));
   const problems: ErrorDetail[] = [];
   sent.forEach((e, i) => {
-    if (!queue.labelIds.includes(e.evaluation_label_id)) {
+    if (!labelIds.includes(e.evaluation_label_id)) {
       problems.push({
         field: `evaluations[${i}].evaluation_label_id`,
         message: `label ${e.evaluation_label_id} is not one of the queue's labels`,
@@ -657,7 +724,7 @@ function matchLabels(
       });
     }
   });
-  for (const label of queue.labelIds) {
+  for (const label of labelIds) {
     if (!sent.some((e) => e.evaluation_label_id === label)) {
       problems.push({ field: 'evaluations', message: `no value for label ${label}` });
     }
@@ -665,12 +732,12 @@ function matchLabels(
   if (problems.length > 0) {
     throw new ApiError(
       'review_labels_mismatch',
-      `A review gives exactly one value for each of the queue's ${queue.labelIds.length} ` +
+      `A review gives exactly one value for each of the queue's ${labelIds.length} ` +
         `label(s): ${problems.map((p) => p.message).join('; ')}.`,
       problems,
     );
   }
-  return queue.labelIds.map((label) => sent.find((e) => e.evaluation_label_id === label)!);
+  return labelIds.map((label) => sent.find((e) => e.evaluation_label_id === label)!);
 }
 
 /** The first refusal of a review's evaluations, its details pointing into `evaluations`. */
@@ -692,13 +759,11 @@ async function lockQueue(
   tx: EntityManager,
   principal: Principal,
   id: string,
-  mode: 'UPDATE' | 'SHARE' | 'NONE',
+  mode: 'UPDATE' | 'SHARE',
 ): Promise<ReviewQueueEntity> {
   const queue = await tx.findOne(ReviewQueueEntity, {
     where: { accountId: principal.accountId, id },
-    ...(mode === 'NONE'
-      ? {}
-      : { lock: { mode: mode === 'UPDATE' ? 'pessimistic_write' : 'pessimistic_read' } }),
+    lock: { mode: mode === 'UPDATE' ? 'pessimistic_write' : 'pessimistic_read' },
   });
   if (!queue) throw queueNotFound(id);
   return queue;
@@ -741,19 +806,6 @@ async function readItem(
   );
   if (!item) throw itemNotFound(itemId);
   return shownItem(item);
-}
-
-async function reviewIdsOf(
-  tx: EntityManager,
-  principal: Principal,
-  itemId: string,
-  latest: string,
-): Promise<string[]> {
-  const rows = await tx.query<{ id: string }[]>(
-    'SELECT id FROM reviews WHERE account_id = $1 AND item_id = $2 ORDER BY created_at, id',
-    [principal.accountId, itemId],
-  );
-  return [...rows.map((r) => r.id), latest];
 }
 
 export type { ItemStatus };

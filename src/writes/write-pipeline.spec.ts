@@ -91,6 +91,39 @@ describe('WritePipeline, a write made at once', () => {
     expect(calls).toEqual(['query']);
   });
 
+  it('sends a change alone as its own commit, in a transaction when it stores a key', async () => {
+    const { db, calls } = database(false);
+    const p = pipeline(db);
+    const claim = (w: WriteScope) => w.sendAlone('SELECT claimed()', []);
+    await p.runAtOnce(alice, claim);
+    expect(calls).toEqual(['query']);
+    calls.length = 0;
+    const principal = requestPrincipal(alice);
+    const keyed: HttpWrite = {
+      principal,
+      method: 'POST',
+      route: '/v1/claims',
+      params: {},
+      body: {},
+      headers: { 'idempotency-key': 'k-1' },
+      status: 200,
+      etagged: false,
+    };
+    await p.request(keyed, () => p.runAtOnce(principal, claim));
+    // The claim, then the key with its answer, committed together.
+    expect(calls).toEqual(['BEGIN', 'query', 'query', 'COMMIT']);
+  });
+
+  it('refuses to add to a change sent alone, which has committed', async () => {
+    const { db } = database(false);
+    await expect(
+      pipeline(db).runAtOnce(alice, async (w) => {
+        await w.sendAlone('SELECT claimed()', []);
+        await insert(w);
+      }),
+    ).rejects.toThrow('A change sent alone has committed');
+  });
+
   it('says the outcome is unknown when the connection breaks during its statement', async () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     const { db } = database(false, { query: reset });

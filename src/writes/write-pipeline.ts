@@ -14,7 +14,6 @@ import {
 } from '../assay-options.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import { isDatabaseUnavailable } from '../common/error-response.js';
 import { sqlState } from '../common/pg-errors.js';
 import { outboxInsert } from '../events/outbox.js';
 import { Answer, type WriteAnswer } from './answer.js';
@@ -27,6 +26,7 @@ import {
   purgeExpiredKeys,
   type StoredAnswer,
 } from './idempotency.js';
+import { outcomeOf } from './outcome.js';
 import type { WriteCheck } from './write-check.js';
 import { currentWrite, WriteScope } from './write-scope.js';
 
@@ -148,7 +148,8 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
             ttlSeconds: this.ttl,
           };
     try {
-      return await this.attempts(write.principal, ifMatch, true, async (scope) => {
+      const keyed = claim !== undefined;
+      return await this.attempts(write.principal, { ifMatch, keyed }, async (scope) => {
         const answer = toAnswer(await handler(), write);
         if (scope.preconditionIgnored) {
           throw new Error(`${write.method} ${write.route} took If-Match but never checked it`);
@@ -182,7 +183,7 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
     };
     const ambient = ambientWrite(principal);
     if (ambient) return enter(ambient);
-    return this.attempts(principal, undefined, false, async (scope) => ({
+    return this.attempts(principal, undefined, async (scope) => ({
       result: await enter(scope),
     }));
   }
@@ -194,12 +195,12 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
    */
   private async attempts<T>(
     principal: RequestPrincipal,
-    ifMatch: string[] | undefined,
-    request: boolean,
+    /** A request's If-Match, and whether it stores its answer under a key; none for others. */
+    request: { ifMatch?: string[]; keyed: boolean } | undefined,
     body: (scope: WriteScope) => Promise<{ result: T; stored?: Stored }>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const scope = new WriteScope(this.db, principal, ifMatch, attempt);
+      const scope = new WriteScope(this.db, principal, request?.ifMatch, attempt, request?.keyed);
       if (request) principal[WRITE] = scope;
       try {
         const { result, stored } = await (request
@@ -249,6 +250,9 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
       required.push(`assay_require(EXISTS (SELECT 1 FROM key_claim), '${KEY_TAKEN}', 'key taken')`);
     }
     if (required.length > 0) statement.step('required', `SELECT ${required.join(' AND ')}`);
+    if (scope.sentAlone && !statement.empty) {
+      throw new Error('A change sent alone has committed: nothing may follow it');
+    }
     if (!scope.inTransaction && !statement.empty) {
       // Alone, the statement is the commit: a connection lost while it runs leaves it unknown.
       await scope.connect();
@@ -310,25 +314,3 @@ function replay(earlier: StoredAnswer, fingerprint: string): WriteAnswer {
   }
   return { status: earlier.status, headers: earlier.headers, replayed: { text: earlier.body } };
 }
-
-/**
- * The commit of a write. When the connection dies during it, nobody can say whether the
- * write was stored: the answer says so, and a retry with the same Idempotency-Key is safe.
- */
-async function outcomeOf<T>(committing: Promise<T>): Promise<T> {
-  try {
-    return await committing;
-  } catch (err) {
-    if (!isDatabaseUnavailable(err) && !isDatabaseUnavailable(driverError(err))) throw err;
-    throw new ApiError(
-      'outcome_unknown',
-      'The connection to the database broke while committing, so this write may or may not ' +
-        'have been stored; retry with the same Idempotency-Key, or read before writing again.',
-      undefined,
-      { 'Retry-After': '1' },
-      err,
-    );
-  }
-}
-
-const driverError = (err: unknown) => (err as { driverError?: unknown } | null)?.driverError;

@@ -4,14 +4,20 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import type { ChangeEvent, RowEvents } from '../events/outbox.js';
 import { etagOf, matchesStrongly } from './etag.js';
+import { outcomeOf } from './outcome.js';
 import { Statement } from './statement.js';
 
 /** Rows of one table a write depends on: `where` may use the read's parameters. */
 export interface SharedRead {
   table: string;
-  /** The select list; it must include the row's id as `id`. */
+  /** The select list; it must include the row's id as `id` unless the rows are `asIs`. */
   columns: string;
   where: string;
+  /**
+   * Read as they are, neither locked nor checked again: rows that the write's last statement
+   * locks and checks itself. `table` may then carry an alias for the columns to use.
+   */
+  asIs?: boolean;
 }
 
 /** Rows read without a lock, with the versions the write's last statement checks. */
@@ -35,6 +41,8 @@ export class WriteScope {
   checked = false;
   /** Until the write has ended (committed or rolled back): changes may join it. */
   open = true;
+  /** Whether a change was sent alone (`sendAlone`): it committed by itself. */
+  sentAlone = false;
   private preconditionChecked = false;
   private readonly onCommit: (() => void)[] = [];
   private readonly guards: Guard[] = [];
@@ -50,6 +58,8 @@ export class WriteScope {
     private readonly ifMatch: string[] | undefined,
     /** Which try of the write this is: 1, then 2… after what it read changed under it. */
     readonly attempt = 1,
+    /** Whether the write stores its answer under an Idempotency-Key. */
+    private readonly keyed = false,
   ) {}
 
   /** The write's transaction, for a change run by WritePipeline.run. */
@@ -102,9 +112,11 @@ export class WriteScope {
     const names = Object.keys(reads) as (keyof R & string)[];
     const locking = this.inTransaction;
     const select = (r: SharedRead) =>
-      locking
-        ? `SELECT ${r.columns} FROM ${r.table} WHERE ${r.where} ORDER BY id FOR SHARE`
-        : `SELECT ${r.columns}, xmin::text AS "version$" FROM ${r.table} WHERE ${r.where}`;
+      r.asIs
+        ? `SELECT ${r.columns} FROM ${r.table} WHERE ${r.where}`
+        : locking
+          ? `SELECT ${r.columns} FROM ${r.table} WHERE ${r.where} ORDER BY id FOR SHARE`
+          : `SELECT ${r.columns}, xmin::text AS "version$" FROM ${r.table} WHERE ${r.where}`;
     const [found] = await this.query<Record<string, object[] | null>[]>(
       `WITH ${names.map((n, i) => `r${i} AS (${select(reads[n])})`).join(', ')}
        SELECT ${names.map((n, i) => `(SELECT json_agg(r${i}) FROM r${i}) AS "${n}"`).join(', ')}`,
@@ -115,7 +127,7 @@ export class WriteScope {
       // Rows read without a lock keep their `version$`: deleting it would slow every later
       // access to them.
       const rows = (found[name] ?? []) as (object & { id: string; version$?: string })[];
-      if (!locking && rows.length > 0) {
+      if (!locking && !reads[name].asIs && rows.length > 0) {
         this.guards.push({
           table: reads[name].table,
           ids: rows.map((r) => r.id),
@@ -152,6 +164,27 @@ export class WriteScope {
    */
   expectRows(step: string, count: number): void {
     this.expected.push(`(SELECT count(*) FROM ${step}) = ${count}`);
+  }
+
+  /**
+   * Sends a change that is one statement whose rows the change needs (the last statement is
+   * sent once the answer is made, too late for them). Alone in its write, it is its own
+   * commit: one round trip, no BEGIN or COMMIT. When the write has more to commit with it (an
+   * Idempotency-Key with its answer, rows read without locks, events, a last statement), the
+   * write's transaction is opened first. Nothing may follow it but the answer.
+   */
+  async sendAlone<T>(sql: string, params: unknown[]): Promise<T> {
+    const alone =
+      !this.keyed &&
+      this.guards.length === 0 &&
+      this.expected.length === 0 &&
+      this.events.length === 0 &&
+      this.last === undefined;
+    if (!alone && !this.inTransaction) await this.begin();
+    if (this.inTransaction) return this.query(sql, params);
+    await this.connect();
+    this.sentAlone = true;
+    return outcomeOf(this.query<T>(sql, params));
   }
 
   /** Records that a resource changed: an event in the outbox, committed with the change. */

@@ -7,6 +7,7 @@ import { OutboxWrites1796000000000 } from './1796000000000-OutboxWrites.js';
 import { LabelVersions1796100000000 } from './1796100000000-LabelVersions.js';
 import { Webhooks1796200000000 } from './1796200000000-Webhooks.js';
 import { ReviewQueues1796400000000 } from './1796400000000-ReviewQueues.js';
+import { ReviewsAtOnce1796500000000 } from './1796500000000-ReviewsAtOnce.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   LabelVersions1796100000000,
   Webhooks1796200000000,
   ReviewQueues1796400000000,
+  ReviewsAtOnce1796500000000,
 ];
