@@ -10,15 +10,14 @@ import {
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ApiBearer } from '../openapi/decorators.js';
-import { ETAGGED } from '../writes/etagged.decorator.js';
 import { WriteInterceptor } from '../writes/write.interceptor.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import { createValidationPipe } from './validation.js';
 
 /**
- * Puts the write interceptor on the routes that need it: every write, and the GETs of one
- * resource (their ETag). Other reads go without: an interceptor wraps a route in rxjs
- * observables, which cost a GET of a list some tens of µs of CPU for nothing.
+ * Puts the write interceptor on the routes that need it: every write. Reads go without
+ * (their ETags: conditionalGet): an interceptor wraps a route in rxjs observables, which
+ * cost a GET some tens of µs of CPU for nothing.
  */
 const InterceptWrites = (): ClassDecorator => (controller) => {
   const prototype = controller.prototype as Record<string, unknown>;
@@ -26,8 +25,7 @@ const InterceptWrites = (): ClassDecorator => (controller) => {
     const route = Object.getOwnPropertyDescriptor(prototype, name)?.value as object | undefined;
     const method = route && (Reflect.getMetadata(METHOD_METADATA, route) as unknown);
     if (!route || method === undefined) continue; // not a route
-    const read = method === RequestMethod.GET || method === RequestMethod.HEAD;
-    if (read && Reflect.getMetadata(ETAGGED, route) !== true) continue;
+    if (method === RequestMethod.GET || method === RequestMethod.HEAD) continue;
     UseInterceptors(WriteInterceptor)(prototype, name, { value: route });
   }
 };
