@@ -38,7 +38,9 @@ export function conditionalGet(
   const tags = parseEntityTags(request.headers['if-none-match']);
   if (!tags || !matchesWeakly(tags, etag)) return done(null, payload);
   void reply.code(304).removeHeader('content-type');
-  done(null, null);
+  // No body. A HEAD's payload is measured by Fastify's own hook of HEAD routes, which runs
+  // after this one and cannot measure none (content-length: 0, as before).
+  done(null, request.method === 'HEAD' ? '' : null);
 }
 
 /** Installs conditionalGet on the app's Fastify instance, wherever Assay's routes are served. */
