@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler, frameworkErrors } from './common/framework-errors.js';
 import { installJsonBodyParser } from './common/json-body.js';
@@ -46,10 +46,6 @@ export async function createApp(
   closeConnectionsWhenDraining(app);
   fastify.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(fastify);
-  // The router's own errors come before any onRequest hook: they get the id here.
-  fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
-    reply.header('x-request-id', request.id);
-  });
 
   setupOpenApi(app);
   if (settings.DASHBOARD) setupDashboard(app);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { bearer, describeOnServers, startApp, TEST_SECRET, type TestApp } from './support/app.js';
 import { CuttableProxy } from './support/cuttable-proxy.js';
-import { createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createLabel, createRun } from './support/factories.js';
 import { ensureBuilt, mint, startServer } from './support/server.js';
 
 // Only a server can become unreachable; the embedded database lives in the process.
@@ -23,11 +23,18 @@ describeOnServers('when the database becomes unreachable, on $name', (db) => {
   it('answers 503 in the error shape, never 500, and recovers when it is back', async () => {
     const label = await createLabel(t.http);
     const run = await createRun(t.http);
+    const evaluation = await createEvaluation(t.http, run.id, {
+      evaluation_label_id: label.id,
+      value: 1,
+    });
     await proxy.cut();
 
     const attempts = [
       t.http.get('/v1/runs').set(bearer()),
       t.http.get(`/v1/run/${run.id}`).set(bearer()),
+      // The reads sent straight to a pooled connection (pooledReads) fail the same way.
+      t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer()),
+      t.http.get(`/v1/run/${run.id}/evaluation/${evaluation.id}`).set(bearer()),
       t.http
         .post(`/v1/run/${run.id}/evaluations`)
         .set(bearer())
@@ -51,9 +58,9 @@ describeOnServers('when the database becomes unreachable, on $name', (db) => {
       .set(bearer())
       .send({ evaluation_label_id: label.id, value: 2 });
     expect(back.status).toBe(201);
-    // Nothing from the outage was half-written: only the evaluation made after it exists.
+    // Nothing from the outage was half-written: only the evaluations made around it exist.
     const list = await t.http.get(`/v1/run/${run.id}/evaluations`).set(bearer());
-    expect(list.body.map((e: { value: number }) => e.value)).toEqual([2]);
+    expect(list.body.map((e: { value: number }) => e.value)).toEqual([1, 2]);
   });
 });
 

@@ -17,9 +17,33 @@ describe.each(DATABASES)('ETag and If-Match on $name', (db) => {
     expect(etag).toMatch(/^"[\w-]+"$/);
     const again = await get(`/v1/run/${run.body.id}`);
     expect(again.headers.etag).toBe(etag);
-    const notModified = await get(`/v1/run/${run.body.id}`).set('If-None-Match', `"x", ${etag}`);
+    const notModified = await get(`/v1/run/${run.body.id}`)
+      .set('If-None-Match', `"x", ${etag}`)
+      .set('x-request-id', 'conditional-1');
     expect(notModified.status).toBe(304);
     expect(notModified.text).toBe('');
+    // The headers of the answer it stands for, but none about a body it does not have.
+    expect(notModified.headers).toMatchObject({
+      etag,
+      'x-request-id': 'conditional-1',
+      'x-ratelimit-limit': expect.any(String),
+    });
+    expect(notModified.headers['content-type']).toBeUndefined();
+    expect(notModified.headers['content-length']).toBeUndefined();
+    const head = await t.http.head(`/v1/run/${run.body.id}`).set(bearer());
+    expect(head.status).toBe(200);
+    expect(head.headers.etag).toBe(etag);
+    const headNotModified = await t.http
+      .head(`/v1/run/${run.body.id}`)
+      .set(bearer())
+      .set('If-None-Match', `W/${etag}`);
+    expect(headNotModified.status).toBe(304);
+    expect(headNotModified.headers.etag).toBe(etag);
+    // Lists carry none, and an error is not the resource.
+    expect((await get('/v1/runs')).headers.etag).toBeUndefined();
+    const missing = await get('/v1/run/00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.etag).toBeUndefined();
     expect((await get(`/v1/run/${run.body.id}`).set('If-None-Match', '"other"')).status).toBe(200);
     // Every change gives another tag, even one that leaves the fields as they were.
     const patched = await t.http.patch(`/v1/run/${run.body.id}`).set(bearer()).send({ name: 'a' });

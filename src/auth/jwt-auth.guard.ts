@@ -72,9 +72,9 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (isPublic(this.reflector, context)) return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
-    if (request[VERIFIED] === true) return true;
+    // Let through already (the global guard, then the controller's): no need to look again.
+    if (request[VERIFIED] === true || isPublic(this.reflector, context)) return true;
     // Looked up, not injected: the guard also runs in feature modules that cannot see it.
     const strategy = (this.strategy ??= this.moduleRef.get(JwtStrategy, { strict: false }));
     // The strategy's own extractor: the cache is keyed by exactly what it verifies.

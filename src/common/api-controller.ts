@@ -7,28 +7,40 @@ import {
   UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
-import { METHOD_METADATA } from '@nestjs/common/constants.js';
+import { METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ApiBearer } from '../openapi/decorators.js';
-import { ETAGGED } from '../writes/etagged.decorator.js';
 import { WriteInterceptor } from '../writes/write.interceptor.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import { createValidationPipe } from './validation.js';
 
+const VALIDATED = new Set([RouteParamtypes.BODY, RouteParamtypes.QUERY]);
+
+/** Whether a route takes a body or a query: the parameters the validation pipe checks. */
+function takesInput(controller: object, name: string): boolean {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as object;
+  return Object.keys(args).some((key) => VALIDATED.has(Number(key.split(':')[0])));
+}
+
 /**
- * Puts the write interceptor on the routes that need it: every write, and the GETs of one
- * resource (their ETag). Other reads go without: an interceptor wraps a route in rxjs
- * observables, which cost a GET of a list some tens of µs of CPU for nothing.
+ * Gives each route only the parts of the pipeline it uses: the write interceptor to every
+ * write, and the validation pipe to the routes that take a body or a query. Reads go without
+ * the interceptor (their ETags: conditionalGet), which would wrap them in rxjs observables,
+ * and a route of path parameters alone without the pipe, which would run (and await) on each
+ * of its parameters to let them pass as they are: each costs a GET some µs of CPU for nothing.
  */
-const InterceptWrites = (): ClassDecorator => (controller) => {
+const PerRoute = (): ClassDecorator => (controller) => {
   const prototype = controller.prototype as Record<string, unknown>;
+  const validation = createValidationPipe();
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const route = Object.getOwnPropertyDescriptor(prototype, name)?.value as object | undefined;
     const method = route && (Reflect.getMetadata(METHOD_METADATA, route) as unknown);
     if (!route || method === undefined) continue; // not a route
-    const read = method === RequestMethod.GET || method === RequestMethod.HEAD;
-    if (read && Reflect.getMetadata(ETAGGED, route) !== true) continue;
-    UseInterceptors(WriteInterceptor)(prototype, name, { value: route });
+    const descriptor = { value: route };
+    if (takesInput(controller, name)) UsePipes(validation)(prototype, name, descriptor);
+    if (method === RequestMethod.GET || method === RequestMethod.HEAD) continue;
+    UseInterceptors(WriteInterceptor)(prototype, name, descriptor);
   }
 };
 
@@ -41,8 +53,7 @@ export const ApiController = (prefix: string): ClassDecorator =>
   applyDecorators(
     Controller(prefix),
     UseGuards(JwtAuthGuard),
-    UsePipes(createValidationPipe()),
-    InterceptWrites(),
+    PerRoute(),
     UseFilters(AllExceptionsFilter),
     ApiBearer(),
   );

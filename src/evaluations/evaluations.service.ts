@@ -7,6 +7,7 @@ import { ApiError } from '../common/api-error.js';
 import { orderedUuids } from '../common/ordered-uuids.js';
 import { findPage, type Page } from '../common/paging.js';
 import { selectColumns } from '../database/columns.js';
+import { pooledReads, type Reads } from '../database/pooled-reads.js';
 import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.service.js';
 import { type LabelDefinition, valueProblem } from '../evaluation-labels/label-rules.js';
 import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
@@ -108,6 +109,8 @@ const distinct = (ids: string[]) => [...new Set(ids)].sort();
 @Injectable()
 export class EvaluationsService {
   private readonly columns: string;
+  /** The reads of GET one and GET list: the busiest statements, sent without a QueryRunner. */
+  private readonly reads: Reads;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -117,6 +120,7 @@ export class EvaluationsService {
     @Optional() private readonly metrics?: MetricsService,
   ) {
     this.columns = selectColumns(db, EvaluationEntity);
+    this.reads = pooledReads(db);
   }
 
   /** Creates one evaluation on a run; its refusal is thrown. */
@@ -215,14 +219,14 @@ export class EvaluationsService {
     const params: unknown[] = [principal.accountId, runId];
     addListFilters(query, where, params);
     return findPage(
-      this.db,
+      this.reads,
       { columns: this.columns, from: 'run_evaluations', where, params },
       query,
     );
   }
 
   async get(principal: Principal, runId: string, id: string): Promise<EvaluationEntity> {
-    const [evaluation] = await this.db.query<EvaluationEntity[]>(
+    const [evaluation] = await this.reads.query<EvaluationEntity[]>(
       `SELECT ${this.columns} FROM run_evaluations WHERE account_id = $1 AND run_id = $2 AND id = $3`,
       [principal.accountId, runId, id],
     );
@@ -402,7 +406,7 @@ export class EvaluationsService {
   }
 
   private async assertRun(principal: Principal, runId: string): Promise<void> {
-    const rows = await this.db.query<unknown[]>(
+    const rows = await this.reads.query<unknown[]>(
       'SELECT 1 FROM runs WHERE account_id = $1 AND id = $2',
       [principal.accountId, runId],
     );

@@ -27,10 +27,11 @@ export function closeConnectionsWhenDraining(app: NestFastifyApplication): void 
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onSend', async (request, reply) => {
+    .addHook('onSend', (request, reply, payload, done) => {
       if (draining.has(app) && request.raw.httpVersionMajor === 1) {
-        reply.header('connection', 'close');
+        void reply.header('connection', 'close');
       }
+      done(null, payload);
     });
 }
 

@@ -1,13 +1,16 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiNotModified } from '../openapi/decorators.js';
+import { ETAG_READ } from './conditional-get.js';
 
 export const ETAGGED = 'assay:etagged';
 
-/**
- * The route answers one resource: with its strong ETag, and for GET with 304 when
- * If-None-Match names it.
- */
+/** The write answers one resource, with its strong ETag (If-Match is checked against it). */
 export const ETagged = (): MethodDecorator => SetMetadata(ETAGGED, true);
 
-/** A GET of one resource: ETagged, and its If-None-Match and 304 documented. */
-export const ETaggedRead = (): MethodDecorator => applyDecorators(ETagged(), ApiNotModified());
+/**
+ * A GET of one resource: its ETag, and 304 when If-None-Match names it (conditionalGet);
+ * the If-None-Match and the 304 documented.
+ */
+export const ETaggedRead = (): MethodDecorator =>
+  applyDecorators(RouteConfig({ [ETAG_READ]: true }), ApiNotModified());

@@ -11,15 +11,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, map, type Observable } from 'rxjs';
 import type { Principal } from '../auth/principal.js';
 import type { WriteAnswer } from './answer.js';
-import { etagOfText, matchesWeakly, parseEntityTags } from './etag.js';
 import { ETAGGED } from './etagged.decorator.js';
 import { requestPrincipal, WritePipeline } from './write-pipeline.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Puts every POST, PUT, PATCH and DELETE of Assay's controllers through the write pipeline,
- * and answers GET of one resource with its ETag (304 when If-None-Match names it).
+ * Puts every POST, PUT, PATCH and DELETE of Assay's controllers through the write pipeline.
+ * Reads go without it (their ETags: conditionalGet).
  */
 @Injectable()
 export class WriteInterceptor implements NestInterceptor {
@@ -33,11 +32,6 @@ export class WriteInterceptor implements NestInterceptor {
     const request = http.getRequest<FastifyRequest & { user?: Principal }>();
     const reply = http.getResponse<FastifyReply>();
     const etagged = this.reflector.get<boolean>(ETAGGED, context.getHandler()) === true;
-    if (request.method === 'GET' || request.method === 'HEAD') {
-      return etagged
-        ? next.handle().pipe(map((body) => conditionalGet(request, reply, body)))
-        : next.handle();
-    }
     const status =
       this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
@@ -84,15 +78,4 @@ function send(reply: FastifyReply, answer: WriteAnswer, status: number): unknown
   // The JSON made for the ETag is sent as it is, not serialized again.
   void reply.type(JSON_TYPE);
   return answer.text;
-}
-
-/** A GET of one resource: its ETag, and 304 when If-None-Match names it. */
-function conditionalGet(request: FastifyRequest, reply: FastifyReply, body: unknown): unknown {
-  const text = JSON.stringify(body);
-  const etag = etagOfText(text);
-  void reply.header('ETag', etag);
-  const tags = parseEntityTags(request.headers['if-none-match']);
-  if (tags && matchesWeakly(tags, etag)) return new Response(null, { status: 304 });
-  void reply.type(JSON_TYPE);
-  return text;
 }
