@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory.js';
 import { AppModule } from '../../src/app.module.js';
+import { sqlState } from '../../src/common/pg-errors.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { dataSourceOptions, IN_MEMORY } from '../../src/database/data-source-options.js';
 import type { WebhookOptions } from '../../src/webhooks/webhook-options.js';
@@ -61,12 +62,29 @@ export function testSettings(db: TestDatabase, env: Record<string, string> = {})
   });
 }
 
-/** Empties a server database so that each spec starts from migrations on a blank schema. */
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * Empties a server database so that each spec starts from migrations on a blank schema. An
+ * app the spec still has open on it may be running its background rounds meanwhile, whose
+ * locks can deadlock with the drop: PostgreSQL then cancels one side, and the drop is tried
+ * again.
+ */
 async function resetServerDatabase(settings: Settings): Promise<void> {
   if (!settings.DATABASE_URL) return;
   const ds = await new DataSource(dataSourceOptions(settings)).initialize();
-  await ds.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  await ds.destroy();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ds.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+        return;
+      } catch (err) {
+        if (sqlState(err) !== DEADLOCK_DETECTED || attempt === 5) throw err;
+      }
+    }
+  } finally {
+    await ds.destroy();
+  }
 }
 
 export interface TestApp {
