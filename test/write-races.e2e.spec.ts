@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { RowCache, type VersionedRow } from '../src/writes/row-cache.js';
 import { WriteScope } from '../src/writes/write-scope.js';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { createEvaluation, createLabel, createRun } from './support/factories.js';
@@ -47,15 +48,17 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
 
   it('refuses a label archived after it was read, and writes nothing', async () => {
     const label = await createLabel(t.http);
-    const run = await createRun(t.http);
-    expect((await post(run.id, { evaluation_label_id: label.id, value: 1 })).status).toBe(201);
+    // Used once: then it can only be archived, not deleted. On another run, which this
+    // write has never read.
+    const [used, run] = [await createRun(t.http), await createRun(t.http)];
+    expect((await post(used.id, { evaluation_label_id: label.id, value: 1 })).status).toBe(201);
     const gap = inTheGap(() =>
       t.http.delete(`/v1/evaluation-label/${label.id}`).set(bearer()).expect(204),
     );
     const res = await post(run.id, { evaluation_label_id: label.id, value: 2 });
     expect(gap.landed()).toBe(1);
     expect([res.status, res.body.code]).toEqual([422, 'label_archived']);
-    expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1]);
+    expect(await evaluationsOf(run.id)).toEqual([]);
   });
 
   it('refuses an output the run no longer has after it was read', async () => {
@@ -211,5 +214,102 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
     expect([res.status, res.body.code]).toEqual([422, 'batch_rejected']);
     expect(await evaluationsOf(a.id)).toEqual([]);
     expect(await evaluationsOf(b.id)).toEqual([]);
+  });
+
+  describe('with runs and labels kept from earlier writes', () => {
+    /** Whether each write's first try found its runs and labels kept, and how often they were read. */
+    function watch(): { kept: boolean[]; reads: () => number } {
+      // The methods themselves, called below with their objects as `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const all = RowCache.prototype.all;
+      const kept: boolean[] = [];
+      jest.spyOn(RowCache.prototype, 'all').mockImplementation(function (
+        this: RowCache<VersionedRow>,
+        ...args: Parameters<typeof all>
+      ) {
+        const rows = all.apply(this, args);
+        if (this.table === 'evaluation_labels') kept.push(rows !== undefined);
+        return rows;
+      });
+      const reads = jest.spyOn(WriteScope.prototype, 'readShared');
+      return { kept, reads: () => reads.mock.calls.length };
+    }
+
+    /** A run and a label, both written to once, so that the next write finds them kept. */
+    async function used(outputs?: object) {
+      const label = await createLabel(t.http);
+      const run = await createRun(t.http, outputs && { outputs });
+      expect((await post(run.id, { evaluation_label_id: label.id, value: 1 })).status).toBe(201);
+      return { label, run };
+    }
+
+    it('writes in one statement, reading nothing first', async () => {
+      const { label, run } = await used();
+      const w = watch();
+      const res = await post(run.id, { evaluation_label_id: label.id, value: 2 });
+      expect(res.status).toBe(201);
+      expect([w.kept, w.reads()]).toEqual([[true], 0]);
+      expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1, 2]);
+    });
+
+    it('refuses a label archived since, elsewhere, and writes nothing', async () => {
+      const { label, run } = await used();
+      // As another instance would: the database changes, this instance hears nothing.
+      await t.dataSource.query('UPDATE evaluation_labels SET archived_at = now() WHERE id = $1', [
+        label.id,
+      ]);
+      const w = watch();
+      const res = await post(run.id, { evaluation_label_id: label.id, value: 2 });
+      expect([res.status, res.body.code]).toEqual([422, 'label_archived']);
+      expect([w.kept, w.reads()]).toEqual([[true], 1]);
+      expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1]);
+    });
+
+    it('refuses an output the run no longer has', async () => {
+      const { label, run } = await used({ answer: 'yes' });
+      await t.http
+        .patch(`/v1/run/${run.id}`)
+        .set(bearer())
+        .send({ outputs: { verdict: 'yes' } })
+        .expect(200);
+      const w = watch();
+      const res = await post(run.id, {
+        evaluation_label_id: label.id,
+        value: 2,
+        output_name: 'answer',
+      });
+      expect([res.status, res.body.code]).toEqual([422, 'unknown_output']);
+      expect([w.kept, w.reads()]).toEqual([[true], 1]);
+      expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1]);
+    });
+
+    it('refuses a run deleted since', async () => {
+      const { label, run } = await used();
+      await t.dataSource.query('DELETE FROM runs WHERE id = $1', [run.id]);
+      const w = watch();
+      const res = await post(run.id, { evaluation_label_id: label.id, value: 2 });
+      expect([res.status, res.body.code]).toEqual([404, 'not_found']);
+      expect([w.kept, w.reads()]).toEqual([[true], 1]);
+    });
+
+    it('writes once, checked against the label as it is now, after a change that breaks no rule', async () => {
+      const { label, run } = await used();
+      const changed = await t.http
+        .patch(`/v1/evaluation-label/${label.id}`)
+        .set(bearer())
+        .send({ description: 'renamed between two scores' })
+        .expect(200);
+      const w = watch();
+      const res = await post(run.id, { evaluation_label_id: label.id, value: 3 });
+      expect(res.status).toBe(201);
+      expect([w.kept, w.reads()]).toEqual([[true], 1]);
+      expect((await evaluationsOf(run.id)).map((e) => e.value)).toEqual([1, 3]);
+      // Kept again as it is now: the next write reads nothing.
+      jest.restoreAllMocks();
+      const next = watch();
+      expect((await post(run.id, { evaluation_label_id: label.id, value: 4 })).status).toBe(201);
+      expect([next.kept, next.reads()]).toEqual([[true], 0]);
+      expect(changed.body.version).toBe(label.version);
+    });
   });
 });

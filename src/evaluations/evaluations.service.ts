@@ -12,6 +12,7 @@ import { EvaluationLabelsService } from '../evaluation-labels/evaluation-labels.
 import { type LabelDefinition, valueProblem } from '../evaluation-labels/label-rules.js';
 import { MetricsService, type WriteOutcome } from '../metrics/metrics.service.js';
 import type { RunEntity } from '../runs/run.entity.js';
+import { RowCache, type VersionedRow } from '../writes/row-cache.js';
 import { Statement } from '../writes/statement.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
 import type { SharedRead, WriteScope } from '../writes/write-scope.js';
@@ -38,6 +39,8 @@ export interface NewEvaluation {
 export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
 type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
+type KeptRun = TargetRun & VersionedRow;
+type KeptLabel = TargetLabel & VersionedRow;
 /** A transaction, or a write made at once: what sends a statement. */
 type Queryable = Pick<WriteScope, 'query'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
@@ -111,6 +114,9 @@ export class EvaluationsService {
   private readonly columns: string;
   /** The reads of GET one and GET list: the busiest statements, sent without a QueryRunner. */
   private readonly reads: Reads;
+  /** Targets read by earlier writes: a write that finds its own here sends one statement. */
+  private readonly keptRuns = new RowCache<KeptRun>('runs');
+  private readonly keptLabels = new RowCache<KeptLabel>('evaluation_labels');
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -144,14 +150,42 @@ export class EvaluationsService {
       run_id: i.run_id.toLowerCase(),
       evaluation_label_id: i.evaluation_label_id.toLowerCase(),
     }));
+    const runIds = distinct(items.map((i) => i.run_id));
+    const labelIds = distinct(items.map((i) => i.evaluation_label_id));
     return this.writes.runAtOnce(principal, async (w) => {
-      const targets = await w.readShared<Targets>(this.targetReads('$1', '$2', '$3'), [
-        w.principal.accountId,
-        distinct(items.map((i) => i.run_id)),
-        distinct(items.map((i) => i.evaluation_label_id)),
-      ]);
+      const targets =
+        this.keptTargets(w, runIds, labelIds) ?? (await this.readTargets(w, runIds, labelIds));
       return this.createRead(w, items, targets, atomic);
     });
+  }
+
+  /**
+   * The targets as earlier writes read them, when every one is kept and this is the write's
+   * first try: its last statement checks they are unchanged. A retry reads them afresh.
+   */
+  private keptTargets(w: WriteScope, runIds: string[], labelIds: string[]): Targets | undefined {
+    if (w.inTransaction || w.attempt > 1) return undefined;
+    const account = w.principal.accountId;
+    const runs = this.keptRuns.all(account, runIds);
+    const labels = runs && this.keptLabels.all(account, labelIds);
+    if (!labels) return undefined;
+    w.reuse(this.keptRuns.table, runs);
+    w.reuse(this.keptLabels.table, labels);
+    return { runs, labels };
+  }
+
+  private async readTargets(w: WriteScope, runIds: string[], labelIds: string[]): Promise<Targets> {
+    const account = w.principal.accountId;
+    const targets = await w.readShared<Targets>(this.targetReads('$1', '$2', '$3'), [
+      account,
+      runIds,
+      labelIds,
+    ]);
+    if (!w.inTransaction) {
+      this.keptRuns.keep(account, targets.runs as KeptRun[]);
+      this.keptLabels.keep(account, targets.labels as KeptLabel[]);
+    }
+    return targets;
   }
 
   /**

@@ -5,6 +5,7 @@ import { ApiError } from '../common/api-error.js';
 import type { ChangeEvent, RowEvents } from '../events/outbox.js';
 import { etagOf, matchesStrongly } from './etag.js';
 import { outcomeOf } from './outcome.js';
+import type { VersionedRow } from './row-cache.js';
 import { Statement } from './statement.js';
 
 /** Rows of one table a write depends on: `where` may use the read's parameters. */
@@ -126,17 +127,22 @@ export class WriteScope {
     for (const name of names) {
       // Rows read without a lock keep their `version$`: deleting it would slow every later
       // access to them.
-      const rows = (found[name] ?? []) as (object & { id: string; version$?: string })[];
-      if (!locking && !reads[name].asIs && rows.length > 0) {
-        this.guards.push({
-          table: reads[name].table,
-          ids: rows.map((r) => r.id),
-          versions: rows.map((r) => r.version$!),
-        });
-      }
+      const rows = (found[name] ?? []) as VersionedRow[];
+      if (!locking && !reads[name].asIs) this.reuse(reads[name].table, rows);
       result[name] = rows;
     }
     return result as R;
+  }
+
+  /**
+   * Makes this write depend on rows of `table` read without a lock, by it or by an earlier
+   * write (a RowCache): its last statement checks that they are still as read, or the write
+   * runs again.
+   */
+  reuse(table: string, rows: VersionedRow[]): void {
+    if (this.inTransaction) throw new Error('A transaction reads what it depends on, locked');
+    if (rows.length === 0) return;
+    this.guards.push({ table, ids: rows.map((r) => r.id), versions: rows.map((r) => r.version$) });
   }
 
   /**
