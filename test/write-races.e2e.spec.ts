@@ -311,5 +311,95 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
       expect([next.kept, next.reads()]).toEqual([[true], 0]);
       expect(changed.body.version).toBe(label.version);
     });
+
+    describe('PUT', () => {
+      /** An evaluation already updated once, so that the next update finds it kept. */
+      async function updated(labelDef: Record<string, unknown> = {}) {
+        const label = await createLabel(t.http, labelDef);
+        const run = await createRun(t.http);
+        const e = await createEvaluation(t.http, run.id, {
+          evaluation_label_id: label.id,
+          value: 1,
+        });
+        const url = `/v1/run/${run.id}/evaluation/${e.id}`;
+        await t.http.put(url).set(bearer()).send({ value: 2 }).expect(200);
+        return { label, url, id: e.id };
+      }
+
+      /** The reads of the evaluation to update that the next writes send. */
+      function evaluationReads(): () => number {
+        const query = jest.spyOn(WriteScope.prototype, 'query');
+        return () =>
+          query.mock.calls.filter(([sql]) => /FROM run_evaluations e\b/.test(sql)).length;
+      }
+
+      const changes = async (url: string) =>
+        (
+          (await t.http.get(`${url}/history`).set(bearer())).body as {
+            old_value: number | null;
+            new_value: number;
+            new_label_version: number;
+          }[]
+        ).map((h) => [h.old_value, h.new_value, h.new_label_version]);
+
+      it('updates in one statement, reading nothing first, If-Match honoured', async () => {
+        const { url } = await updated();
+        const current = await t.http.get(url).set(bearer()).expect(200);
+        const reads = evaluationReads();
+        const stale = await t.http
+          .put(url)
+          .set(bearer())
+          .set('If-Match', '"not-the-etag"')
+          .send({ value: 3 });
+        expect([stale.status, stale.headers.etag]).toEqual([412, current.headers.etag]);
+        const res = await t.http
+          .put(url)
+          .set(bearer())
+          .set('If-Match', String(current.headers.etag))
+          .send({ value: 3 });
+        expect([res.status, res.body.value]).toEqual([200, 3]);
+        expect(reads()).toBe(0);
+        expect(await changes(url)).toEqual([
+          [null, 1, 1],
+          [1, 2, 1],
+          [2, 3, 1],
+        ]);
+      });
+
+      it('loses no update made elsewhere since: the value it replaces is the one stored', async () => {
+        const { url, id } = await updated();
+        // As another instance would: the database changes, this instance hears nothing.
+        await t.dataSource.query('UPDATE run_evaluations SET value = 7 WHERE id = $1', [id]);
+        const res = await t.http.put(url).set(bearer()).send({ value: 3 });
+        expect([res.status, res.body.value]).toEqual([200, 3]);
+        // The kept version failed, and the write ran again on the row as it is.
+        expect((await changes(url)).at(-1)).toEqual([7, 3, 1]);
+      });
+
+      it('answers 404 for an evaluation deleted elsewhere since', async () => {
+        const { url, id } = await updated();
+        await t.dataSource.query('DELETE FROM run_evaluations WHERE id = $1', [id]);
+        const res = await t.http.put(url).set(bearer()).send({ value: 3 });
+        expect([res.status, res.body.code]).toEqual([404, 'not_found']);
+      });
+
+      it('checks the value against the label as it is now, and records its new version', async () => {
+        const { label, url } = await updated({
+          value_type: 'continuous',
+          min_value: 0,
+          max_value: 10,
+        });
+        const narrowed = await t.http
+          .patch(`/v1/evaluation-label/${label.id}`)
+          .set(bearer())
+          .send({ max_value: 5 })
+          .expect(200);
+        expect(narrowed.body.version).toBe(2);
+        const refused = await t.http.put(url).set(bearer()).send({ value: 8 });
+        expect([refused.status, refused.body.code]).toEqual([422, 'value_out_of_range']);
+        await t.http.put(url).set(bearer()).send({ value: 4 }).expect(200);
+        expect((await changes(url)).at(-1)).toEqual([2, 4, 2]);
+      });
+    });
   });
 });

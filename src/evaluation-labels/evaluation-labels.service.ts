@@ -341,10 +341,11 @@ export class EvaluationLabelsService {
 
   /**
    * A label as JSON, for a statement that reads it beside a row that uses it: `account` and
-   * `id` are SQL expressions of that statement.
+   * `id` are SQL expressions of that statement; `versioned`, with its row version.
    */
-  rowJson(account: string, id: string): string {
-    return `(SELECT row_to_json(l) FROM (SELECT ${this.columns} FROM evaluation_labels
+  rowJson(account: string, id: string, versioned = false): string {
+    const columns = versioned ? `${this.columns}, xmin::text AS "version$"` : this.columns;
+    return `(SELECT row_to_json(l) FROM (SELECT ${columns} FROM evaluation_labels
               WHERE account_id = ${account} AND id = ${id}) AS l)`;
   }
 

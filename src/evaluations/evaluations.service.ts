@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { JSONPathQuery } from 'json-p3';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
@@ -41,6 +42,10 @@ export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
 type KeptRun = TargetRun & VersionedRow;
 type KeptLabel = TargetLabel & VersionedRow;
+/** An evaluation with the version of its row, as read or as this instance last wrote it. */
+type KeptEvaluation = EvaluationEntity & { version$: string };
+/** What an update reads: the evaluation, with its version unless locked, and its label. */
+type ToUpdate = Omit<EvaluationEntity, 'label'> & { version$?: string; label: KeptLabel };
 /** A transaction, or a write made at once: what sends a statement. */
 type Queryable = Pick<WriteScope, 'query'>;
 /** What the rules read of a label (read as JSON: archived_at is text). */
@@ -117,6 +122,8 @@ export class EvaluationsService {
   /** Targets read by earlier writes: a write that finds its own here sends one statement. */
   private readonly keptRuns = new RowCache<KeptRun>('runs');
   private readonly keptLabels = new RowCache<KeptLabel>('evaluation_labels');
+  /** Evaluations updated or read to be updated: a PUT that finds its own here reads nothing. */
+  private readonly keptEvaluations = new LRUCache<string, KeptEvaluation>({ max: 100_000 });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -275,12 +282,18 @@ export class EvaluationsService {
     value: number,
   ): Promise<EvaluationEntity> {
     const work = this.writes.runAtOnce(principal, async (w) => {
-      // First without a lock, in two round trips: the update takes effect only on the row as
-      // it was read. Should another change have come first, again under a lock, in turn.
+      // First without a lock, as kept from an earlier write (one round trip) or read (two):
+      // the update takes effect only on the row as it was then. Should another change have
+      // come first, again under a lock, in turn.
       const locked = w.inTransaction || w.attempt > 1;
       if (locked && !w.inTransaction) await w.begin();
-      const read = await this.readWithLabel(locked ? w.tx : w, principal, runId, id, locked);
-      const { label, version$: version, ...evaluation } = read;
+      const {
+        label,
+        version$: version,
+        ...read
+      } = (!locked && this.keptForUpdate(w, runId, id)) ||
+      (await this.readWithLabel(locked ? w.tx : w, principal, runId, id, locked));
+      const evaluation = Object.assign(new EvaluationEntity(), read);
       w.precondition(toRunEvaluationDto(evaluation));
       checkValue(label, value);
       const old = { value: evaluation.value, labelVersion: evaluation.labelVersion };
@@ -298,10 +311,17 @@ export class EvaluationsService {
         )}, updated_by = ${s.param(evaluation.updatedBy)}, updated_at = ${s.param(
           evaluation.updatedAt,
         )} WHERE id = ${s.param(id)}${locked ? '' : ` AND xmin::text = ${s.param(version)}`}
-        RETURNING id`,
+        RETURNING id, xmin::text AS version`,
       );
       if (!locked) w.expectRows('updated', 1);
+      s.answer = '(SELECT version FROM updated)';
       await w.lastly(changeRecorded(s, principal, evaluation, 'update', old, evaluation));
+      const key = `${principal.accountId}/${id}`;
+      w.afterCommit(() => {
+        if (typeof w.answer === 'string') {
+          this.keptEvaluations.set(key, { ...evaluation, version$: w.answer });
+        }
+      });
       w.emit('evaluation.updated', {
         ...toRunEvaluationRecordDto(evaluation),
         old_value: old.value,
@@ -322,6 +342,7 @@ export class EvaluationsService {
       await w.lastly(changeRecorded(s, principal, evaluation, 'delete', evaluation, null));
       w.emit('evaluation.deleted', toRunEvaluationRecordDto(evaluation));
       this.counted(w, 'deleted');
+      w.afterCommit(() => this.keptEvaluations.delete(`${principal.accountId}/${id}`));
     });
     await (this.metrics ? this.metrics.refusalsOf(work) : work);
   }
@@ -475,18 +496,15 @@ export class EvaluationsService {
    * (a breaking change makes a new one), so a label changed meanwhile leaves it valid under
    * its version; and the lock, or the version the update requires, keeps the evaluation.
    */
-  private readWithLabel(
+  private async readWithLabel(
     db: Queryable,
     principal: Principal,
     runId: string,
     id: string,
     locked: boolean,
-  ) {
-    const label = `, ${this.labels.rowJson('e.account_id', 'e.evaluation_label_id')} AS label`;
-    return this.lockEvaluation<{
-      label: LabelDefinition & { version: number };
-      version$?: string;
-    }>(
+  ): Promise<ToUpdate> {
+    const label = `, ${this.labels.rowJson('e.account_id', 'e.evaluation_label_id', true)} AS label`;
+    const read = await this.lockEvaluation<Pick<ToUpdate, 'label' | 'version$'>>(
       db,
       principal,
       runId,
@@ -494,5 +512,26 @@ export class EvaluationsService {
       locked ? label : `${label}, e.xmin::text AS "version$"`,
       locked ? 'FOR UPDATE' : '',
     );
+    if (!locked) {
+      const { label: read$, ...evaluation } = read;
+      this.keptEvaluations.set(`${principal.accountId}/${id}`, evaluation as KeptEvaluation);
+      this.keptLabels.keep(principal.accountId, [read$]);
+    }
+    return read;
+  }
+
+  /**
+   * An evaluation to update and its label as earlier writes left or read them, when both are
+   * kept: the update takes effect only on that version of the row, and the write's last
+   * statement checks the label's.
+   */
+  private keptForUpdate(w: WriteScope, runId: string, id: string): ToUpdate | undefined {
+    const account = w.principal.accountId;
+    const evaluation = this.keptEvaluations.get(`${account}/${id}`);
+    if (evaluation?.runId !== runId) return undefined;
+    const [label] = this.keptLabels.all(account, [evaluation.evaluationLabelId]) ?? [];
+    if (!label) return undefined;
+    w.reuse(this.keptLabels.table, [label]);
+    return { ...evaluation, label };
   }
 }

@@ -5,6 +5,11 @@
  */
 export class Statement {
   readonly params: unknown[] = [];
+  /**
+   * An SQL expression over the steps whose value the write keeps once the statement has run
+   * (`WriteScope.answer`): what the change needs back from its last statement.
+   */
+  answer?: string;
   private readonly steps: { name: string; sql: string }[] = [];
 
   /** The placeholder of a new parameter. */

@@ -249,17 +249,23 @@ export class WritePipeline implements OnModuleInit, OnApplicationShutdown {
       );
       required.push(`assay_require(EXISTS (SELECT 1 FROM key_claim), '${KEY_TAKEN}', 'key taken')`);
     }
-    if (required.length > 0) statement.step('required', `SELECT ${required.join(' AND ')}`);
+    const selected = required.length > 0 ? [required.join(' AND ')] : [];
+    if (statement.answer) selected.push(`${statement.answer} AS answer`);
+    if (selected.length > 0) statement.step('required', `SELECT ${selected.join(', ')}`);
     if (scope.sentAlone && !statement.empty) {
       throw new Error('A change sent alone has committed: nothing may follow it');
     }
-    if (!scope.inTransaction && !statement.empty) {
+    if (statement.empty) return outcomeOf(scope.commit());
+    let rows: { answer?: unknown }[];
+    if (scope.inTransaction) {
+      rows = await refusals(scope.query(statement.sql, statement.params));
+      await outcomeOf(scope.commit());
+    } else {
       // Alone, the statement is the commit: a connection lost while it runs leaves it unknown.
       await scope.connect();
-      return refusals(outcomeOf(scope.query(statement.sql, statement.params)));
+      rows = await refusals(outcomeOf(scope.query(statement.sql, statement.params)));
     }
-    if (!statement.empty) await refusals(scope.query(statement.sql, statement.params));
-    await outcomeOf(scope.commit());
+    if (statement.answer) scope.answer = rows[0]?.answer;
   }
 }
 
@@ -274,9 +280,9 @@ function ambientWrite(principal: RequestPrincipal): WriteScope | undefined {
 }
 
 /** The last statement's own refusals, as the pipeline acts on them. */
-async function refusals(sent: Promise<unknown>): Promise<void> {
+async function refusals<T>(sent: Promise<T>): Promise<T> {
   try {
-    await sent;
+    return await sent;
   } catch (err) {
     const state = sqlState(err);
     if (state === STALE_READ) throw new StaleRead();

@@ -44,6 +44,8 @@ export class WriteScope {
   open = true;
   /** Whether a change was sent alone (`sendAlone`): it committed by itself. */
   sentAlone = false;
+  /** What the last statement answered (`Statement.answer`), once it has run. */
+  answer?: unknown;
   private preconditionChecked = false;
   private readonly onCommit: (() => void)[] = [];
   private readonly guards: Guard[] = [];
