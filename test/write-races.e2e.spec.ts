@@ -4,6 +4,7 @@ import { RowCache, type VersionedRow } from '../src/writes/row-cache.js';
 import { WriteScope } from '../src/writes/write-scope.js';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { createEvaluation, createLabel, createRun } from './support/factories.js';
+import { until } from './support/until.js';
 
 /**
  * Evaluations are made at once: their runs, labels and evaluator are read without locks,
@@ -333,9 +334,9 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
           query.mock.calls.filter(([sql]) => /FROM run_evaluations e\b/.test(sql)).length;
       }
 
-      const changes = async (url: string) =>
+      const changes = async (url: string, auth = bearer()) =>
         (
-          (await t.http.get(`${url}/history`).set(bearer())).body as {
+          (await t.http.get(`${url}/history`).set(auth)).body as {
             old_value: number | null;
             new_value: number;
             new_label_version: number;
@@ -364,6 +365,64 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
           [1, 2, 1],
           [2, 3, 1],
         ]);
+      });
+
+      it('makes the history and the event an update that reads first makes', async () => {
+        const account = `acct-${randomUUID()}`;
+        const auth = bearer(token({ account }));
+        const label = await createLabel(t.http, {}, auth);
+        const run = await createRun(t.http, {}, auth);
+        const e = await createEvaluation(
+          t.http,
+          run.id,
+          { evaluation_label_id: label.id, value: 1 },
+          auth,
+        );
+        const url = `/v1/run/${run.id}/evaluation/${e.id}`;
+        const first = await t.http.put(url).set(auth).send({ value: 2 }).expect(200);
+        const reads = evaluationReads();
+        const second = await t.http.put(url).set(auth).send({ value: 0.3 }).expect(200);
+        expect(reads()).toBe(0);
+        let updates: object[] = [];
+        // Events get their positions a moment after commit.
+        await until(async () => {
+          const events = (await t.http.get('/v1/events').set(auth).expect(200)).body as {
+            type: string;
+            data: object;
+          }[];
+          updates = events.filter((x) => x.type === 'evaluation.updated').map((x) => x.data);
+          return updates.length === 2;
+        });
+        expect(updates).toEqual([
+          { ...first.body, label_version: 1, old_value: 1, old_label_version: 1 },
+          { ...second.body, label_version: 1, old_value: 2, old_label_version: 1 },
+        ]);
+        expect(Object.keys(updates[1])).toEqual(Object.keys(updates[0]));
+        expect(await changes(url, auth)).toEqual([
+          [null, 1, 1],
+          [1, 2, 1],
+          [2, 0.3, 1],
+        ]);
+      });
+
+      it('takes concurrent updates in turn, each recording the value it replaced', async () => {
+        const { url } = await updated();
+        const values = Array.from({ length: 12 }, (_, i) => (i + 21) / 10);
+        const answers = await Promise.all(
+          values.map((value) => t.http.put(url).set(bearer()).send({ value })),
+        );
+        expect(answers.map((a) => a.status)).toEqual(values.map(() => 200));
+        const history = await changes(url);
+        // One unbroken chain: each update replaced the value the one before it stored.
+        for (let i = 1; i < history.length; i++) expect(history[i][0]).toBe(history[i - 1][1]);
+        expect(
+          history
+            .slice(2)
+            .map((h) => h[1])
+            .sort(),
+        ).toEqual(values);
+        const now = await t.http.get(url).set(bearer());
+        expect(now.body.value).toBe(history.at(-1)![1]);
       });
 
       it('loses no update made elsewhere since: the value it replaces is the one stored', async () => {

@@ -50,6 +50,39 @@ export function changeRecorded(
 }
 
 /**
+ * Adds the step that records an update in the history, the value and label version it
+ * replaced taken from the rows of the step `from` (`old_value`, `old_label_version`), as an
+ * update that locks its row in the same statement has them.
+ */
+export function updateRecorded(
+  s: Statement,
+  principal: Principal,
+  evaluation: EvaluationEntity,
+  from: string,
+): Statement {
+  const { changedBy, changedByEvaluatorId } = actor(principal);
+  const values = [
+    evaluation.accountId,
+    evaluation.runId,
+    evaluation.value,
+    evaluation.labelVersion,
+    changedBy,
+    changedByEvaluatorId,
+    new Date(),
+  ].map((v) => s.param(v));
+  const [account, run, value, version, by, byEvaluator, at] = values;
+  return s.step(
+    'change',
+    `INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation, old_value,
+       new_value, old_label_version, new_label_version, changed_by, changed_by_evaluator_id,
+       changed_at)
+     SELECT ${account}, ${run}, id, 'update', old_value, ${value}, old_label_version, ${version},
+            ${by}, ${byEvaluator}, ${at}
+       FROM ${from}`,
+  );
+}
+
+/**
  * Before a run is deleted (its evaluations go with it, by cascade): a delete record in each
  * evaluation's history and an evaluation.deleted event for each, oldest first.
  */

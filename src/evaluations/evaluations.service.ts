@@ -21,7 +21,7 @@ import type { ListRunEvaluationsQueryDto } from './dto/create-run-evaluation.dto
 import { toRunEvaluationDto, toRunEvaluationRecordDto } from './dto/run-evaluation.dto.js';
 import { EvaluationChangeEntity } from './evaluation-change.entity.js';
 import { addListFilters } from './evaluation-filters.js';
-import { actor, changeRecorded } from './evaluation-history.js';
+import { actor, changeRecorded, updateRecorded } from './evaluation-history.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 import { compileFieldPath, selectsSomething } from './field-path.js';
 
@@ -282,55 +282,112 @@ export class EvaluationsService {
     value: number,
   ): Promise<EvaluationEntity> {
     const work = this.writes.runAtOnce(principal, async (w) => {
-      // First without a lock, as kept from an earlier write (one round trip) or read (two):
-      // the update takes effect only on the row as it was then. Should another change have
-      // come first, again under a lock, in turn.
       const locked = w.inTransaction || w.attempt > 1;
+      const kept = locked ? undefined : this.keptForUpdate(w, runId, id);
+      // Kept and unconditional: one statement that locks the row and records the value it
+      // replaces, whatever it is by then.
+      if (kept && !w.conditional) return this.updateKept(w, kept, value);
+      // Else without a lock, as kept (one round trip) or read (two): the update takes effect
+      // only on the row as it was then. Should another change have come first, again under a
+      // lock, in turn.
       if (locked && !w.inTransaction) await w.begin();
       const {
         label,
         version$: version,
         ...read
-      } = (!locked && this.keptForUpdate(w, runId, id)) ||
-      (await this.readWithLabel(locked ? w.tx : w, principal, runId, id, locked));
+      } = kept ?? (await this.readWithLabel(locked ? w.tx : w, principal, runId, id, locked));
       const evaluation = Object.assign(new EvaluationEntity(), read);
       w.precondition(toRunEvaluationDto(evaluation));
       checkValue(label, value);
       const old = { value: evaluation.value, labelVersion: evaluation.labelVersion };
-      Object.assign(evaluation, {
-        value,
-        labelVersion: label.version,
-        updatedBy: principal.sub,
-        updatedAt: new Date(),
-      });
-      const s = new Statement();
-      s.step(
-        'updated',
-        `UPDATE run_evaluations SET value = ${s.param(value)}, label_version = ${s.param(
-          label.version,
-        )}, updated_by = ${s.param(evaluation.updatedBy)}, updated_at = ${s.param(
-          evaluation.updatedAt,
-        )} WHERE id = ${s.param(id)}${locked ? '' : ` AND xmin::text = ${s.param(version)}`}
-        RETURNING id, xmin::text AS version`,
+      const s = this.updateStep(w, evaluation, label, value, (s) =>
+        locked
+          ? `WHERE e.id = ${s.param(evaluation.id)}`
+          : `WHERE e.id = ${s.param(evaluation.id)} AND e.xmin::text = ${s.param(version)}`,
       );
-      if (!locked) w.expectRows('updated', 1);
-      s.answer = '(SELECT version FROM updated)';
       await w.lastly(changeRecorded(s, principal, evaluation, 'update', old, evaluation));
-      const key = `${principal.accountId}/${id}`;
-      w.afterCommit(() => {
-        if (typeof w.answer === 'string') {
-          this.keptEvaluations.set(key, { ...evaluation, version$: w.answer });
-        }
-      });
       w.emit('evaluation.updated', {
         ...toRunEvaluationRecordDto(evaluation),
         old_value: old.value,
         old_label_version: old.labelVersion,
       });
-      this.counted(w, 'updated');
       return evaluation;
     });
     return this.metrics ? this.metrics.refusalsOf(work) : work;
+  }
+
+  /**
+   * An update of an evaluation kept from an earlier write, in one statement: the row locked,
+   * and the value it holds then recorded in the history and the event as the one replaced.
+   * Only what never changes is taken of the kept row (its version plays no part).
+   */
+  private async updateKept(w: WriteScope, kept: ToUpdate, value: number) {
+    const { label, ...rest } = kept;
+    checkValue(label, value);
+    const evaluation = Object.assign(new EvaluationEntity(), rest);
+    const s = this.updateStep(
+      w,
+      evaluation,
+      label,
+      value,
+      (s) => `FROM (SELECT id, value, label_version FROM run_evaluations
+                WHERE account_id = ${s.param(evaluation.accountId)}
+                  AND run_id = ${s.param(evaluation.runId)} AND id = ${s.param(evaluation.id)}
+                FOR UPDATE) AS old WHERE e.id = old.id`,
+      ', old.value AS old_value, old.label_version AS old_label_version',
+    );
+    await w.lastly(updateRecorded(s, w.principal, evaluation, 'updated'));
+    w.emitEach('evaluation.updated', 1, {
+      from: 'updated',
+      orderBy: 'id',
+      // The event as the other path makes it, the replaced value and version added last.
+      data: (param) =>
+        `(left(${param(JSON.stringify(toRunEvaluationRecordDto(evaluation)))}, -1)
+          || ', "old_value": ' || to_json(old_value)::text
+          || ', "old_label_version": ' || to_json(old_label_version)::text || '}')::json`,
+    });
+    return evaluation;
+  }
+
+  /**
+   * The step `updated` of an update of `evaluation` to `value` under `label`'s version, on
+   * the row that `target` (the SQL after the SET list, over `run_evaluations e`) chooses: it
+   * must change one row, or the write runs again. The statement answers the row's new
+   * version, which the instance keeps with the evaluation once committed.
+   */
+  private updateStep(
+    w: WriteScope,
+    evaluation: EvaluationEntity,
+    label: KeptLabel,
+    value: number,
+    target: (s: Statement) => string,
+    returning = '',
+  ): Statement {
+    Object.assign(evaluation, {
+      value,
+      labelVersion: label.version,
+      updatedBy: w.principal.sub,
+      updatedAt: new Date(),
+    });
+    const s = new Statement();
+    s.step(
+      'updated',
+      `UPDATE run_evaluations e SET value = ${s.param(value)},
+         label_version = ${s.param(label.version)}, updated_by = ${s.param(evaluation.updatedBy)},
+         updated_at = ${s.param(evaluation.updatedAt)}
+       ${target(s)}
+       RETURNING e.id, e.xmin::text AS version${returning}`,
+    );
+    w.expectRows('updated', 1);
+    s.answer = '(SELECT version FROM updated)';
+    const key = `${w.principal.accountId}/${evaluation.id}`;
+    w.afterCommit(() => {
+      if (typeof w.answer === 'string') {
+        this.keptEvaluations.set(key, { ...evaluation, version$: w.answer });
+      }
+    });
+    this.counted(w, 'updated');
+    return s;
   }
 
   async remove(principal: Principal, runId: string, id: string): Promise<void> {

@@ -277,6 +277,11 @@ export class WriteScope {
     }
   }
 
+  /** Whether the request sent an If-Match: its change must read what it changes first. */
+  get conditional(): boolean {
+    return this.ifMatch !== undefined;
+  }
+
   /** Whether an If-Match was sent that no change ever checked: a write that would ignore it. */
   get preconditionIgnored(): boolean {
     return this.ifMatch !== undefined && !this.preconditionChecked;
