@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { RowCache, type VersionedRow } from '../src/writes/row-cache.js';
 import { WriteScope } from '../src/writes/write-scope.js';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
-import { createEvaluation, createLabel, createRun } from './support/factories.js';
+import { createEvaluation, createLabel, createRun, scoredRun } from './support/factories.js';
 import { until } from './support/until.js';
 
 /**
@@ -370,15 +370,7 @@ describe.each(DATABASES)('evaluations written at once on $name', (db) => {
       it('makes the history and the event an update that reads first makes', async () => {
         const account = `acct-${randomUUID()}`;
         const auth = bearer(token({ account }));
-        const label = await createLabel(t.http, {}, auth);
-        const run = await createRun(t.http, {}, auth);
-        const e = await createEvaluation(
-          t.http,
-          run.id,
-          { evaluation_label_id: label.id, value: 1 },
-          auth,
-        );
-        const url = `/v1/run/${run.id}/evaluation/${e.id}`;
+        const { path: url } = await scoredRun(t.http, auth);
         const first = await t.http.put(url).set(auth).send({ value: 2 }).expect(200);
         const reads = evaluationReads();
         const second = await t.http.put(url).set(auth).send({ value: 0.3 }).expect(200);
