@@ -4,12 +4,15 @@
 // outbox and, with an Idempotency-Key, the key and its answer, in the fewest round trips
 // that keep the rules it checks (run, label, archived, value, output name; not field_path,
 // which needs RFC 9535 JSONPath). The JWT is verified on every request, with a key made once.
+// For `--reviews`, a review queue's claim and review, one statement each, on queues made
+// through Assay.
 // Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
 import { createSecretKey } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import {
+  claim,
   create,
   fingerprint,
   FloorError,
@@ -18,6 +21,7 @@ import {
   type Principal,
   type Query,
   type Row,
+  review,
   RUN_EXISTS_SQL,
   update,
   UUID,
@@ -164,6 +168,32 @@ app.put<{ Params: { run_id: string; evaluation_id: string }; Body: Record<string
     }
     const updated = await update(query, p, req.params.run_id, req.params.evaluation_id, body.value);
     return reply.type('application/json').send(updated);
+  },
+);
+
+app.post<{ Params: { id: string } }>('/v1/review-queue/:id/claim', async (req, reply) => {
+  const p = principal(req.headers.authorization);
+  const claimed = await claim(query, p, req.params.id);
+  if (!claimed) return reply.status(204).send();
+  const { expires_at: expiresAt, ...item } = claimed;
+  return { item, expires_at: expiresAt };
+});
+
+app.post<{ Params: { id: string; item_id: string }; Body: Record<string, unknown> }>(
+  '/v1/review-queue/:id/item/:item_id/reviews',
+  async (req, reply) => {
+    const p = principal(req.headers.authorization);
+    const evaluations = req.body?.evaluations;
+    if (!Array.isArray(evaluations) || evaluations.length !== 1) {
+      throw new FloorError(400, 'one evaluation, please');
+    }
+    const only = evaluations[0] as Record<string, unknown>;
+    const { evaluation_label_id: labelId, value } = only;
+    if (typeof labelId !== 'string' || typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new FloorError(400, 'bad evaluation');
+    }
+    const answer = await review(query, p, req.params.id, req.params.item_id, labelId, value);
+    return reply.status(201).type('application/json').send(answer);
   },
 );
 

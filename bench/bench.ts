@@ -676,17 +676,27 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       statistics = await benchStatistics(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
       agreement = await benchAgreement(o.databaseUrl, assay.url, assay.child.pid!, HEADERS);
     }
-    const reviews = o.reviews
-      ? await benchReviews({
-          url: assay.url,
-          secret: SECRET,
-          labelId: seedData.labelId,
-          seconds: o.amount ? 2 : (o.durationSeconds ?? DURATION_SECONDS),
-          rounds: o.rounds ?? 1,
-          serverCpuUs: () => cpuUs(assay.child.pid!),
-          databaseUrl: o.databaseUrl,
-        })
-      : undefined;
+    let reviews: ReviewBench | undefined;
+    if (o.reviews) {
+      // On the server, the bare baseline takes the same drives in the same rounds.
+      const r = RIVALS.baseline;
+      const bare = o.databaseUrl ? start(r.name, join(dist, r.script), r.port, env) : undefined;
+      if (bare) {
+        servers.push(bare);
+        await waitReady(bare, '/');
+      }
+      reviews = await benchReviews({
+        url: assay.url,
+        secret: SECRET,
+        labelId: seedData.labelId,
+        seconds: o.amount ? 2 : (o.durationSeconds ?? DURATION_SECONDS),
+        rounds: o.rounds ?? 1,
+        serverCpuUs: () => cpuUs(assay.child.pid!),
+        databaseUrl: o.databaseUrl,
+        floor: bare && { url: bare.url, serverCpuUs: () => cpuUs(bare.child.pid!) },
+      });
+      if (bare) await stop(bare);
+    }
     peakRss.assay = peakRssMb(assay);
     return {
       database: o.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite',

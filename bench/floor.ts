@@ -281,3 +281,97 @@ export async function update(
   if (result.updated === null) throw new FloorError(422, 'value does not fit');
   return result.updated as string;
 }
+
+/**
+ * Reserves the next item of a review queue for the reviewer: Assay's own function, one
+ * statement. Answers the item and when its reservation expires, or undefined when none is left.
+ */
+export async function claim(query: Query, p: Principal, queueId: string): Promise<Row | undefined> {
+  const [claimed] = await query('SELECT * FROM assay_claim_review($1, $2, $3)', [
+    p.accountId,
+    uuid(queueId),
+    p.sub,
+  ]);
+  return claimed;
+}
+
+// SQLSTATE of assay_require when a review was not recorded (src/writes/write-pipeline.ts).
+const NOT_RECORDED = 'AS001';
+
+/**
+ * Records a review of one evaluation in one statement, reading nothing first: the item's run
+ * and the label locked FOR SHARE, the value checked, the evaluation with its change row, its
+ * event and the item's completion event in one outbox row, and the review itself through
+ * Assay's assay_record_review (which locks the queue and the item and counts the places).
+ * Answers the review as JSON text; refusals are thrown.
+ */
+export async function review(
+  query: Query,
+  p: Principal,
+  queueId: string,
+  itemId: string,
+  labelId: string,
+  value: number,
+): Promise<string> {
+  const [id, reviewId, ...eventIds] = orderedIds(4);
+  const sql = `WITH it AS (
+       SELECT run_id, output_name, reviews FROM review_queue_items
+        WHERE account_id = $1 AND queue_id = $2 AND id = $3),
+     q AS (SELECT xmin::text AS version FROM review_queues
+            WHERE account_id = $1 AND id = $2 AND archived_at IS NULL
+              AND label_ids @> jsonb_build_array($4::uuid::text)),
+     r AS (SELECT r.id, r.outputs FROM runs r JOIN it ON r.id = it.run_id
+            WHERE r.account_id = $1 FOR SHARE OF r),
+     l AS (SELECT * FROM evaluation_labels WHERE account_id = $1 AND id = $4::uuid FOR SHARE),
+     checked AS (
+       SELECT it.run_id, it.output_name, l.version AS label_version
+         FROM it JOIN r ON true JOIN l ON true JOIN q ON true
+        WHERE ${FITS('$5::float8')}
+          AND (it.output_name IS NULL OR r.outputs IS NULL OR r.outputs ? it.output_name)),
+     ins AS (
+       INSERT INTO run_evaluations (id, account_id, run_id, output_name, field_path,
+         evaluation_label_id, value, label_version, created_by, created_by_evaluator_id,
+         created_at, updated_by, updated_at)
+       SELECT $6, $1, run_id, output_name, NULL, $4, $5, label_version, $7, NULL, $8, NULL, $8
+         FROM checked
+       RETURNING *),
+     ch AS (
+       INSERT INTO evaluation_changes (account_id, run_id, evaluation_id, operation,
+         old_value, new_value, old_label_version, new_label_version, changed_by,
+         changed_by_evaluator_id, changed_at)
+       SELECT $1, run_id, id, 'create', NULL, value, NULL, label_version, $7, NULL, $8 FROM ins),
+     rec AS (
+       SELECT assay_record_review($1, $2, (SELECT version FROM q), $3, $7,
+                (SELECT reviews FROM it), $9, NULL, ARRAY[$6]::uuid[], $8) AS id
+        WHERE EXISTS (SELECT 1 FROM ins)),
+     ob AS (
+       INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events)
+       SELECT $1, $10, $11, 2, $8, json_build_array(
+                json_build_object('id', $10::uuid, 'type', 'evaluation.created',
+                  'data', ${EVENT_DATA('ins')}),
+                json_build_object('id', $11::uuid, 'type', 'review_queue.item_completed',
+                  'data', json_build_object('id', $3::uuid, 'queue_id', $2::uuid,
+                    'review_ids', json_build_array(rec.id))))
+         FROM ins, rec)
+     SELECT assay_require(EXISTS (SELECT 1 FROM rec), '${NOT_RECORDED}', 'not recorded'),
+            json_build_object('id', $9::uuid, 'evaluations',
+              json_build_array((SELECT ${VIEW('ins')} FROM ins)))::text AS review`;
+  try {
+    const [result] = await query(sql, [
+      p.accountId,
+      uuid(queueId),
+      uuid(itemId),
+      uuid(labelId),
+      value,
+      id,
+      p.sub,
+      new Date(),
+      reviewId,
+      ...eventIds,
+    ]);
+    return result.review as string;
+  } catch (err) {
+    if ((err as { code?: string }).code !== NOT_RECORDED) throw err;
+    throw new FloorError(409, 'the item, the queue, the run or the label refused the review');
+  }
+}

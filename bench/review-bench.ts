@@ -36,6 +36,15 @@ export interface ReviewBench {
   /** The server's CPU time per cycle and per POST, µs (every thread; medians of the rounds). */
   cycleCpuUs: number;
   postCpuUs: number;
+  /**
+   * The same drives against the bare baseline in the same rounds (server database only),
+   * where a claim and a review are one statement each and a POST one: what two requests
+   * cost against one with no framework at all.
+   */
+  floor?: Pick<
+    ReviewBench,
+    'reviewsPerSecond' | 'postsPerSecond' | 'ratio' | 'cycleCpuUs' | 'postCpuUs'
+  >;
   claimP50Ms: number;
   claimP99Ms: number;
   reviewP99Ms: number;
@@ -58,6 +67,8 @@ export interface ReviewBenchDeps {
   serverCpuUs: () => number;
   /** On the server database: the large queue too. */
   databaseUrl?: string;
+  /** The bare baseline, driven alike in the same rounds. */
+  floor?: { url: string; serverCpuUs: () => number };
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -210,11 +221,52 @@ async function fill(databaseUrl: string, queueId: string, runId: string): Promis
 }
 
 /** `drive`'s figures and the server's CPU time per unit of work it did. */
-async function withCpu<T>(d: ReviewBenchDeps, drive: () => Promise<T>, units: (r: T) => number) {
-  const before = d.serverCpuUs();
+async function withCpu<T>(
+  serverCpuUs: () => number,
+  drive: () => Promise<T>,
+  units: (r: T) => number,
+) {
+  const before = serverCpuUs();
   const result = await drive();
-  return { result, cpuUs: (d.serverCpuUs() - before) / units(result) };
+  return { result, cpuUs: (serverCpuUs() - before) / units(result) };
 }
+
+type Cycles = Awaited<ReturnType<typeof reviewFor>>;
+/** One round of one server: its claim + review cycles, then its POSTs. */
+interface Round {
+  reviewed: { result: Cycles; cpuUs: number };
+  posted: { result: number; cpuUs: number };
+}
+
+/** A round of `url`'s: cycles on the queue, then POSTs on its run. */
+async function roundOf(
+  url: string,
+  serverCpuUs: () => number,
+  d: ReviewBenchDeps,
+  queue: { queueId: string; runId: string },
+): Promise<Round> {
+  const { secret, labelId, seconds } = d;
+  const reviewed = await withCpu(
+    serverCpuUs,
+    () => reviewFor(url, secret, queue.queueId, labelId, seconds),
+    (r) => r.cycles,
+  );
+  const posted = await withCpu(
+    serverCpuUs,
+    () => postFor(url, secret, queue.runId, labelId, seconds),
+    (n) => n,
+  );
+  return { reviewed, posted };
+}
+
+/** What the rounds of one server say: the medians, and the median of their ratios. */
+const summary = (rounds: Round[], seconds: number) => ({
+  reviewsPerSecond: Math.round(median(rounds.map((r) => r.reviewed.result.cycles)) / seconds),
+  postsPerSecond: Math.round(median(rounds.map((r) => r.posted.result)) / seconds),
+  ratio: median(rounds.map((r) => r.reviewed.result.cycles / r.posted.result)),
+  cycleCpuUs: median(rounds.map((r) => r.reviewed.cpuUs)),
+  postCpuUs: median(rounds.map((r) => r.posted.cpuUs)),
+});
 
 export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
   const { url, secret, labelId, seconds } = d;
@@ -222,35 +274,37 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
   const small = await queueOf(url, admin, labelId, SMALL_QUEUE);
   await reviewFor(url, secret, small.queueId, labelId, 1); // warm-up
   await postFor(url, secret, small.runId, labelId, 1);
+  const floor = d.floor && { ...d.floor, queue: await queueOf(url, admin, labelId, SMALL_QUEUE) };
+  if (floor) {
+    await reviewFor(floor.url, secret, floor.queue.queueId, labelId, 1);
+    await postFor(floor.url, secret, floor.queue.runId, labelId, 1);
+  }
   // Rounds of both, one after the other: a slow moment of the machine weighs on one round.
-  type Cycles = Awaited<ReturnType<typeof reviewFor>>;
-  const rounds: {
-    reviewed: { result: Cycles; cpuUs: number };
-    posted: { result: number; cpuUs: number };
-  }[] = [];
+  // With the baseline, the two servers take turns at going first.
+  const rounds: Round[] = [];
+  const floorRounds: Round[] = [];
   for (let i = 0; i < d.rounds; i++) {
-    const reviewed = await withCpu(
-      d,
-      () => reviewFor(url, secret, small.queueId, labelId, seconds),
-      (r) => r.cycles,
-    );
-    const posted = await withCpu(
-      d,
-      () => postFor(url, secret, small.runId, labelId, seconds),
-      (n) => n,
-    );
-    rounds.push({ reviewed, posted });
+    const assay = () => roundOf(url, d.serverCpuUs, d, small);
+    if (!floor) {
+      rounds.push(await assay());
+      continue;
+    }
+    const bare = () => roundOf(floor.url, floor.serverCpuUs, d, floor.queue);
+    if (i % 2 === 0) {
+      rounds.push(await assay());
+      floorRounds.push(await bare());
+    } else {
+      floorRounds.push(await bare());
+      rounds.push(await assay());
+    }
   }
   const all = (pick: (r: Cycles) => number[]) => rounds.flatMap((r) => pick(r.reviewed.result));
   const report: ReviewBench = {
     reviewers: REVIEWERS,
     seconds,
     rounds: d.rounds,
-    reviewsPerSecond: Math.round(median(rounds.map((r) => r.reviewed.result.cycles)) / seconds),
-    postsPerSecond: Math.round(median(rounds.map((r) => r.posted.result)) / seconds),
-    ratio: median(rounds.map((r) => r.reviewed.result.cycles / r.posted.result)),
-    cycleCpuUs: median(rounds.map((r) => r.reviewed.cpuUs)),
-    postCpuUs: median(rounds.map((r) => r.posted.cpuUs)),
+    ...summary(rounds, seconds),
+    floor: floor && summary(floorRounds, seconds),
     claimP50Ms: quantile(
       all((r) => r.claims),
       0.5,
@@ -297,6 +351,15 @@ export function printReviewBench(r: ReviewBench): void {
       `claim p50 ${ms(r.claimP50Ms)} ms, p99 ${ms(r.claimP99Ms)} ms; review p99 ` +
       `${ms(r.reviewP99Ms)} ms (saturated: each person claims again at once)`,
   );
+  if (r.floor) {
+    const f = r.floor;
+    console.log(
+      `The bare baseline in the same rounds (a claim, a review and a POST one statement each): ` +
+        `claim + review ${f.reviewsPerSecond}/s against POST ${f.postsPerSecond}/s ` +
+        `(ratio ${f.ratio.toFixed(2)}); CPU ${f.cycleCpuUs.toFixed(0)} µs a cycle, ` +
+        `${f.postCpuUs.toFixed(0)} µs a POST`,
+    );
+  }
   if (r.large) {
     const { items, saturated, paced } = r.large;
     console.log(
