@@ -215,6 +215,9 @@ async function fill(databaseUrl: string, queueId: string, runId: string): Promis
     // been through them; a million rows just inserted would otherwise be vacuumed during
     // the drive, beside the claims it measures.
     await client.query('VACUUM (ANALYZE) review_queue_items');
+    // And written out: the gigabyte of WAL they made would otherwise set off checkpoints
+    // during the drives, whose writes stall the claims they time.
+    await client.query('CHECKPOINT');
   } finally {
     await client.end();
   }
@@ -238,7 +241,26 @@ interface Round {
   posted: { result: number; cpuUs: number };
 }
 
-/** A round of `url`'s: cycles on the queue, then POSTs on its run. */
+/**
+ * Vacuums what reviews and POSTs write, before each drive, as bench.ts does for its own
+ * workloads: where autovacuum is off, the reservations that every claim makes and every
+ * review deletes would pile up as dead rows that each later claim scans.
+ */
+async function vacuum(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl) return;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `VACUUM (ANALYZE) review_reservations, review_queue_items, reviews, review_queues,
+         run_evaluations, evaluation_changes, outbox_writes, runs, evaluation_labels`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** A round of `url`'s: cycles on the queue, then POSTs on its run, each on a vacuumed database. */
 async function roundOf(
   url: string,
   serverCpuUs: () => number,
@@ -246,11 +268,13 @@ async function roundOf(
   queue: { queueId: string; runId: string },
 ): Promise<Round> {
   const { secret, labelId, seconds } = d;
+  await vacuum(d.databaseUrl);
   const reviewed = await withCpu(
     serverCpuUs,
     () => reviewFor(url, secret, queue.queueId, labelId, seconds),
     (r) => r.cycles,
   );
+  await vacuum(d.databaseUrl);
   const posted = await withCpu(
     serverCpuUs,
     () => postFor(url, secret, queue.runId, labelId, seconds),
@@ -323,7 +347,9 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
     await fill(d.databaseUrl, large.queueId, large.runId);
     const [saturated, paced]: number[][] = [[], []];
     for (let i = 0; i < d.rounds; i++) {
+      await vacuum(d.databaseUrl);
       saturated.push(...(await reviewFor(url, secret, large.queueId, labelId, seconds)).claims);
+      await vacuum(d.databaseUrl);
       paced.push(
         ...(await reviewFor(url, secret, large.queueId, labelId, seconds, PACED_CYCLES)).claims,
       );
