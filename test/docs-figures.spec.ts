@@ -35,6 +35,7 @@ import { EMBEDDED_SHARED_BUFFERS_MB } from '../src/database/pglite-driver.js';
 import { MAX_LABEL_NAME } from '../src/evaluation-labels/dto/create-evaluation-label.dto.js';
 import { MAX_CATEGORIES, MIN_CATEGORIES } from '../src/evaluation-labels/label-rules.js';
 import { MAX_BATCH } from '../src/evaluations/dto/evaluation-batch.dto.js';
+import { KEPT_EVALUATIONS } from '../src/evaluations/evaluations.service.js';
 import { MAX_PATH_MS, MAX_PATH_WORK } from '../src/evaluations/field-path.js';
 import { DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE } from '../src/events/events.controller.js';
 import { KEEP_ALIVE_MS } from '../src/events/events.service.js';
@@ -62,6 +63,7 @@ import {
   MAX_REGRESSIONS_LIMIT,
 } from '../src/stats/filters.js';
 import { MAX_IDEMPOTENCY_KEY } from '../src/writes/idempotency.js';
+import { MAX_KEPT_CHARS } from '../src/writes/row-cache.js';
 import {
   MAX_ATTEMPTS,
   PURGE_EVERY_MS as IDEMPOTENCY_PURGE_MS,
@@ -137,6 +139,8 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/api.md', `cached for ${JWKS_CACHE_MS / 60_000} minutes`],
   ['docs/api.md', `A token's account is at most ${MAX_ACCOUNT_ID} characters`],
   ['docs/api.md', `changing throughout ${WORDS[MAX_ATTEMPTS]} tries`],
+  ['docs/writes.md', `(up to ${MAX_KEPT_CHARS / 1024 / 1024} MB of each)`],
+  ['docs/writes.md', `(the last ${n(KEPT_EVALUATIONS)} it updated or read to update)`],
   ['docs/api.md', `a label name outside 1–${MAX_LABEL_NAME} characters`],
   ['docs/api.md', `headers over ${maxHeaderSize / 1024} KB: 431`],
   ['docs/api.md', `(default \`${DEFAULT_TTL}\`)`],

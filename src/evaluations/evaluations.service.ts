@@ -27,6 +27,9 @@ import { compileFieldPath, selectsSomething } from './field-path.js';
 
 const evaluationNotFound = (id: string) => ApiError.notFound('Evaluation', id);
 
+/** How many evaluations an instance keeps for their next update (the least recent go). */
+export const KEPT_EVALUATIONS = 100_000;
+
 /** One evaluation to create: a POSTed body with its run, or one item of a batch. */
 export interface NewEvaluation {
   run_id: string;
@@ -123,7 +126,9 @@ export class EvaluationsService {
   private readonly keptRuns = new RowCache<KeptRun>('runs');
   private readonly keptLabels = new RowCache<KeptLabel>('evaluation_labels');
   /** Evaluations updated or read to be updated: a PUT that finds its own here reads nothing. */
-  private readonly keptEvaluations = new LRUCache<string, KeptEvaluation>({ max: 100_000 });
+  private readonly keptEvaluations = new LRUCache<string, KeptEvaluation>({
+    max: KEPT_EVALUATIONS,
+  });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 export type VersionedRow = { id: string; version$: string };
 
 /** What one table's kept rows may weigh, their JSON's length in characters. */
-const MAX_CHARS = 32 * 1024 * 1024;
+export const MAX_KEPT_CHARS = 32 * 1024 * 1024;
 
 /**
  * Rows of one table that writes made at once read by id, kept for the next writes: a write
@@ -16,7 +16,7 @@ const MAX_CHARS = 32 * 1024 * 1024;
  */
 export class RowCache<R extends VersionedRow> {
   private readonly rows = new LRUCache<string, R>({
-    maxSize: MAX_CHARS,
+    maxSize: MAX_KEPT_CHARS,
     sizeCalculation: (row) => JSON.stringify(row).length,
   });
 
