@@ -693,9 +693,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         rounds: o.rounds ?? 1,
         serverCpuUs: () => cpuUs(assay.child.pid!),
         databaseUrl: o.databaseUrl,
-        floor: bare && { url: bare.url, serverCpuUs: () => cpuUs(bare.child.pid!) },
+        floor: bare && {
+          url: bare.url,
+          serverCpuUs: () => cpuUs(bare.child.pid!),
+          stop: () => stop(bare),
+        },
       });
-      if (bare) await stop(bare);
     }
     peakRss.assay = peakRssMb(assay);
     return {

@@ -68,7 +68,12 @@ export interface ReviewBenchDeps {
   /** On the server database: the large queue too. */
   databaseUrl?: string;
   /** The bare baseline, driven alike in the same rounds. */
-  floor?: { url: string; serverCpuUs: () => number };
+  floor?: {
+    url: string;
+    serverCpuUs: () => number;
+    /** Stops it once its drives are over: the large queue's claims are Assay's alone. */
+    stop: () => Promise<void>;
+  };
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -342,6 +347,7 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
       0.99,
     ),
   };
+  await floor?.stop();
   if (d.databaseUrl) {
     const large = await queueOf(url, admin, labelId);
     await fill(d.databaseUrl, large.queueId, large.runId);
