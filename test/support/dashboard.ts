@@ -112,6 +112,9 @@ export function readTable(page: Page, name: string): Promise<ReadTable> {
 }
 
 /** A figure as the page stores it: the API's number, an interval as JSON, or empty for null. */
+/** A value as `asShown` wrote it, read back: a number, an array of numbers, or null. */
+export const fromShown = (shown: string): unknown => (shown === '' ? null : JSON.parse(shown));
+
 export const asShown = (v: unknown): string =>
   v === null || v === undefined
     ? ''
