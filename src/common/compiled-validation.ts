@@ -15,6 +15,8 @@ interface Rule {
 
 interface Property {
   name: string;
+  /** A rule of it checks each element of an array (`each`): it may hold a JSON array. */
+  listed: boolean;
   /** The conditions (IsOptional, ValidateIf) under which the rules apply. */
   conditions: ((object: object, value: unknown) => boolean)[];
   rules: Rule[];
@@ -36,7 +38,8 @@ const compiled = new WeakMap<object, Acceptor<object> | null>();
  * class-transformer would make; otherwise undefined, and class-validator is asked, so that
  * every refusal is class-validator's own, word for word. It is stricter only where that
  * is simpler: any key that is not a validated property, any value that is not a string,
- * number, boolean or null (class-transformer copies objects deeply), and any DTO with
+ * number, boolean or null (class-transformer copies objects deeply) or, for a property with
+ * an `each` rule, a JSON array, and any DTO with
  * metadata it does not know (nested or asynchronous validation, groups, class-transformer
  * decorators) get no compiled form at all.
  */
@@ -58,6 +61,7 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
     if (m.always !== undefined || (m.groups && m.groups.length > 0)) return null;
     const property = properties.get(m.propertyName) ?? {
       name: m.propertyName,
+      listed: false,
       conditions: [],
       rules: [],
     };
@@ -69,6 +73,7 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
         if (constraint.async) return null;
         const instance = constraint.instance as { validate(value: unknown, args: object): unknown };
         property.rules.push({ check: (v, a) => instance.validate(v, a), metadata: m });
+        property.listed ||= m.each === true;
       }
     } else {
       return null; // nested, promise, IsDefined, Allow: class-validator alone
@@ -99,15 +104,21 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
   }
   const all = [...properties.values()];
   return (plain) => {
+    const instance = new type();
+    const fields = instance as Record<string, unknown>;
     for (const key of Object.keys(plain)) {
-      if (!properties.has(key)) return undefined;
+      const p = properties.get(key);
+      if (!p) return undefined;
       const v = (plain as Record<string, unknown>)[key];
-      if (v !== null && typeof v === 'object') return undefined;
+      if (v === null || typeof v !== 'object') fields[key] = v;
+      // The array itself is copied; its elements, JSON parsed for this request alone, are
+      // kept as they are rather than copied deeply: equal to class-transformer's copies.
+      else if (p.listed && Array.isArray(v)) fields[key] = [...(v as unknown[])];
+      else return undefined;
     }
-    const instance = Object.assign(new type(), plain);
     for (const key of Object.keys(instance)) if (!properties.has(key)) return undefined;
     for (const p of all) {
-      const value = (instance as Record<string, unknown>)[p.name];
+      const value = fields[p.name];
       if (!p.conditions.every((c) => c(instance, value))) continue;
       for (const { check, metadata } of p.rules) {
         if (metadata.validateIf && !metadata.validateIf(instance, value)) continue;
@@ -118,8 +129,13 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
           value,
           constraints: metadata.constraints,
         };
-        // `each` over a primitive checks the value itself, as class-validator does.
-        if (!check(value, args)) return undefined;
+        // `each` checks every element of an array, and a primitive itself, as
+        // class-validator does.
+        const valid =
+          metadata.each && Array.isArray(value)
+            ? value.every((element) => check(element, args))
+            : check(value, args);
+        if (!valid) return undefined;
       }
     }
     return instance;
