@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { shownInstant } from '../../database/instants.js';
 import type { EvaluationEntity } from '../evaluation.entity.js';
 
 @ApiSchema({ name: 'RunEvaluation' })
@@ -52,7 +53,7 @@ export class RunEvaluationDto {
     format: 'date-time',
     description: 'When the evaluation was created',
   })
-  created_at!: Date;
+  created_at!: string;
 
   @ApiPropertyOptional({
     type: String,
@@ -66,7 +67,7 @@ export class RunEvaluationDto {
     format: 'date-time',
     description: 'When the evaluation was last updated',
   })
-  updated_at!: Date;
+  updated_at!: string;
 }
 
 export function toRunEvaluationDto(e: EvaluationEntity): RunEvaluationDto {
@@ -80,9 +81,9 @@ export function toRunEvaluationDto(e: EvaluationEntity): RunEvaluationDto {
     value: e.value,
     created_by: e.createdBy,
     created_by_evaluator_id: e.createdByEvaluatorId,
-    created_at: e.createdAt,
+    created_at: shownInstant(e.createdAt),
     updated_by: e.updatedBy,
-    updated_at: e.updatedAt,
+    updated_at: shownInstant(e.updatedAt),
   };
 }
 
