@@ -22,13 +22,16 @@ const PER_ITEM = 3;
 
 const as = (sub: string) => bearer(token({ sub }));
 
-/** A queue of ITEMS runs wanting PER_ITEM reviews of one binary label. */
-async function queueOfRuns(http: Http): Promise<{ queueId: string; labelId: string }> {
+/** A queue of ITEMS runs wanting `perItem` reviews of one binary label. */
+async function queueOfRuns(
+  http: Http,
+  perItem = PER_ITEM,
+): Promise<{ queueId: string; labelId: string }> {
   const label = await createLabel(http, { value_type: 'binary' });
   const queue = await http
     .post('/v1/review-queues')
     .set(bearer())
-    .send({ name: 'load', label_ids: [label.id], reviews_per_item: PER_ITEM });
+    .send({ name: 'load', label_ids: [label.id], reviews_per_item: perItem });
   const runs = await Promise.all(Array.from({ length: ITEMS }, () => createRun(http)));
   const added = await http
     .post(`/v1/review-queue/${queue.body.id}/items`)
@@ -64,10 +67,15 @@ async function work(
   }
 }
 
-/** What the database holds once everybody is done: exactly PER_ITEM reviews on every item. */
-async function expectAllReviewed(t: TestApp, queueId: string, reviewed: string[][]) {
+/** What the database holds once everybody is done: exactly `perItem` reviews on every item. */
+async function expectAllReviewed(
+  t: TestApp,
+  queueId: string,
+  reviewed: string[][],
+  perItem = PER_ITEM,
+) {
   const all = reviewed.flat();
-  expect(all).toHaveLength(ITEMS * PER_ITEM);
+  expect(all).toHaveLength(ITEMS * perItem);
   for (const own of reviewed) expect(new Set(own).size).toBe(own.length);
   const [row] = await t.dataSource.query<
     { reviews: number; pairs: number; most: number; completed: number; evaluations: number }[]
@@ -80,14 +88,14 @@ async function expectAllReviewed(t: TestApp, queueId: string, reviewed: string[]
                 AND completed_at IS NOT NULL AND reviews = $2) AS completed,
             (SELECT count(*)::int FROM run_evaluations e
                JOIN review_queue_items i ON i.run_id = e.run_id WHERE i.queue_id = $1) AS evaluations`,
-    [queueId, PER_ITEM],
+    [queueId, perItem],
   );
   expect(row).toEqual({
-    reviews: ITEMS * PER_ITEM,
-    pairs: ITEMS * PER_ITEM,
-    most: PER_ITEM,
+    reviews: ITEMS * perItem,
+    pairs: ITEMS * perItem,
+    most: perItem,
     completed: ITEMS,
-    evaluations: ITEMS * PER_ITEM,
+    evaluations: ITEMS * perItem,
   });
   const progress = await t.http.get(`/v1/review-queue/${queueId}/progress`).set(bearer());
   expect(progress.body.items).toEqual({
@@ -111,13 +119,18 @@ describe.each(DATABASES)('review queues under concurrency on $name', (db) => {
   });
   afterAll(() => t.close());
 
-  it(`${REVIEWERS} people reviewing ${ITEMS} items at once give each exactly ${PER_ITEM} reviews`, async () => {
-    const { queueId, labelId } = await queueOfRuns(t.http);
-    const reviewed = await Promise.all(
-      subs.map((sub) => work(t.http, t.http, queueId, labelId, sub)),
-    );
-    await expectAllReviewed(t, queueId, reviewed);
-  }, 300_000);
+  // One review per item: each review finds its item and run kept from its claim.
+  it.each([PER_ITEM, 1])(
+    `${REVIEWERS} people reviewing ${ITEMS} items at once give each exactly %i review(s)`,
+    async (perItem) => {
+      const { queueId, labelId } = await queueOfRuns(t.http, perItem);
+      const reviewed = await Promise.all(
+        subs.map((sub) => work(t.http, t.http, queueId, labelId, sub)),
+      );
+      await expectAllReviewed(t, queueId, reviewed, perItem);
+    },
+    300_000,
+  );
 
   it('lets exactly reviews_per_item of many simultaneous unreserved reviews in', async () => {
     const label = await createLabel(t.http, { value_type: 'binary' });
@@ -173,5 +186,19 @@ describeOnServers('review queues across two instances on $name', (db: TestDataba
       ),
     );
     await expectAllReviewed(t, queueId, reviewed);
+  }, 300_000);
+
+  it(`${REVIEWERS} people, each on one of two instances, give each item exactly one review`, async () => {
+    // Each instance reviews what it claimed from what it keeps; the other's writes reach it
+    // through the database alone.
+    const other = request(second.getHttpServer());
+    const { queueId, labelId } = await queueOfRuns(t.http, 1);
+    const reviewed = await Promise.all(
+      subs.map((sub, i) => {
+        const via = i % 2 === 0 ? t.http : other;
+        return work(via, via, queueId, labelId, sub);
+      }),
+    );
+    await expectAllReviewed(t, queueId, reviewed, 1);
   }, 300_000);
 });

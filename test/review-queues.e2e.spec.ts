@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { WriteScope } from '../src/writes/write-scope.js';
 import { bearer, DATABASES, startApp, type TestApp, token } from './support/app.js';
 import { expectClose } from './support/close-to.js';
 import { createEvaluator, createLabel, createRun, type Created } from './support/factories.js';
@@ -622,6 +623,148 @@ describe.each(DATABASES)('review queues on $name', (db) => {
       // Its reviews stay readable.
       const progress = await t.http.get(`/v1/review-queue/${queue.id}/progress`).set(bearer());
       expect(progress.body.reviews).toBe(1);
+    });
+  });
+
+  describe('a review of an item claimed on the same instance', () => {
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+    /** How many reads the writes from now on make first. */
+    const watchReads = () => {
+      const reads = jest.spyOn(WriteScope.prototype, 'readShared');
+      return () => reads.mock.calls.length;
+    };
+    /** A queue of one review per item, reviewed here once: the next review finds it kept. */
+    const reviewedOnce = async (runs = 2) => {
+      const made = await queueWithRuns(runs);
+      const first = await claim(made.queue.id, as('ann'));
+      expect(
+        (await review(made.queue.id, first.body.item.id, binaryReview(), as('ann'))).status,
+      ).toBe(201);
+      return made;
+    };
+
+    it('is one statement, reading nothing first, with the answer and the event a read gives', async () => {
+      const { queue, runs, items } = await reviewedOnce();
+      const claimed = await claim(queue.id, as('bob'));
+      expect(claimed.body.item.id).toBe(items[1].id);
+      const reads = watchReads();
+      const res = await review(queue.id, items[1].id, binaryReview(0), as('bob'));
+      expect(reads()).toBe(0);
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        item_id: items[1].id,
+        reviewer: 'bob',
+        item_completed: true,
+        evaluations: [{ run_id: runs[1].id, value: 0, created_by: 'bob' }],
+      });
+      const listed = await t.http.get(`/v1/review-queue/${queue.id}/items`).set(bearer());
+      expect(listed.body[1]).toMatchObject({ status: 'completed', reviews: 1, reserved: 0 });
+      const [{ events }] = await t.dataSource.query<{ events: { type: string; data: object }[] }[]>(
+        `SELECT events FROM outbox_writes WHERE events::text LIKE '%item_completed%'
+            AND events::text LIKE $1`,
+        [`%${items[1].id}%`],
+      );
+      const completion = events.find((e) => e.type === 'review_queue.item_completed');
+      expect(completion?.data).toEqual({
+        ...listed.body[1],
+        review_ids: [res.body.id],
+      });
+      // The person cannot review it twice: refused on a fresh read.
+      const twice = await review(queue.id, items[1].id, binaryReview(), as('bob'));
+      expect([twice.status, twice.body.code]).toEqual([409, 'already_reviewed']);
+    });
+
+    it('refuses on a fresh read what changed elsewhere since, writing nothing', async () => {
+      const { queue } = await reviewedOnce(5);
+      const cases: [string, (itemId: string) => Promise<unknown>, number, string][] = [
+        // As another instance would: the database changes, this instance hears nothing.
+        [
+          'the item reviewed by another, once this reservation ran out',
+          async (itemId) => {
+            await t.dataSource.query(
+              `UPDATE review_reservations SET expires_at = now() - interval '1 second'
+                WHERE item_id = $1`,
+              [itemId],
+            );
+            await t.dataSource.query(
+              `UPDATE review_queue_items SET reviews = 1, completed_at = now() WHERE id = $1`,
+              [itemId],
+            );
+          },
+          409,
+          'item_full',
+        ],
+        [
+          'its run deleted',
+          (itemId) =>
+            t.dataSource.query(
+              'DELETE FROM runs WHERE id = (SELECT run_id FROM review_queue_items WHERE id = $1)',
+              [itemId],
+            ),
+          409,
+          'run_deleted',
+        ],
+        [
+          'the label archived',
+          () =>
+            t.dataSource.query(
+              'UPDATE evaluation_labels SET archived_at = now() WHERE id = $1 RETURNING id',
+              [labels.binary.id],
+            ),
+          422,
+          'label_archived',
+        ],
+        [
+          'the queue archived',
+          () =>
+            t.dataSource.query('UPDATE review_queues SET archived_at = now() WHERE id = $1', [
+              queue.id,
+            ]),
+          409,
+          'queue_archived',
+        ],
+      ];
+      for (const [what, change, status, code] of cases) {
+        const claimed = await claim(queue.id, as('bob'));
+        expect([what, claimed.status]).toEqual([what, 200]);
+        await change(claimed.body.item.id);
+        const before = await rowCounts(t.dataSource);
+        const reads = watchReads();
+        const res = await review(queue.id, claimed.body.item.id, binaryReview(), as('bob'));
+        expect([what, res.status, res.body.code, reads()]).toEqual([what, status, code, 1]);
+        expect(await rowCounts(t.dataSource)).toEqual(before);
+        jest.restoreAllMocks();
+        if (what === 'the label archived') {
+          await t.dataSource.query(
+            'UPDATE evaluation_labels SET archived_at = NULL WHERE id = $1',
+            [labels.binary.id],
+          );
+        }
+      }
+    });
+
+    it('reviews on a fresh read what kept rows would have refused', async () => {
+      const { queue, items } = await reviewedOnce();
+      // The queue's labels changed elsewhere: kept, the review would miss a value.
+      await t.dataSource.query(`UPDATE review_queues SET label_ids = $2 WHERE id = $1`, [
+        queue.id,
+        JSON.stringify([labels.ordinal.id]),
+      ]);
+      const claimed = await claim(queue.id, as('bob'));
+      expect(claimed.body.item.id).toBe(items[1].id);
+      const reads = watchReads();
+      const res = await review(
+        queue.id,
+        items[1].id,
+        { evaluations: [{ evaluation_label_id: labels.ordinal.id, value: 2 }] },
+        as('bob'),
+      );
+      expect([res.status, reads()]).toEqual([201, 1]);
+      expect(res.body.evaluations).toMatchObject([
+        { evaluation_label_id: labels.ordinal.id, value: 2 },
+      ]);
     });
   });
 

@@ -43,7 +43,7 @@ export interface NewEvaluation {
 export type Outcome = { evaluation: EvaluationEntity } | { error: ApiError };
 
 type TargetRun = Pick<RunEntity, 'id' | 'outputs'>;
-type KeptRun = TargetRun & VersionedRow;
+export type KeptRun = TargetRun & VersionedRow;
 type KeptLabel = TargetLabel & VersionedRow;
 /** An evaluation with the version of its row, as read or as this instance last wrote it. */
 type KeptEvaluation = EvaluationEntity & { version$: string };
@@ -186,18 +186,53 @@ export class EvaluationsService {
     return { runs, labels };
   }
 
-  private async readTargets(w: WriteScope, runIds: string[], labelIds: string[]): Promise<Targets> {
+  /**
+   * The targets of `items` (ids in lower case) as earlier writes read them, for a write that
+   * checks more before it creates them: when every one is kept, this is the write's first try
+   * and every item passes every rule on them, the write depends on them as keptTargets does.
+   * Otherwise undefined, and nothing done: a refusal must rest on a fresh read.
+   */
+  keptTargetsPassing(w: WriteScope, items: NewEvaluation[]): Targets | undefined {
+    if (w.inTransaction || w.attempt > 1) return undefined;
     const account = w.principal.accountId;
+    const runs = this.keptRuns.all(account, distinct(items.map((i) => i.run_id)));
+    const labels =
+      runs && this.keptLabels.all(account, distinct(items.map((i) => i.evaluation_label_id)));
+    if (!labels) return undefined;
+    const runById = new Map(runs.map((r) => [r.id, r]));
+    const labelById = new Map(labels.map((l) => [l.id, l]));
+    try {
+      for (const i of items)
+        checkItem(i, runById.get(i.run_id), labelById.get(i.evaluation_label_id));
+    } catch (err) {
+      if (err instanceof ApiError) return undefined;
+      throw err;
+    }
+    w.reuse(this.keptRuns.table, runs);
+    w.reuse(this.keptLabels.table, labels);
+    return { runs, labels };
+  }
+
+  private async readTargets(w: WriteScope, runIds: string[], labelIds: string[]): Promise<Targets> {
     const targets = await w.readShared<Targets>(this.targetReads('$1', '$2', '$3'), [
-      account,
+      w.principal.accountId,
       runIds,
       labelIds,
     ]);
-    if (!w.inTransaction) {
-      this.keptRuns.keep(account, targets.runs as KeptRun[]);
-      this.keptLabels.keep(account, targets.labels as KeptLabel[]);
-    }
+    this.keepTargets(w, targets);
     return targets;
+  }
+
+  /** Keeps a run read without a lock, with its version, for later writes (`keptTargetsPassing`). */
+  keepRun(w: WriteScope, run: KeptRun): void {
+    if (!w.inTransaction) this.keptRuns.keep(w.principal.accountId, [run]);
+  }
+
+  /** Keeps targets a write read (`targetReads`) for later writes, unless read in a transaction. */
+  keepTargets(w: WriteScope, targets: Targets): void {
+    if (w.inTransaction) return;
+    this.keptRuns.keep(w.principal.accountId, targets.runs as KeptRun[]);
+    this.keptLabels.keep(w.principal.accountId, targets.labels as KeptLabel[]);
   }
 
   /**

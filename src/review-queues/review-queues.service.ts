@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import { DataSource, type EntityManager, type QueryFailedError } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
@@ -9,9 +10,14 @@ import { sqlState, UNIQUE_VIOLATION } from '../common/pg-errors.js';
 import { refuseNulls } from '../common/validation.js';
 import { selectColumns } from '../database/columns.js';
 import type { EvaluationEntity } from '../evaluations/evaluation.entity.js';
-import { EvaluationsService, type Targets } from '../evaluations/evaluations.service.js';
+import {
+  EvaluationsService,
+  type KeptRun,
+  type Targets,
+} from '../evaluations/evaluations.service.js';
 import { compileFieldPath } from '../evaluations/field-path.js';
 import { WritePipeline } from '../writes/write-pipeline.js';
+import type { WriteScope } from '../writes/write-scope.js';
 import type {
   AddQueueItemsDto,
   CreateReviewDto,
@@ -89,7 +95,47 @@ const ITEM_FOR_REVIEW = `i.id, i.queue_id, i.run_id, i.output_name, i.field_path
   ARRAY(SELECT r.id FROM reviews r WHERE r.account_id = i.account_id AND r.item_id = i.id
       ORDER BY r.created_at, r.id) AS review_ids`;
 
-// SQLSTATEs of assay_claim_review (migration ReviewsAtOnce).
+/**
+ * What assay_claim_review answers (migrations ReviewsAtOnce, ClaimsReadTheRun): the item
+ * claimed, and its run's outputs and version, null when the run was deleted.
+ */
+type ClaimedRow = Omit<ItemRow, 'status' | 'completed_at'> & {
+  expires_at: Date;
+  run_outputs: KeptRun['outputs'];
+  run_version: string | null;
+};
+
+/** An item as a review needs it: what it reads of it, without the caller's standing. */
+type ReviewedItem = Omit<ItemRead, 'reviewed' | 'mine' | 'others' | 'review_ids'>;
+
+/** What a review is made from, read (readReview) or kept (keptReview). */
+interface ReviewState {
+  queue: QueueRead;
+  item: ReviewedItem;
+  /** Live reservations of the item by others. */
+  others: number;
+  /** The item's reviews so far. */
+  reviewIds: string[];
+  /** The review's values, in the order of the queue's labels. */
+  values: { evaluation_label_id: string; value: number }[];
+  targets: Targets;
+}
+
+/** Items claimed here, and queues reviewed here, that a review may find kept (keptReview). */
+const KEPT_ITEMS = 100_000;
+const KEPT_QUEUES = 10_000;
+
+/** The review's evaluations, one per value, on the item's target. */
+const reviewed = (item: ReviewedItem, values: ReviewState['values']) =>
+  values.map((v) => ({
+    run_id: item.run_id,
+    evaluation_label_id: v.evaluation_label_id,
+    value: v.value,
+    output_name: item.output_name,
+    field_path: item.field_path,
+  }));
+
+// SQLSTATEs of assay_claim_review (migrations ReviewsAtOnce, ClaimsReadTheRun).
 const QUEUE_MISSING = 'AS011';
 const QUEUE_ARCHIVED = 'AS012';
 
@@ -129,6 +175,9 @@ const targetKey = (runId: string, outputName: string | null, fieldPath: string |
 @Injectable()
 export class ReviewQueuesService {
   private readonly columns: string;
+  /** Queues as reviews here last read them; items as claims here answered them. */
+  private readonly keptQueues = new LRUCache<string, QueueRead>({ max: KEPT_QUEUES });
+  private readonly keptItems = new LRUCache<string, ReviewedItem>({ max: KEPT_ITEMS });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -385,10 +434,11 @@ export class ReviewQueuesService {
     refuseEvaluators(principal, 'claim items');
     return this.writes.runAtOnce(principal, async (w) => {
       const [claimed] = await w
-        .sendAlone<(Omit<ItemRow, 'status' | 'completed_at'> & { expires_at: Date })[]>(
-          'SELECT * FROM assay_claim_review($1, $2, $3)',
-          [principal.accountId, id, principal.sub],
-        )
+        .sendAlone<ClaimedRow[]>('SELECT * FROM assay_claim_review($1, $2, $3)', [
+          principal.accountId,
+          id,
+          principal.sub,
+        ])
         .catch((err: unknown) => {
           if (sqlState(err) === QUEUE_MISSING) throw queueNotFound(id);
           if (sqlState(err) === QUEUE_ARCHIVED) {
@@ -397,10 +447,26 @@ export class ReviewQueuesService {
           throw err;
         });
       if (!claimed) return undefined;
-      const { expires_at, ...item } = claimed;
+      const { expires_at, run_outputs: outputs, run_version: version, ...item } = claimed;
+      if (!w.inTransaction) this.keepClaimed(w, item, outputs, version);
       // Just reserved: open, and in review.
       return { item: shownItem({ ...item, status: 'in_review', completed_at: null }), expires_at };
     });
+  }
+
+  /** Keeps a claimed item and its run for the review that follows (keptReview). */
+  private keepClaimed(
+    w: WriteScope,
+    item: Omit<ClaimedRow, 'expires_at' | 'run_outputs' | 'run_version'>,
+    outputs: ClaimedRow['run_outputs'],
+    version: string | null,
+  ): void {
+    const { id, queue_id, run_id, output_name, field_path, reviews } = item;
+    const created_at = item.created_at.toISOString();
+    const kept = { id, queue_id, run_id, output_name, field_path, reviews, created_at };
+    this.keptItems.set(`${w.principal.accountId}:${id}`, kept);
+    // Never a deleted run: nothing confirms an absence.
+    if (version !== null) this.evaluations.keepRun(w, { id: run_id, outputs, version$: version });
   }
 
   /** Gives back the caller's reservation of an item (none held: nothing to do). */
@@ -420,10 +486,11 @@ export class ReviewQueuesService {
    * Records a review: its evaluations (created by the caller on the item's target, every rule
    * of an evaluation checked) and the review, in one write made at once. One statement reads
    * the queue, the item with the caller's standing on it, and the evaluations' run and
-   * labels; the last one inserts the evaluations and, through assay_record_review (migration
-   * ReviewsAtOnce), locks the queue and the item, counts the item's places again and records
-   * the review, only if the queue and the item are as read: else the write runs again from
-   * a new read. So the item never passes reviews_per_item, whatever runs at once.
+   * labels (readReview), unless all of it is kept (keptReview); the last one inserts the
+   * evaluations and, through assay_record_review (migration ReviewsAtOnce), locks the queue
+   * and the item, counts the item's places again and records the review, only if the queue
+   * and the item are as read or kept: else the write runs again from a new read. So the item
+   * never passes reviews_per_item, whatever runs at once.
    */
   review(
     principal: Principal,
@@ -442,88 +509,13 @@ export class ReviewQueuesService {
     refuseEvaluators(principal, 'review');
     return this.writes
       .runAtOnce(principal, async (w) => {
-        const {
-          queues: [queue],
-          items: [read],
-          ...targets
-        } = await w.readShared<{ queues: QueueRead[]; items: ItemRead[] } & Targets>(
-          {
-            queues: {
-              table: 'review_queues',
-              columns: `name, archived_at IS NOT NULL AS archived, label_ids, reviews_per_item,
-                xmin::text AS version`,
-              where: 'account_id = $1 AND id = $2',
-              asIs: true,
-            },
-            items: {
-              table: 'review_queue_items i',
-              columns: ITEM_FOR_REVIEW,
-              where: 'i.account_id = $1 AND i.queue_id = $2 AND i.id = $3',
-              asIs: true,
-            },
-            ...this.evaluations.targetReads(
-              '$1',
-              'ARRAY(SELECT run_id FROM review_queue_items WHERE account_id = $1 AND id = $3)',
-              `ARRAY(SELECT jsonb_array_elements_text(label_ids)::uuid FROM review_queues
-                      WHERE account_id = $1 AND id = $2)`,
-            ),
-          },
-          [principal.accountId, id, itemId, principal.sub],
-        );
-        if (!queue) throw queueNotFound(id);
-        if (queue.archived) throw archivedRefusal(queue.name, 'reviews');
-        const values = matchLabels(queue.label_ids, dto);
-        if (!read) throw itemNotFound(itemId);
-        const {
-          reviewed,
-          mine,
-          others,
-          review_ids: reviewIds,
-          created_at: queuedAt,
-          ...item
-        } = read;
-        if (reviewed) {
-          throw new ApiError(
-            'already_reviewed',
-            `You have already reviewed item ${itemId}; a person reviews an item once.`,
-          );
-        }
-        if (targets.runs.length === 0) {
-          throw new ApiError(
-            'run_deleted',
-            `Run ${item.run_id} of item ${itemId} was deleted after it was queued: it cannot be ` +
-              'reviewed.',
-          );
-        }
-        const perItem = queue.reviews_per_item;
-        if (item.reviews >= perItem) {
-          throw new ApiError(
-            'item_full',
-            `Item ${itemId} already has its ${perItem} review(s); claim another one.`,
-          );
-        }
-        if (!mine && item.reviews + others >= perItem) {
-          throw new ApiError(
-            'item_full',
-            `Item ${itemId} has no place left for your review (${item.reviews} review(s), ` +
-              `${others} reserved by others, ${perItem} wanted), and you hold ` +
-              'no live reservation of it; claim another item.',
-          );
-        }
-        const outcomes = await this.evaluations.createRead(
-          w,
-          values.map((v) => ({
-            run_id: item.run_id,
-            evaluation_label_id: v.evaluation_label_id,
-            value: v.value,
-            output_name: item.output_name,
-            field_path: item.field_path,
-          })),
-          targets,
-        );
+        const { queue, item, others, reviewIds, values, targets } =
+          this.keptReview(w, id, itemId, dto) ?? (await this.readReview(w, id, itemId, dto));
+        const outcomes = await this.evaluations.createRead(w, reviewed(item, values), targets);
         const refusals = outcomes.flatMap((o, i) => ('error' in o ? [{ i, error: o.error }] : []));
         if (refusals.length > 0) throw reviewRefused(refusals, values);
         const evaluations = outcomes.map((o) => (o as { evaluation: EvaluationEntity }).evaluation);
+        const perItem = queue.reviews_per_item;
         const reviews = item.reviews + 1;
         const completed = reviews >= perItem;
         const now = evaluations[0].createdAt;
@@ -557,11 +549,12 @@ export class ReviewQueuesService {
           reserved: completed ? 0 : others,
           run_deleted: false,
           completed_at: completed ? now : null,
-          created_at: new Date(queuedAt),
+          created_at: new Date(item.created_at),
         });
         if (completed) {
           w.emit('review_queue.item_completed', { ...shown, review_ids: [...reviewIds, reviewId] });
         }
+        w.afterCommit(() => this.keptItems.delete(`${principal.accountId}:${itemId}`));
         return {
           id: reviewId,
           item: shown,
@@ -581,6 +574,117 @@ export class ReviewQueuesService {
         }
         throw err;
       });
+  }
+
+  /**
+   * What a review needs, kept by this instance, for the first review of an item it claimed
+   * that completes it (a queue of one review per item, the default): the queue as the last
+   * review here read it, the item as its claim answered it, runs and labels as earlier
+   * writes read them. The review's one statement then reads nothing first:
+   * assay_record_review records it only if the queue and the item are still as kept and
+   * the caller may review it, and the evaluations' own check covers runs and labels; else
+   * the write runs again from a fresh read, which says why. Undefined when anything is not
+   * kept or would be refused on what is: every refusal rests on a fresh read.
+   */
+  private keptReview(
+    w: WriteScope,
+    id: string,
+    itemId: string,
+    dto: CreateReviewDto,
+  ): ReviewState | undefined {
+    if (w.inTransaction || w.attempt > 1) return undefined;
+    const account = w.principal.accountId;
+    const queue = this.keptQueues.get(`${account}:${id}`);
+    const item = this.keptItems.get(`${account}:${itemId}`);
+    if (!queue || !item || item.queue_id !== id || queue.archived) return undefined;
+    // Its reviews so far are none, so the completed item's review ids are this one's alone.
+    if (item.reviews !== 0 || queue.reviews_per_item !== 1) return undefined;
+    let values: ReviewState['values'];
+    try {
+      values = matchLabels(queue.label_ids, dto);
+    } catch {
+      return undefined;
+    }
+    const targets = this.evaluations.keptTargetsPassing(w, reviewed(item, values));
+    return targets && { queue, item, others: 0, reviewIds: [], values, targets };
+  }
+
+  /**
+   * What a review needs, read in one statement: the queue, the item with the caller's
+   * standing on it, and the evaluations' run and labels; refused here when the review cannot
+   * be made.
+   */
+  private async readReview(
+    w: WriteScope,
+    id: string,
+    itemId: string,
+    dto: CreateReviewDto,
+  ): Promise<ReviewState> {
+    const account = w.principal.accountId;
+    const {
+      queues: [queue],
+      items: [read],
+      ...targets
+    } = await w.readShared<{ queues: QueueRead[]; items: ItemRead[] } & Targets>(
+      {
+        queues: {
+          table: 'review_queues',
+          columns: `name, archived_at IS NOT NULL AS archived, label_ids, reviews_per_item,
+            xmin::text AS version`,
+          where: 'account_id = $1 AND id = $2',
+          asIs: true,
+        },
+        items: {
+          table: 'review_queue_items i',
+          columns: ITEM_FOR_REVIEW,
+          where: 'i.account_id = $1 AND i.queue_id = $2 AND i.id = $3',
+          asIs: true,
+        },
+        ...this.evaluations.targetReads(
+          '$1',
+          'ARRAY(SELECT run_id FROM review_queue_items WHERE account_id = $1 AND id = $3)',
+          `ARRAY(SELECT jsonb_array_elements_text(label_ids)::uuid FROM review_queues
+                  WHERE account_id = $1 AND id = $2)`,
+        ),
+      },
+      [account, id, itemId, w.principal.sub],
+    );
+    if (!queue) throw queueNotFound(id);
+    if (!w.inTransaction) this.keptQueues.set(`${account}:${id}`, queue);
+    this.evaluations.keepTargets(w, targets);
+    if (queue.archived) throw archivedRefusal(queue.name, 'reviews');
+    const values = matchLabels(queue.label_ids, dto);
+    if (!read) throw itemNotFound(itemId);
+    const { reviewed: done, mine, others, review_ids: reviewIds, ...item } = read;
+    if (done) {
+      throw new ApiError(
+        'already_reviewed',
+        `You have already reviewed item ${itemId}; a person reviews an item once.`,
+      );
+    }
+    if (targets.runs.length === 0) {
+      throw new ApiError(
+        'run_deleted',
+        `Run ${item.run_id} of item ${itemId} was deleted after it was queued: it cannot be ` +
+          'reviewed.',
+      );
+    }
+    const perItem = queue.reviews_per_item;
+    if (item.reviews >= perItem) {
+      throw new ApiError(
+        'item_full',
+        `Item ${itemId} already has its ${perItem} review(s); claim another one.`,
+      );
+    }
+    if (!mine && item.reviews + others >= perItem) {
+      throw new ApiError(
+        'item_full',
+        `Item ${itemId} has no place left for your review (${item.reviews} review(s), ` +
+          `${others} reserved by others, ${perItem} wanted), and you hold ` +
+          'no live reservation of it; claim another item.',
+      );
+    }
+    return { queue, item, others, reviewIds, values, targets };
   }
 
   /**

@@ -8,6 +8,7 @@ import { LabelVersions1796100000000 } from './1796100000000-LabelVersions.js';
 import { Webhooks1796200000000 } from './1796200000000-Webhooks.js';
 import { ReviewQueues1796400000000 } from './1796400000000-ReviewQueues.js';
 import { ReviewsAtOnce1796500000000 } from './1796500000000-ReviewsAtOnce.js';
+import { ClaimsReadTheRun1796600000000 } from './1796600000000-ClaimsReadTheRun.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Webhooks1796200000000,
   ReviewQueues1796400000000,
   ReviewsAtOnce1796500000000,
+  ClaimsReadTheRun1796600000000,
 ];
