@@ -64,6 +64,7 @@ import {
 } from '../src/stats/filters.js';
 import { MAX_IDEMPOTENCY_KEY } from '../src/writes/idempotency.js';
 import { MAX_KEPT_CHARS } from '../src/writes/row-cache.js';
+import { KEPT_ITEMS, KEPT_QUEUES } from '../src/review-queues/review-queues.service.js';
 import {
   MAX_ATTEMPTS,
   PURGE_EVERY_MS as IDEMPOTENCY_PURGE_MS,
@@ -141,6 +142,8 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/api.md', `changing throughout ${WORDS[MAX_ATTEMPTS]} tries`],
   ['docs/writes.md', `(up to ${MAX_KEPT_CHARS / 1024 / 1024} MB of each)`],
   ['docs/writes.md', `(the last ${n(KEPT_EVALUATIONS)} it updated or read to update)`],
+  ['docs/review-queues.md', `(the last ${n(KEPT_ITEMS)} items claimed`],
+  ['docs/review-queues.md', `(the last ${n(KEPT_QUEUES)} queues)`],
   ['docs/api.md', `a label name outside 1–${MAX_LABEL_NAME} characters`],
   ['docs/api.md', `headers over ${maxHeaderSize / 1024} KB: 431`],
   ['docs/api.md', `(default \`${DEFAULT_TTL}\`)`],

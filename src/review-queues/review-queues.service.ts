@@ -122,8 +122,11 @@ interface ReviewState {
 }
 
 /** Items claimed here, and queues reviewed here, that a review may find kept (keptReview). */
-const KEPT_ITEMS = 100_000;
-const KEPT_QUEUES = 10_000;
+export const KEPT_ITEMS = 100_000;
+export const KEPT_QUEUES = 10_000;
+
+/** The key of a kept queue or item: its id as the database gives it, in lower case. */
+const keptKey = (account: string, id: string) => `${account}:${id.toLowerCase()}`;
 
 /** The review's evaluations, one per value, on the item's target. */
 const reviewed = (item: ReviewedItem, values: ReviewState['values']) =>
@@ -464,7 +467,7 @@ export class ReviewQueuesService {
     const { id, queue_id, run_id, output_name, field_path, reviews } = item;
     const created_at = item.created_at.toISOString();
     const kept = { id, queue_id, run_id, output_name, field_path, reviews, created_at };
-    this.keptItems.set(`${w.principal.accountId}:${id}`, kept);
+    this.keptItems.set(keptKey(w.principal.accountId, id), kept);
     // Never a deleted run: nothing confirms an absence.
     if (version !== null) this.evaluations.keepRun(w, { id: run_id, outputs, version$: version });
   }
@@ -554,7 +557,7 @@ export class ReviewQueuesService {
         if (completed) {
           w.emit('review_queue.item_completed', { ...shown, review_ids: [...reviewIds, reviewId] });
         }
-        w.afterCommit(() => this.keptItems.delete(`${principal.accountId}:${itemId}`));
+        w.afterCommit(() => this.keptItems.delete(keptKey(principal.accountId, itemId)));
         return {
           id: reviewId,
           item: shown,
@@ -594,9 +597,9 @@ export class ReviewQueuesService {
   ): ReviewState | undefined {
     if (w.inTransaction || w.attempt > 1) return undefined;
     const account = w.principal.accountId;
-    const queue = this.keptQueues.get(`${account}:${id}`);
-    const item = this.keptItems.get(`${account}:${itemId}`);
-    if (!queue || !item || item.queue_id !== id || queue.archived) return undefined;
+    const queue = this.keptQueues.get(keptKey(account, id));
+    const item = this.keptItems.get(keptKey(account, itemId));
+    if (!queue || !item || item.queue_id !== id.toLowerCase() || queue.archived) return undefined;
     // Its reviews so far are none, so the completed item's review ids are this one's alone.
     if (item.reviews !== 0 || queue.reviews_per_item !== 1) return undefined;
     let values: ReviewState['values'];
@@ -650,7 +653,7 @@ export class ReviewQueuesService {
       [account, id, itemId, w.principal.sub],
     );
     if (!queue) throw queueNotFound(id);
-    if (!w.inTransaction) this.keptQueues.set(`${account}:${id}`, queue);
+    if (!w.inTransaction) this.keptQueues.set(keptKey(account, id), queue);
     this.evaluations.keepTargets(w, targets);
     if (queue.archived) throw archivedRefusal(queue.name, 'reviews');
     const values = matchLabels(queue.label_ids, dto);
