@@ -104,6 +104,14 @@ describe.each(DATABASES)('batch create on $name', (db) => {
     expect(await count('run_evaluations', [run.id])).toBe(0);
   });
 
+  it('answers 400 for an item that nests an object holding a `constructor` key', async () => {
+    const label = await createLabel(t.http);
+    const res = await batch({
+      items: [{ run_id: { constructor: 7, a: false }, evaluation_label_id: label.id, value: 1 }],
+    });
+    expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
+  });
+
   it('atomic: a malformed item is a 400 naming it, and nothing is written', async () => {
     const label = await createLabel(t.http);
     const run = await createRun(t.http);

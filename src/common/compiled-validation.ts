@@ -52,6 +52,16 @@ export function compiledValidator<T extends object>(type: new () => T): Acceptor
   return acceptor as Acceptor<T> | null;
 }
 
+/** Keys Nest's ValidationPipe removes from a body, at any depth, before class-transformer. */
+const STRIPPED = ['__proto__', 'constructor'];
+
+/** A JSON value that is not an object, or an object of such values without STRIPPED keys. */
+function isFlat(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value) || STRIPPED.some((k) => Object.hasOwn(value, k))) return false;
+  return Object.values(value).every((v) => v === null || typeof v !== 'object');
+}
+
 function compile<T extends object>(type: new () => T): Acceptor<T> | null {
   const storage = getMetadataStorage();
   const metadatas = storage.getTargetValidationMetadatas(type, '', false, false, undefined);
@@ -112,8 +122,9 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
       const v = (plain as Record<string, unknown>)[key];
       if (v === null || typeof v !== 'object') fields[key] = v;
       // The array itself is copied; its elements, JSON parsed for this request alone, are
-      // kept as they are rather than copied deeply: equal to class-transformer's copies.
-      else if (p.listed && Array.isArray(v)) fields[key] = [...(v as unknown[])];
+      // kept as they are rather than copied deeply: equal to class-transformer's copies
+      // where each is a value or a flat object without the keys Nest's pipe strips.
+      else if (p.listed && Array.isArray(v) && v.every(isFlat)) fields[key] = [...(v as unknown[])];
       else return undefined;
     }
     for (const key of Object.keys(instance)) if (!properties.has(key)) return undefined;
