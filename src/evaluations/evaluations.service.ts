@@ -176,41 +176,48 @@ export class EvaluationsService {
    * first try: its last statement checks they are unchanged. A retry reads them afresh.
    */
   private keptTargets(w: WriteScope, runIds: string[], labelIds: string[]): Targets | undefined {
-    if (w.inTransaction || w.attempt > 1) return undefined;
-    const account = w.principal.accountId;
-    const runs = this.keptRuns.all(account, runIds);
-    const labels = runs && this.keptLabels.all(account, labelIds);
-    if (!labels) return undefined;
-    w.reuse(this.keptRuns.table, runs);
-    w.reuse(this.keptLabels.table, labels);
-    return { runs, labels };
+    const kept = this.keptRows(w, runIds, labelIds);
+    if (kept) this.dependOn(w, kept);
+    return kept;
   }
 
   /**
-   * The targets of `items` (ids in lower case) as earlier writes read them, for a write that
-   * checks more before it creates them: when every one is kept, this is the write's first try
-   * and every item passes every rule on them, the write depends on them as keptTargets does.
-   * Otherwise undefined, and nothing done: a refusal must rest on a fresh read.
+   * keptTargets for `items` (ids in lower case), for a write that checks more before it
+   * creates them: only when every item passes every rule on the kept rows. Otherwise
+   * undefined, and the write depends on nothing kept: a refusal must rest on a fresh read.
    */
   keptTargetsPassing(w: WriteScope, items: NewEvaluation[]): Targets | undefined {
-    if (w.inTransaction || w.attempt > 1) return undefined;
-    const account = w.principal.accountId;
-    const runs = this.keptRuns.all(account, distinct(items.map((i) => i.run_id)));
-    const labels =
-      runs && this.keptLabels.all(account, distinct(items.map((i) => i.evaluation_label_id)));
-    if (!labels) return undefined;
-    const runById = new Map(runs.map((r) => [r.id, r]));
-    const labelById = new Map(labels.map((l) => [l.id, l]));
+    const runIds = distinct(items.map((i) => i.run_id));
+    const kept = this.keptRows(w, runIds, distinct(items.map((i) => i.evaluation_label_id)));
+    if (!kept) return undefined;
+    const runs = new Map(kept.runs.map((r) => [r.id, r]));
+    const labels = new Map(kept.labels.map((l) => [l.id, l]));
     try {
-      for (const i of items)
-        checkItem(i, runById.get(i.run_id), labelById.get(i.evaluation_label_id));
+      for (const i of items) checkItem(i, runs.get(i.run_id), labels.get(i.evaluation_label_id));
     } catch (err) {
       if (err instanceof ApiError) return undefined;
       throw err;
     }
-    w.reuse(this.keptRuns.table, runs);
-    w.reuse(this.keptLabels.table, labels);
-    return { runs, labels };
+    this.dependOn(w, kept);
+    return kept;
+  }
+
+  /** Every one of the targets, kept, on the write's first try; else undefined. */
+  private keptRows(
+    w: WriteScope,
+    runIds: string[],
+    labelIds: string[],
+  ): { runs: KeptRun[]; labels: KeptLabel[] } | undefined {
+    if (w.inTransaction || w.attempt > 1) return undefined;
+    const runs = this.keptRuns.all(w.principal.accountId, runIds);
+    const labels = runs && this.keptLabels.all(w.principal.accountId, labelIds);
+    return labels && { runs, labels };
+  }
+
+  /** The write's last statement checks that kept targets are unchanged. */
+  private dependOn(w: WriteScope, kept: { runs: KeptRun[]; labels: KeptLabel[] }): void {
+    w.reuse(this.keptRuns.table, kept.runs);
+    w.reuse(this.keptLabels.table, kept.labels);
   }
 
   private async readTargets(w: WriteScope, runIds: string[], labelIds: string[]): Promise<Targets> {

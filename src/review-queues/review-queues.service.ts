@@ -40,6 +40,11 @@ import { ReviewQueueEntity } from './review-queue.entity.js';
 
 const queueNotFound = (id: string) => ApiError.notFound('Review queue', id);
 const itemNotFound = (id: string) => ApiError.notFound('Review queue item', id);
+const alreadyReviewed = (id: string) =>
+  new ApiError(
+    'already_reviewed',
+    `You have already reviewed item ${id}; a person reviews an item once.`,
+  );
 
 /** An item as the API shows it, read by ITEM_COLUMNS. */
 type ItemRow = ReviewQueueItemDto;
@@ -570,10 +575,7 @@ export class ReviewQueuesService {
       })
       .catch((err: unknown) => {
         if (sqlState(err) === UNIQUE_VIOLATION) {
-          throw new ApiError(
-            'already_reviewed',
-            `You have already reviewed item ${itemId}; a person reviews an item once.`,
-          );
+          throw alreadyReviewed(itemId);
         }
         throw err;
       });
@@ -660,10 +662,7 @@ export class ReviewQueuesService {
     if (!read) throw itemNotFound(itemId);
     const { reviewed: done, mine, others, review_ids: reviewIds, ...item } = read;
     if (done) {
-      throw new ApiError(
-        'already_reviewed',
-        `You have already reviewed item ${itemId}; a person reviews an item once.`,
-      );
+      throw alreadyReviewed(itemId);
     }
     if (targets.runs.length === 0) {
       throw new ApiError(
