@@ -79,7 +79,7 @@ export interface BenchOptions {
   natsUrl?: string;
   /** Only the workloads whose name contains this. */
   only?: string;
-  /** A folder for V8 CPU profiles of Assay's servers, one file per server. */
+  /** A folder for V8 CPU profiles: one subfolder per server (assay, baseline, nest…). */
   profile?: string;
   /** Also the webhook scenario (server database only): delivery lag and write cost. */
   webhooks?: boolean;
@@ -545,9 +545,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   if (o.pool) env.DB_POOL_SIZE = String(o.pool);
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
   const heap = [`--max-old-space-size=${HEAP_MB}`];
-  // Every Assay server writes a V8 CPU profile there when it stops (--profile).
-  if (o.profile) heap.push('--cpu-prof', `--cpu-prof-dir=${o.profile}`);
-  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, heap);
+  // Every server writes a V8 CPU profile into its own subfolder when it stops (--profile).
+  const profiled = (name: string) =>
+    o.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profile, name)}`] : [];
+  const assay = start('Assay', join(dist, 'src/main.js'), 3901, env, [
+    ...heap,
+    ...profiled('assay'),
+  ]);
   const servers = [assay];
   try {
     await waitReady(assay, '/health/ready');
@@ -572,7 +576,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const group = wanted.slice(g, g + RIVALS_AT_ONCE).map((key) => {
         const r = RIVALS[key];
         const env2 = { ...env, ...r.env };
-        const server = start(r.name, join(dist, r.script), r.port, env2, r.heap ? heap : []);
+        const server = start(r.name, join(dist, r.script), r.port, env2, [
+          ...(r.heap ? heap : []),
+          ...profiled(key),
+        ]);
         servers.push(server);
         return { key, server };
       });
