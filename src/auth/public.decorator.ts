@@ -11,7 +11,23 @@ const IS_PUBLIC = 'assay:public';
 export const Public = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(IS_PUBLIC, true), ApiNoAuth());
 
-/** Whether the route the context runs, or its controller, is marked @Public(). */
-export const isPublic = (reflector: Reflector, context: ExecutionContext): boolean =>
-  reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) ===
-  true;
+/** Each controller's handlers, and whether they are public: metadata does not change. */
+const known = new WeakMap<object, WeakMap<object, boolean>>();
+
+/**
+ * Whether the route the context runs, or its controller, is marked @Public(). Asked twice
+ * per request (the JWT guard, the rate limit): the reflector's look-ups are made once per
+ * route.
+ */
+export function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  let handlers = known.get(controller);
+  if (!handlers) known.set(controller, (handlers = new WeakMap()));
+  let open = handlers.get(handler);
+  if (open === undefined) {
+    open = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true;
+    handlers.set(handler, open);
+  }
+  return open;
+}

@@ -61,14 +61,21 @@ CallbackClient.prototype.query = function (
     typeof config === 'string' && Array.isArray(values) && values.length > 0
       ? statementNames.of(config)
       : undefined;
-  if (name !== undefined) config = { name, text: config };
   return new Promise((resolve, reject) => {
     const done: Callback = (err, result) => {
       if (err) return reject(err);
       databaseStateLog.answered();
       resolve(result);
     };
-    Reflect.apply(query, this, [config, values, done]);
+    if (name === undefined) {
+      Reflect.apply(query, this, [config, values, done]);
+      return;
+    }
+    // A Query made from the text, then named: pg copies a config object's every property
+    // descriptor (cloneQueryConfig), 2–5 µs per statement in a profile of GET one.
+    const named = new pg.Query(config as string, values as unknown[], done as never);
+    (named as pg.Query & { name: string }).name = name;
+    Reflect.apply(query, this, [named]);
   }).catch((err: Error) => {
     // As pg does: a stack that leads back to the caller, not to the socket read.
     Error.captureStackTrace(err);

@@ -120,6 +120,8 @@ const distinct = (ids: string[]) => [...new Set(ids)].sort();
 @Injectable()
 export class EvaluationsService {
   private readonly columns: string;
+  /** GET one's statement, made once: its name is looked up by its text on every call. */
+  private readonly getOne: string;
   /** The reads of GET one and GET list: the busiest statements, sent without a QueryRunner. */
   private readonly reads: Reads;
   /** Targets read by earlier writes: a write that finds its own here sends one statement. */
@@ -138,6 +140,7 @@ export class EvaluationsService {
     @Optional() private readonly metrics?: MetricsService,
   ) {
     this.columns = selectColumns(db, EvaluationEntity);
+    this.getOne = `SELECT ${this.columns} FROM run_evaluations WHERE account_id = $1 AND run_id = $2 AND id = $3`;
     this.reads = pooledReads(db);
   }
 
@@ -314,10 +317,11 @@ export class EvaluationsService {
   }
 
   async get(principal: Principal, runId: string, id: string): Promise<EvaluationEntity> {
-    const [evaluation] = await this.reads.query<EvaluationEntity[]>(
-      `SELECT ${this.columns} FROM run_evaluations WHERE account_id = $1 AND run_id = $2 AND id = $3`,
-      [principal.accountId, runId, id],
-    );
+    const [evaluation] = await this.reads.query<EvaluationEntity[]>(this.getOne, [
+      principal.accountId,
+      runId,
+      id,
+    ]);
     if (!evaluation) throw evaluationNotFound(id);
     return evaluation;
   }
