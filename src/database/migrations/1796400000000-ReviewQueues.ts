@@ -48,17 +48,57 @@ export class ReviewQueues1796400000000 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "reviews" ADD CONSTRAINT "FK_8fe7edeeee238eb0b44f5e3d23c" FOREIGN KEY ("account_id", "item_id") REFERENCES "review_queue_items"("account_id","id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
-    // The claim. An item's places are its reviews_per_item; a review or a live reservation of
-    // another reviewer takes one. Every claim and every review locks the item's row before it
-    // counts, and each statement of a PL/pgSQL function reads what committed before it began
-    // (READ COMMITTED): counted after the lock, the places are exact, so an item is never
-    // reserved past its places (one statement reading then locking could count from a snapshot
-    // older than the lock). First the oldest open item not locked by another claim
-    // (SKIP LOCKED, so that claimers spread over items); when there is none, the same again
-    // waiting for locks, so that an item with a place left is never missed because another
-    // claim held it for a moment. Items whose run is gone are skipped.
+    await queryRunner.query(claimReviewItem(EXISTS_CHECKS));
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      `CREATE FUNCTION assay_claim_review_item(p_account text, p_queue uuid, p_reviewer text,
+      `DROP FUNCTION "assay_claim_review_item"(text, uuid, text, integer, integer)`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "reviews" DROP CONSTRAINT "FK_8fe7edeeee238eb0b44f5e3d23c"`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "review_reservations" DROP CONSTRAINT "FK_0a20116826dc1d594dfd7183b6f"`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "review_queue_items" DROP CONSTRAINT "FK_98fbab2e374f42989e9ffd8cfed"`,
+    );
+    await queryRunner.query(`DROP INDEX "public"."IDX_reviews_order"`);
+    await queryRunner.query(`DROP INDEX "public"."UQ_reviews_reviewer"`);
+    await queryRunner.query(`DROP TABLE "reviews"`);
+    await queryRunner.query(`DROP TABLE "review_reservations"`);
+    await queryRunner.query(`DROP INDEX "public"."IDX_review_queue_items_order"`);
+    await queryRunner.query(`DROP INDEX "public"."UQ_review_queue_items_target"`);
+    await queryRunner.query(`DROP INDEX "public"."IDX_review_queue_items_open"`);
+    await queryRunner.query(`DROP TABLE "review_queue_items"`);
+    await queryRunner.query(`DROP INDEX "public"."IDX_review_queues_order"`);
+    await queryRunner.query(`DROP TABLE "review_queues"`);
+  }
+}
+
+/** How the claim first checked each open item it passed: the planner may make these joins. */
+export const EXISTS_CHECKS = `                  AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = p_account
+                                     AND r.item_id = i.id AND r.reviewer = p_reviewer)
+                  AND EXISTS (SELECT 1 FROM runs WHERE runs.account_id = p_account AND runs.id = i.run_id)
+                  AND i.reviews + (SELECT count(*) FROM review_reservations v
+                                    WHERE v.account_id = p_account AND v.item_id = i.id
+                                      AND v.reviewer <> p_reviewer AND v.expires_at > now()) < p_per_item`;
+
+/**
+ * The claim, `checks` being what it asks of each open item it passes, in queue order. An
+ * item's places are its reviews_per_item; a review or a live reservation of another
+ * reviewer takes one. Every claim and every review locks the item's row before it
+ * counts, and each statement of a PL/pgSQL function reads what committed before it began
+ * (READ COMMITTED): counted after the lock, the places are exact, so an item is never
+ * reserved past its places (one statement reading then locking could count from a snapshot
+ * older than the lock). First the oldest open item not locked by another claim
+ * (SKIP LOCKED, so that claimers spread over items); when there is none, the same again
+ * waiting for locks, so that an item with a place left is never missed because another
+ * claim held it for a moment. Items whose run is gone are skipped.
+ */
+export function claimReviewItem(checks: string): string {
+  return `CREATE FUNCTION assay_claim_review_item(p_account text, p_queue uuid, p_reviewer text,
            p_per_item integer, p_seconds integer)
          RETURNS TABLE (item_id uuid, expires_at timestamptz)
          LANGUAGE plpgsql VOLATILE AS $$
@@ -79,12 +119,7 @@ export class ReviewQueues1796400000000 implements MigrationInterface {
                SELECT i.id INTO candidate FROM review_queue_items i
                 WHERE i.account_id = p_account AND i.queue_id = p_queue AND i.completed_at IS NULL
                   AND i.id <> ALL (seen)
-                  AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = p_account
-                                     AND r.item_id = i.id AND r.reviewer = p_reviewer)
-                  AND EXISTS (SELECT 1 FROM runs WHERE runs.account_id = p_account AND runs.id = i.run_id)
-                  AND i.reviews + (SELECT count(*) FROM review_reservations v
-                                    WHERE v.account_id = p_account AND v.item_id = i.id
-                                      AND v.reviewer <> p_reviewer AND v.expires_at > now()) < p_per_item
+${checks}
                 ORDER BY i.created_at, i.id
                 LIMIT 1
                 FOR UPDATE OF i;
@@ -92,12 +127,7 @@ export class ReviewQueues1796400000000 implements MigrationInterface {
                SELECT i.id INTO candidate FROM review_queue_items i
                 WHERE i.account_id = p_account AND i.queue_id = p_queue AND i.completed_at IS NULL
                   AND i.id <> ALL (seen)
-                  AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.account_id = p_account
-                                     AND r.item_id = i.id AND r.reviewer = p_reviewer)
-                  AND EXISTS (SELECT 1 FROM runs WHERE runs.account_id = p_account AND runs.id = i.run_id)
-                  AND i.reviews + (SELECT count(*) FROM review_reservations v
-                                    WHERE v.account_id = p_account AND v.item_id = i.id
-                                      AND v.reviewer <> p_reviewer AND v.expires_at > now()) < p_per_item
+${checks}
                 ORDER BY i.created_at, i.id
                 LIMIT 1
                 FOR UPDATE OF i SKIP LOCKED;
@@ -132,32 +162,5 @@ export class ReviewQueues1796400000000 implements MigrationInterface {
              waiting := true;
            END IF;
          END LOOP;
-       END $$`,
-    );
-  }
-
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `DROP FUNCTION "assay_claim_review_item"(text, uuid, text, integer, integer)`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "reviews" DROP CONSTRAINT "FK_8fe7edeeee238eb0b44f5e3d23c"`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "review_reservations" DROP CONSTRAINT "FK_0a20116826dc1d594dfd7183b6f"`,
-    );
-    await queryRunner.query(
-      `ALTER TABLE "review_queue_items" DROP CONSTRAINT "FK_98fbab2e374f42989e9ffd8cfed"`,
-    );
-    await queryRunner.query(`DROP INDEX "public"."IDX_reviews_order"`);
-    await queryRunner.query(`DROP INDEX "public"."UQ_reviews_reviewer"`);
-    await queryRunner.query(`DROP TABLE "reviews"`);
-    await queryRunner.query(`DROP TABLE "review_reservations"`);
-    await queryRunner.query(`DROP INDEX "public"."IDX_review_queue_items_order"`);
-    await queryRunner.query(`DROP INDEX "public"."UQ_review_queue_items_target"`);
-    await queryRunner.query(`DROP INDEX "public"."IDX_review_queue_items_open"`);
-    await queryRunner.query(`DROP TABLE "review_queue_items"`);
-    await queryRunner.query(`DROP INDEX "public"."IDX_review_queues_order"`);
-    await queryRunner.query(`DROP TABLE "review_queues"`);
-  }
+       END $$`;
 }

@@ -9,6 +9,7 @@ import { Webhooks1796200000000 } from './1796200000000-Webhooks.js';
 import { ReviewQueues1796400000000 } from './1796400000000-ReviewQueues.js';
 import { ReviewsAtOnce1796500000000 } from './1796500000000-ReviewsAtOnce.js';
 import { ClaimsReadTheRun1796600000000 } from './1796600000000-ClaimsReadTheRun.js';
+import { ClaimsProbeEachItem1796700000000 } from './1796700000000-ClaimsProbeEachItem.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ReviewQueues1796400000000,
   ReviewsAtOnce1796500000000,
   ClaimsReadTheRun1796600000000,
+  ClaimsProbeEachItem1796700000000,
 ];
