@@ -47,6 +47,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
@@ -144,12 +145,8 @@ class RememberingJwtGuard extends AuthGuard('jwt') implements CanActivate {
       return true;
     }
     return (super.canActivate(context) as Promise<boolean>).then((ok) => {
-      if (token && this.verified.size < 10_000) {
-        const exp = (
-          JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
-            exp: number;
-          }
-        ).exp;
+      const exp = token && jwt.decode(token, { json: true })?.exp;
+      if (token && typeof exp === 'number' && this.verified.size < 10_000) {
         this.verified.set(token, { user: req.user, until: exp * 1000 });
       }
       return ok;
