@@ -43,25 +43,14 @@ export const toEvent = ({ id, type, account_id, occurred_at, data }: StoredEvent
  * round leaves a gap, which readers step over). The UPDATE finds its rows by seq alone:
  * asked again whether they are unpositioned, the planner may scan every unpositioned write
  * once for each one it positions. Returns how many events it positioned.
+ *
+ * The statement is the function assay_assign_positions (migration PositionsByIndex), which
+ * reads the unpositioned writes by a plain scan of their index, so that the entries of the
+ * versions it has left dead are skipped by the next round.
  */
 export async function assignPositions(db: Db, limit = 5000): Promise<number> {
   const [{ events }] = await db.query<{ events: number }[]>(
-    `WITH sequencer AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($2) AS held),
-     todo AS MATERIALIZED (
-       SELECT seq, count FROM outbox_writes
-        WHERE last_position IS NULL AND (SELECT held FROM sequencer)
-        ORDER BY seq LIMIT $1 FOR UPDATE),
-     block AS MATERIALIZED (
-       SELECT setval('outbox_positions', nextval('outbox_positions') + total - 1) - total AS before
-         FROM (SELECT sum(count) AS total FROM todo) t WHERE total > 0),
-     numbered AS MATERIALIZED (
-       SELECT seq, count, before + sum(count) OVER (ORDER BY seq) AS last_position
-         FROM todo, block),
-     positioned AS (
-       UPDATE outbox_writes o SET last_position = n.last_position FROM numbered n
-        WHERE o.seq = n.seq
-       RETURNING n.count)
-     SELECT coalesce(sum(count), 0)::int AS events FROM positioned`,
+    'SELECT assay_assign_positions($1, $2) AS events',
     [limit, SEQUENCER_LOCK],
   );
   return events;

@@ -10,6 +10,7 @@ import { ReviewQueues1796400000000 } from './1796400000000-ReviewQueues.js';
 import { ReviewsAtOnce1796500000000 } from './1796500000000-ReviewsAtOnce.js';
 import { ClaimsReadTheRun1796600000000 } from './1796600000000-ClaimsReadTheRun.js';
 import { ClaimsProbeEachItem1796700000000 } from './1796700000000-ClaimsProbeEachItem.js';
+import { PositionsByIndex1796800000000 } from './1796800000000-PositionsByIndex.js';
 
 /** Every migration, oldest first. Listed, not globbed, so that tests and builds load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ReviewsAtOnce1796500000000,
   ClaimsReadTheRun1796600000000,
   ClaimsProbeEachItem1796700000000,
+  PositionsByIndex1796800000000,
 ];
