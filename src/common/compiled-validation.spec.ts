@@ -16,6 +16,11 @@ import {
   UpdateRunEvaluationDto,
 } from '../evaluations/dto/create-run-evaluation.dto.js';
 import { CreateEvaluatorDto } from '../evaluators/dto/create-evaluator.dto.js';
+import {
+  AddQueueItemsDto,
+  CreateReviewDto,
+  ReviewEvaluationInputDto,
+} from '../review-queues/dto/create-review-queue.dto.js';
 import { CreateRunDto, UpdateRunDto } from '../runs/dto/create-run.dto.js';
 import { CreateWebhookDto } from '../webhooks/dto/create-webhook.dto.js';
 import { compiledValidator } from './compiled-validation.js';
@@ -52,10 +57,36 @@ const DTOS: [new () => object, Record<string, unknown>][] = [
   // Array fields, checked element by element (`each`).
   [CreateWebhookDto, { url: 'https://example.com/hook', event_types: ['*'] }],
   [CreateEvaluationBatchDto, { items: [{ run_id: ID, evaluation_label_id: ID, value: 1 }] }],
+  // Nested DTOs (@ValidateNested with @Type), one or more of them.
+  [CreateReviewDto, { evaluations: [{ evaluation_label_id: ID, value: 1 }], comment: 'ok' }],
+  [
+    AddQueueItemsDto,
+    {
+      items: [
+        { run_id: ID, output_name: 'answer' },
+        { run_id: ID, field_path: '$.a' },
+      ],
+    },
+  ],
 ];
 
 /** Values near and across every rule: ids, text of every length, numbers, nothing. */
+const flatValue = fc.oneof(
+  fc.uuid({ version: [1, 4, 7] }),
+  fc.constantFrom(ID, '', 'answer', '$.a', 'x'.repeat(501)),
+  fc.integer(),
+  fc.constantFrom(0, 1, 0.5, NaN),
+  fc.boolean(),
+  fc.constant(null),
+);
+/** Objects with the fields of nested DTOs, some wrong, some foreign. */
+const nestedKeys = ['evaluation_label_id', 'value', 'run_id', 'output_name', 'field_path'];
+const nestedObject = fc.dictionary(fc.constantFrom(...nestedKeys, 'extra'), flatValue, {
+  maxKeys: 3,
+});
 const anyValue = fc.oneof(
+  fc.array(nestedObject, { maxLength: 3 }),
+  fc.array(fc.oneof(nestedObject, flatValue), { maxLength: 2 }),
   fc.uuid({ version: [1, 4, 7] }),
   fc.uuid().map((u) => u.toUpperCase()),
   fc.constantFrom('', ' ', 'answer', '$.score', 'x'.repeat(500), 'x'.repeat(501), '😀'.repeat(300)),
@@ -87,6 +118,14 @@ function bodies(type: new () => object, base: Record<string, unknown>) {
     }));
 }
 
+/** A value with the class of every object in it, nested ones too, for toEqual to compare. */
+const shape = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(shape)
+    : v !== null && typeof v === 'object'
+      ? [v.constructor.name, Object.entries(v).map(([k, x]) => [k, shape(x)])]
+      : v;
+
 describe('compiled validation', () => {
   it('takes the bodies of the hot routes at once, and leaves the rest to class-validator', () => {
     const id = '5f0c1a52-8a43-4a53-9d61-6f0f1b7f6b11';
@@ -117,6 +156,24 @@ describe('compiled validation', () => {
       compiledValidator(CreateEvaluationBatchDto)?.({ items: [], atomic: {} }),
     ).toBeUndefined();
     expect(compiledValidator(CreateRunEvaluationDto)?.({ ...item, extra: 1 })).toBeUndefined();
+    // A review's evaluations: each an instance of its DTO, made from its own object.
+    const review = { evaluations: [{ evaluation_label_id: id, value: 1 }] };
+    const made = compiledValidator(CreateReviewDto)?.(review);
+    expect(made?.evaluations[0]).toBeInstanceOf(ReviewEvaluationInputDto);
+    expect(made?.evaluations[0]).not.toBe(review.evaluations[0]);
+    expect(made).toEqual(review);
+    const [first] = review.evaluations;
+    for (const odd of [
+      [1],
+      [null],
+      [[]],
+      [{ value: 1 }],
+      [{ ...first, x: 1 }],
+      [{ ...first, constructor: 1 }],
+      {},
+    ]) {
+      expect(compiledValidator(CreateReviewDto)?.({ evaluations: odd })).toBeUndefined();
+    }
   });
 
   it.each(DTOS.map(([t, base]) => [t.name, t, base] as const))(
@@ -131,8 +188,7 @@ describe('compiled validation', () => {
             taken++;
             expect('instance' in expected).toBe(true);
             const instance = (expected as { instance: object }).instance;
-            expect(accepted.constructor).toBe(instance.constructor);
-            expect(Object.entries(accepted)).toEqual(Object.entries(instance));
+            expect(shape(accepted)).toEqual(shape(instance));
           }
         }),
         { numRuns: 3000 },

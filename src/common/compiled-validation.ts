@@ -15,6 +15,8 @@ interface Rule {
 
 interface Property {
   name: string;
+  /** @ValidateNested with @Type: its value is made of instances of that DTO, each or one. */
+  nested?: { accept: Acceptor<object>; each: boolean };
   /** A rule of it checks each element of an array (`each`): it may hold a JSON array. */
   listed: boolean;
   /** The conditions (IsOptional, ValidateIf) under which the rules apply. */
@@ -39,13 +41,15 @@ const compiled = new WeakMap<object, Acceptor<object> | null>();
  * every refusal is class-validator's own, word for word. It is stricter only where that
  * is simpler: any key that is not a validated property, any value that is not a string,
  * number, boolean or null (class-transformer copies objects deeply) or, for a property with
- * an `each` rule, a JSON array, and any DTO with
- * metadata it does not know (nested or asynchronous validation, groups, class-transformer
- * decorators) get no compiled form at all.
+ * an `each` rule, a JSON array, or for a nested one (@ValidateNested with @Type) the JSON
+ * objects its DTO's own compiled rules accept; and any DTO with metadata it does not know
+ * (asynchronous validation, groups, other class-transformer decorators) gets no compiled
+ * form at all.
  */
 export function compiledValidator<T extends object>(type: new () => T): Acceptor<T> | null {
   let acceptor = compiled.get(type);
   if (acceptor === undefined) {
+    compiled.set(type, null); // a DTO nested in itself: class-validator's
     acceptor = compile(type);
     compiled.set(type, acceptor);
   }
@@ -85,8 +89,12 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
         property.rules.push({ check: (v, a) => instance.validate(v, a), metadata: m });
         property.listed ||= m.each === true;
       }
+    } else if (m.type === ValidationTypes.NESTED_VALIDATION && !property.nested) {
+      const accept = nestedAcceptor(type, m.propertyName);
+      if (!accept) return null;
+      property.nested = { accept, each: m.each === true };
     } else {
-      return null; // nested, promise, IsDefined, Allow: class-validator alone
+      return null; // promise, IsDefined, Allow: class-validator alone
     }
   }
   const transformer = defaultMetadataStorage;
@@ -97,9 +105,9 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
   ) {
     return null;
   }
-  for (const name of properties.keys()) {
+  for (const [name, property] of properties) {
     if (
-      transformer.findTypeMetadata(type, name) ||
+      (!property.nested && transformer.findTypeMetadata(type, name)) ||
       transformer.findExposeMetadata(type, name) ||
       transformer.findExcludeMetadata(type, name) ||
       transformer.findTransformMetadatas(type, name, TransformationType.PLAIN_TO_CLASS).length > 0
@@ -120,7 +128,11 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
       const p = properties.get(key);
       if (!p) return undefined;
       const v = (plain as Record<string, unknown>)[key];
-      if (v === null || typeof v !== 'object') fields[key] = v;
+      if (p.nested) {
+        const made = madeNested(p.nested, v);
+        if (!made) return undefined;
+        fields[key] = made;
+      } else if (v === null || typeof v !== 'object') fields[key] = v;
       // The array itself is copied; its elements, JSON parsed for this request alone, are
       // kept as they are rather than copied deeply: equal to class-transformer's copies
       // where each is a value or a flat object without the keys Nest's pipe strips.
@@ -151,4 +163,36 @@ function compile<T extends object>(type: new () => T): Acceptor<T> | null {
     }
     return instance;
   };
+}
+
+/**
+ * The acceptor of the DTO that @Type names for a nested property, when it is a plain class
+ * (no discriminator, no function of the object) with compiled rules of its own.
+ */
+function nestedAcceptor(type: new () => object, name: string): Acceptor<object> | null {
+  const metadata = defaultMetadataStorage.findTypeMetadata(type, name);
+  if (!metadata || metadata.options?.discriminator || metadata.typeFunction.length > 0) {
+    return null;
+  }
+  const nested = metadata.typeFunction() as unknown;
+  return typeof nested === 'function' ? compiledValidator(nested as new () => object) : null;
+}
+
+/**
+ * A nested property's value as class-transformer makes it, when its rules accept it: an
+ * instance of each JSON object of an array (`each`), or of the one object. Anything else
+ * (an element that is not an object, null, a refused object) is left to class-validator.
+ */
+function madeNested(nested: NonNullable<Property['nested']>, value: unknown): object | undefined {
+  const one = (v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? nested.accept(v) : undefined;
+  if (!nested.each) return one(value);
+  if (!Array.isArray(value)) return undefined;
+  const made: object[] = [];
+  for (const element of value) {
+    const instance = one(element);
+    if (!instance) return undefined;
+    made.push(instance);
+  }
+  return made;
 }
