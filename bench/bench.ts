@@ -96,12 +96,12 @@ interface Server {
   exited: Promise<unknown>;
 }
 
-/** Assay's heap cap, as `npm start` sets it (package.json config.heapMb). */
-const HEAP_MB = (
+/** Assay's heap sizes, as `npm start` sets them (package.json config.heapMb, semiSpaceMb). */
+const { heapMb: HEAP_MB, semiSpaceMb: SEMI_SPACE_MB } = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    config: { heapMb: string };
+    config: { heapMb: string; semiSpaceMb: string };
   }
-).config.heapMb;
+).config;
 
 function start(
   name: string,
@@ -481,7 +481,7 @@ type Rival = 'baseline' | 'nest' | 'express' | 'metricsOff' | 'eventsOff' | 'con
 
 const RIVALS_AT_ONCE = 2;
 
-/** `heap`: Assay's heap cap; the rivals that are Assay (`heap` set) are seeded as Assay was. */
+/** `heap`: Assay's heap sizes; the rivals that are Assay (`heap` set) are seeded as Assay was. */
 const RIVALS: Record<
   Rival,
   { name: string; script: string; port: number; env?: Record<string, string>; heap: boolean }
@@ -544,7 +544,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     : { DATA_DIR: mkdtempSync(join(tmpdir(), 'assay-bench-')) };
   if (o.pool) env.DB_POOL_SIZE = String(o.pool);
   if (o.databaseUrl) await resetDatabase(o.databaseUrl);
-  const heap = [`--max-old-space-size=${HEAP_MB}`];
+  const heap = [`--max-old-space-size=${HEAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`];
   // Every server writes a V8 CPU profile into its own subfolder when it stops (--profile).
   const profiled = (name: string) =>
     o.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profile, name)}`] : [];

@@ -111,7 +111,7 @@ const PAGES = [
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   engines: { node: string };
-  config: { heapMb: string };
+  config: { heapMb: string; semiSpaceMb: string };
   peerDependencies: Record<string, string>;
 };
 const defaults = loadSettings({});
@@ -224,6 +224,7 @@ const FIGURES: [page: string, phrase: string][] = [
   // docs/operations.md
   ['docs/operations.md', `It needs Node.js ${pkg.engines.node.replace('>=', '')} or newer`],
   ['docs/operations.md', `caps the server's heap at ${pkg.config.heapMb} MB`],
+  ['docs/operations.md', `semi-spaces to ${pkg.config.semiSpaceMb} MB`],
   [
     'docs/operations.md',
     `\`${IN_MEMORY}\`: in memory, with \`JWT_SECRET\` or \`JWT_JWKS_URL\` set`,
@@ -263,6 +264,7 @@ const FIGURES: [page: string, phrase: string][] = [
   ['docs/performance.md', `keeps idle connections for ${s(POOL_IDLE_MS)}`],
   ['docs/performance.md', `for up to ${s(TRUST_MS)} (never past its \`exp\`)`],
   ['docs/performance.md', `caps the heap at ${pkg.config.heapMb} MB`],
+  ['docs/performance.md', `semi-spaces to ${pkg.config.semiSpaceMb} MB`],
   ['docs/performance.md', `with relay rounds every ${TICK_MS} ms`],
   ['docs/performance.md', `reads pages of ${n(EXPORT_PAGE)} rows`],
 ];
