@@ -353,26 +353,31 @@ describe.each(DATABASES)('change events on $name', (db) => {
     expect(after.map((e) => e.id)).toEqual(events.slice(6, 9).map((e) => e.id));
   });
 
-  it('positions a backlog the statistics did not foresee, a round at a time', async () => {
-    const account = `acct-${randomUUID()}`;
-    const insert = (count: number, positioned: boolean) =>
-      t.dataSource.query(
-        `INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events${positioned ? ', last_position' : ''})
-         SELECT $1, u, u, 1, now(), json_build_array(json_build_object('id', u, 'type', 'check.made', 'data', '{}'::json))
-                ${positioned ? ", nextval('outbox_positions')" : ''}
-           FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, $2::int)) AS g`,
-        [account, count],
-      );
-    // Statistics taken on a table of positioned writes, while none waits: the plan then
-    // expects next to none.
-    await insert(2000, true);
-    await eventually(
+  /** `count` writes of one event each, straight into the outbox, given positions or not. */
+  const insertWrites = (account: string, count: number, positioned: boolean) =>
+    t.dataSource.query(
+      `INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events${positioned ? ', last_position' : ''})
+       SELECT $1, u, u, 1, now(), json_build_array(json_build_object('id', u, 'type', 'check.made', 'data', '{}'::json))
+              ${positioned ? ", nextval('outbox_positions')" : ''}
+         FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, $2::int)) AS g`,
+      [account, count],
+    );
+  /** Until the app's sequencer has positioned every write. */
+  const allPositioned = () =>
+    eventually(
       () =>
         t.dataSource.query<unknown[]>('SELECT 1 FROM outbox_writes WHERE last_position IS NULL'),
       (r) => r.length === 0,
     );
+
+  it('positions a backlog the statistics did not foresee, a round at a time', async () => {
+    const account = `acct-${randomUUID()}`;
+    // Statistics taken on a table of positioned writes, while none waits: the plan then
+    // expects next to none.
+    await insertWrites(account, 2000, true);
+    await allPositioned();
     await t.dataSource.query('VACUUM ANALYZE outbox_writes');
-    await insert(20_000, false);
+    await insertWrites(account, 20_000, false);
     const [{ waiting }] = await eventually(
       () =>
         t.dataSource.query<{ waiting: number }[]>(
@@ -384,18 +389,8 @@ describe.each(DATABASES)('change events on $name', (db) => {
   });
 
   it('passes the writes it positioned before by their index entries, not their rows', async () => {
-    const account = `acct-${randomUUID()}`;
-    await t.dataSource.query(
-      `INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events)
-       SELECT $1, u, u, 1, now(), json_build_array(json_build_object('id', u, 'type', 'check.made', 'data', '{}'::json))
-         FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, 3000)) AS g`,
-      [account],
-    );
-    await eventually(
-      () =>
-        t.dataSource.query<unknown[]>('SELECT 1 FROM outbox_writes WHERE last_position IS NULL'),
-      (r) => r.length === 0,
-    );
+    await insertWrites(`acct-${randomUUID()}`, 3000, false);
+    await allPositioned();
     // Each positioned write left a dead row version behind (no vacuum since). A round that
     // passes them marks their index entries, so that the rounds after read none of them.
     const round = () => outboxBlocksRead(t.dataSource, (tx) => assignPositions(tx));
@@ -405,14 +400,7 @@ describe.each(DATABASES)('change events on $name', (db) => {
   });
 
   it('passes the writes relayed before by their index entries, not their rows', async () => {
-    const account = `acct-${randomUUID()}`;
-    await t.dataSource.query(
-      `INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events, last_position)
-       SELECT $1, u, u, 1, now(), json_build_array(json_build_object('id', u, 'type', 'check.made', 'data', '{}'::json)),
-              nextval('outbox_positions')
-         FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, 3000)) AS g`,
-      [account],
-    );
+    await insertWrites(`acct-${randomUUID()}`, 3000, true);
     // Relayed, as a broker's acknowledgements would leave them: a dead version each.
     await t.dataSource.query('UPDATE outbox_writes SET sent_at = now() WHERE sent_at IS NULL');
     const round = () =>
