@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { CallbackClient, pgDriver } from '../src/database/pg-driver.js';
+import { bearer, describeOnServers, startApp, type TestApp } from './support/app.js';
+import { scoredRun } from './support/factories.js';
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -91,10 +93,20 @@ const url = process.env.TEST_DATABASE_URL;
       expect(pool.options).toMatchObject({ max: 32, idleTimeoutMillis: 60_000 });
     });
 
-    it('plans every named statement for its own parameters', async () => {
-      expect(await db.query('SHOW plan_cache_mode')).toEqual([
-        { plan_cache_mode: 'force_custom_plan' },
-      ]);
+    it('keeps a named statement’s plan once it costs no more than planning each call', async () => {
+      const runner = db.createQueryRunner();
+      try {
+        const text = 'SELECT relname FROM pg_class WHERE oid = $1';
+        for (let i = 0; i < 8; i++) await runner.query(text, [1259]);
+        expect(
+          await runner.query(
+            'SELECT generic_plans > 0 AS kept FROM pg_prepared_statements WHERE statement = $1',
+            [text],
+          ),
+        ).toEqual([{ kept: true }]);
+      } finally {
+        await runner.release();
+      }
     });
 
     it('serves queries and transactions, and rolls back on failure', async () => {
@@ -114,5 +126,65 @@ const url = process.env.TEST_DATABASE_URL;
         await db.query('DROP TABLE pg_driver_check');
       }
     });
+  });
+});
+
+// What the app's statements do with their plans. Statements are prepared per connection, so
+// the app has two (its least: one holds the migrations' lock), and both are looked at.
+describeOnServers('plans kept and plans made per call, on $name', (database) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(database, { DB_POOL_SIZE: '2' });
+  });
+  afterAll(() => t.close());
+
+  /** Each statement text prepared on the app's connections: how often planned which way. */
+  async function prepared(): Promise<Map<string, { generic: number; custom: number }>> {
+    const runners = [t.dataSource.createQueryRunner(), t.dataSource.createQueryRunner()];
+    const plans = new Map<string, { generic: number; custom: number }>();
+    try {
+      for (const runner of runners) {
+        await runner.connect();
+        const rows = (await runner.query(
+          `SELECT statement AS text, generic_plans::int AS generic, custom_plans::int AS custom
+             FROM pg_prepared_statements`,
+        )) as { text: string; generic: number; custom: number }[];
+        for (const { text, generic, custom } of rows) {
+          const sum = plans.get(text) ?? { generic: 0, custom: 0 };
+          plans.set(text, { generic: sum.generic + generic, custom: sum.custom + custom });
+        }
+      }
+    } finally {
+      for (const runner of runners) await runner.release();
+    }
+    return plans;
+  }
+
+  /** The statements first prepared since `before` and run at least `calls` times. */
+  const since = (
+    before: Map<string, unknown>,
+    after: Awaited<ReturnType<typeof prepared>>,
+    calls: number,
+  ) => [...after].filter(([text, p]) => !before.has(text) && p.generic + p.custom >= calls);
+
+  it('keeps the plan of a read by key, and plans the statistics per call', async () => {
+    const { label, path } = await scoredRun(t.http);
+    const before = await prepared();
+    for (let i = 0; i < 30; i++) expect((await t.http.get(path).set(bearer())).status).toBe(200);
+    // Nothing read an evaluation by key before: the read's statement is new.
+    const reads = since(before, await prepared(), 30);
+    expect(reads.some(([, p]) => p.generic > 0)).toBe(true);
+
+    const beforeStats = await prepared();
+    for (let i = 0; i < 30; i++) {
+      const res = await t.http.get(`/v1/evaluation-label/${label.id}/stats`).set(bearer());
+      expect(res.status).toBe(200);
+    }
+    // The aggregates: the label's own read by key may keep its plan.
+    const stats = since(beforeStats, await prepared(), 30).filter(([text]) =>
+      text.includes('count(*)'),
+    );
+    expect(stats.length).toBeGreaterThan(0);
+    for (const [, p] of stats) expect(p.generic).toBe(0);
   });
 });

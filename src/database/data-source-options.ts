@@ -134,10 +134,12 @@ export function dataSourceOptions(
         // concurrent request with the same Idempotency-Key, say) rather than as a slow statement.
         statement_timeout: timeout,
         lock_timeout: Math.round(timeout * LOCK_SHARE),
-        // Statements are named (see pg-driver.ts) so that each is parsed once, but still
-        // planned for its parameters: a plan made for any parameters (LIMIT $1, say) had the
-        // outbox's sequencer scan the whole table.
-        options: '-c plan_cache_mode=force_custom_plan',
+        // Statements are named (see pg-driver.ts), so each is parsed once per connection,
+        // and PostgreSQL keeps a plan made for any parameters once it costs no more than
+        // those made for each call's (its default). Planning each call cost more than running
+        // the statement, on the writes and the reads by key alike (docs/performance.md).
+        // Statistics, whose plans turn on their parameters, are planned per call (stats.service.ts).
+        options: '-c plan_cache_mode=auto',
       },
     };
   }

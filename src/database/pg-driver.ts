@@ -21,7 +21,7 @@ export class CallbackClient extends pg.Client {}
 
 /**
  * Names for the texts of parameterized statements, so that the server parses each text
- * once per connection rather than on every call (it still plans each call: see
+ * once per connection rather than on every call, and may keep its plan (see
  * data-source-options.ts): for the write pipeline's one long statement, parsing and
  * planning took longer than running it. Texts that embed
  * counts vary, so only the first `limit` texts a process meets are named, which bounds

@@ -391,13 +391,19 @@ export class StatsService {
 
   /**
    * Runs statistics in one read-only snapshot, bounded by DB_STATS_TIMEOUT instead of the
-   * usual statement timeout; a query that runs out of time is a 503 that says how to narrow it.
+   * usual statement timeout and planned per call; a query that runs out of time is a 503 that
+   * says how to narrow it.
    */
   private async read<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await this.db.transaction('REPEATABLE READ', async (tx) => {
         await tx.query('SET TRANSACTION READ ONLY');
-        await tx.query(`SET LOCAL statement_timeout = ${Math.ceil(this.timeout * 1000)}`);
+        // Planned for their parameters, whatever the session keeps: how many rows a range,
+        // a label or a workflow selects decides the plan.
+        await tx.query(
+          `SELECT set_config('statement_timeout', '${Math.ceil(this.timeout * 1000)}', true),
+                  set_config('plan_cache_mode', 'force_custom_plan', true)`,
+        );
         return work(tx);
       });
     } catch (err) {
