@@ -5,7 +5,9 @@
 // that keep the rules it checks (run, label, archived, value, output name; not field_path,
 // which needs RFC 9535 JSONPath). The JWT is verified on every request, with a key made once.
 // For `--reviews`, a review queue's claim and review, one statement each, on queues made
-// through Assay.
+// through Assay; and under /least, the least a claim and a review can be (floor.ts,
+// LEAST_TABLES), with the POST to compare them with, all three prepared: what is left when
+// nothing but the writes themselves costs.
 // Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
 import { createSecretKey } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
@@ -17,6 +19,7 @@ import {
   fingerprint,
   FloorError,
   GET_ONE_SQL,
+  LEAST_TABLES,
   LIST_SQL,
   type Principal,
   type Query,
@@ -97,6 +100,14 @@ function claimOf(req: { headers: Record<string, unknown>; url: string; body: unk
 
 const query: Query = async (sql, params) => (await pool.query(sql, params)).rows as Row[];
 
+// Statements named by their text, so that each connection parses and plans each once.
+const names = new Map<string, string>();
+const prepared: Query = async (text, values) => {
+  let name = names.get(text);
+  if (name === undefined) names.set(text, (name = `least_${names.size}`));
+  return (await pool.query({ name, text, values })).rows as Row[];
+};
+
 /** Creates evaluations; a key already taken gets its stored answer. */
 async function send(reply: FastifyReply, created: Promise<{ status: number; body: string }>) {
   const { status, body } = await created;
@@ -171,30 +182,59 @@ app.put<{ Params: { run_id: string; evaluation_id: string }; Body: Record<string
   },
 );
 
-app.post<{ Params: { id: string } }>('/v1/review-queue/:id/claim', async (req, reply) => {
-  const p = principal(req.headers.authorization);
-  const claimed = await claim(query, p, req.params.id);
-  if (!claimed) return reply.status(204).send();
-  const { expires_at: expiresAt, ...item } = claimed;
-  return { item, expires_at: expiresAt };
-});
-
-app.post<{ Params: { id: string; item_id: string }; Body: Record<string, unknown> }>(
-  '/v1/review-queue/:id/item/:item_id/reviews',
-  async (req, reply) => {
+/** The claim and review routes, on `queries`, Assay's (least false) or LEAST_TABLES'. */
+function reviewRoutes(server: typeof app, queries: Query, least: boolean) {
+  server.post<{ Params: { id: string } }>('/v1/review-queue/:id/claim', async (req, reply) => {
     const p = principal(req.headers.authorization);
-    const evaluations = req.body?.evaluations;
-    if (!Array.isArray(evaluations) || evaluations.length !== 1) {
-      throw new FloorError(400, 'one evaluation, please');
-    }
-    const only = evaluations[0] as Record<string, unknown>;
-    const { evaluation_label_id: labelId, value } = only;
-    if (typeof labelId !== 'string' || typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new FloorError(400, 'bad evaluation');
-    }
-    const answer = await review(query, p, req.params.id, req.params.item_id, labelId, value);
-    return reply.status(201).type('application/json').send(answer);
+    const claimed = await claim(queries, p, req.params.id, least);
+    if (!claimed) return reply.status(204).send();
+    const { expires_at: expiresAt, ...item } = claimed;
+    return { item, expires_at: expiresAt };
+  });
+
+  server.post<{ Params: { id: string; item_id: string }; Body: Record<string, unknown> }>(
+    '/v1/review-queue/:id/item/:item_id/reviews',
+    async (req, reply) => {
+      const p = principal(req.headers.authorization);
+      const evaluations = req.body?.evaluations;
+      if (!Array.isArray(evaluations) || evaluations.length !== 1) {
+        throw new FloorError(400, 'one evaluation, please');
+      }
+      const only = evaluations[0] as Record<string, unknown>;
+      const { evaluation_label_id: labelId, value } = only;
+      if (typeof labelId !== 'string' || typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new FloorError(400, 'bad evaluation');
+      }
+      const answer = await review(
+        queries,
+        p,
+        req.params.id,
+        req.params.item_id,
+        labelId,
+        value,
+        least,
+      );
+      return reply.status(201).type('application/json').send(answer);
+    },
+  );
+}
+
+reviewRoutes(app, query, false);
+
+await pool.query(LEAST_TABLES);
+await app.register(
+  (least, _options, done) => {
+    least.post<{ Params: { id: string }; Body: unknown }>(
+      '/v1/run/:id/evaluations',
+      async (req, reply) => {
+        const p = principal(req.headers.authorization);
+        return send(reply, create(prepared, p, [item(req.body, req.params.id)], undefined));
+      },
+    );
+    reviewRoutes(least as unknown as typeof app, prepared, true);
+    done();
   },
+  { prefix: '/least' },
 );
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });

@@ -700,6 +700,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         rounds: o.rounds ?? 1,
         serverCpuUs: () => cpuUs(assay.child.pid!),
         databaseUrl: o.databaseUrl,
+        small: o.amount !== undefined,
         floor: bare && {
           url: bare.url,
           serverCpuUs: () => cpuUs(bare.child.pid!),

@@ -282,41 +282,19 @@ export async function update(
   return result.updated as string;
 }
 
-/**
- * Reserves the next item of a review queue for the reviewer: Assay's own function, one
- * statement. Answers the item and when its reservation expires, or undefined when none is left.
- */
-export async function claim(query: Query, p: Principal, queueId: string): Promise<Row | undefined> {
-  const [claimed] = await query('SELECT * FROM assay_claim_review($1, $2, $3)', [
-    p.accountId,
-    uuid(queueId),
-    p.sub,
-  ]);
-  return claimed;
-}
-
 // SQLSTATE of assay_require when a review was not recorded (src/writes/write-pipeline.ts).
 const NOT_RECORDED = 'AS001';
 
 /**
- * Records a review of one evaluation in one statement, reading nothing first: the item's run
- * and the label locked FOR SHARE, the value checked, the evaluation with its change row, its
- * event and the item's completion event in one outbox row, and the review itself through
- * Assay's assay_record_review (which locks the queue and the item and counts the places).
- * Answers the review as JSON text; refusals are thrown.
+ * A review of one evaluation in one statement, reading nothing first: the item (`item`, a
+ * query of its run_id, output_name and reviews), the item's run and the label locked FOR
+ * SHARE, the value checked, the evaluation with its change row, its event and the item's
+ * completion event in one outbox row, and the review itself (`record`: CTEs ending with
+ * `rec`, the review's id, only when the evaluation was inserted). $1 account, $2 queue,
+ * $3 item, $4 label, $5 value, $6 the evaluation's id, $7 the reviewer, $8 now, $9 the
+ * review's id, $10 and $11 the events' ids.
  */
-export async function review(
-  query: Query,
-  p: Principal,
-  queueId: string,
-  itemId: string,
-  labelId: string,
-  value: number,
-): Promise<string> {
-  const [id, reviewId, ...eventIds] = orderedIds(4);
-  const sql = `WITH it AS (
-       SELECT run_id, output_name, reviews FROM review_queue_items
-        WHERE account_id = $1 AND queue_id = $2 AND id = $3),
+const reviewSql = (item: string, record: string) => `WITH it AS (${item}),
      q AS (SELECT xmin::text AS version FROM review_queues
             WHERE account_id = $1 AND id = $2 AND archived_at IS NULL
               AND label_ids @> jsonb_build_array($4::uuid::text)),
@@ -340,10 +318,7 @@ export async function review(
          old_value, new_value, old_label_version, new_label_version, changed_by,
          changed_by_evaluator_id, changed_at)
        SELECT $1, run_id, id, 'create', NULL, value, NULL, label_version, $7, NULL, $8 FROM ins),
-     rec AS (
-       SELECT assay_record_review($1, $2, (SELECT version FROM q), $3, $7,
-                (SELECT reviews FROM it), $9, NULL, ARRAY[$6]::uuid[], $8) AS id
-        WHERE EXISTS (SELECT 1 FROM ins)),
+     ${record},
      ob AS (
        INSERT INTO outbox_writes (account_id, first_id, last_id, count, occurred_at, events)
        SELECT $1, $10, $11, 2, $8, json_build_array(
@@ -356,8 +331,95 @@ export async function review(
      SELECT assay_require(EXISTS (SELECT 1 FROM rec), '${NOT_RECORDED}', 'not recorded'),
             json_build_object('id', $9::uuid, 'evaluations',
               json_build_array((SELECT ${VIEW('ins')} FROM ins)))::text AS review`;
+
+/** Assay's review: the item as queued, recorded through Assay's assay_record_review (which
+ * locks the queue and the item and counts the places). */
+const REVIEW_SQL = reviewSql(
+  `SELECT run_id, output_name, reviews FROM review_queue_items
+    WHERE account_id = $1 AND queue_id = $2 AND id = $3`,
+  `rec AS (
+       SELECT assay_record_review($1, $2, (SELECT version FROM q), $3, $7,
+                (SELECT reviews FROM it), $9, NULL, ARRAY[$6]::uuid[], $8) AS id
+        WHERE EXISTS (SELECT 1 FROM ins))`,
+);
+
+/**
+ * The least a review queue can be, for one review per item: the reservation kept on the
+ * item's own row (one reviewer, until when), so that a claim is one UPDATE of that row and a
+ * review one more UPDATE of it and the review's row. No check that the item's run is still
+ * there, no count of places: what Assay's claim and review do beyond these is theirs alone.
+ */
+export const LEAST_TABLES = `
+  CREATE TABLE IF NOT EXISTS least_review_items (account_id varchar(200) NOT NULL,
+    id uuid NOT NULL, queue_id uuid NOT NULL, run_id uuid NOT NULL, output_name text,
+    reviews integer NOT NULL DEFAULT 0, holder text, held_until timestamptz,
+    completed_at timestamptz, created_at timestamptz NOT NULL,
+    PRIMARY KEY (account_id, id)) WITH (fillfactor = 70);
+  CREATE INDEX IF NOT EXISTS least_review_items_open ON least_review_items
+    (account_id, queue_id, created_at, id) WHERE completed_at IS NULL;
+  CREATE TABLE IF NOT EXISTS least_reviews (account_id varchar(200) NOT NULL, id uuid NOT NULL,
+    item_id uuid NOT NULL, reviewer text NOT NULL, evaluation_ids uuid[] NOT NULL,
+    created_at timestamptz NOT NULL, PRIMARY KEY (account_id, id));
+  CREATE UNIQUE INDEX IF NOT EXISTS least_reviews_reviewer ON least_reviews
+    (account_id, item_id, reviewer)`;
+
+const LEAST_CLAIM_SQL = `UPDATE least_review_items i
+    SET holder = $3, held_until = now() + interval '900 seconds'
+  WHERE i.account_id = $1 AND i.id = (
+    SELECT c.id FROM least_review_items c
+     WHERE c.account_id = $1 AND c.queue_id = $2 AND c.completed_at IS NULL
+       AND (c.holder IS NULL OR c.held_until < now() OR c.holder = $3)
+     ORDER BY c.created_at, c.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING i.id, i.queue_id, i.run_id, i.output_name, i.reviews, i.created_at,
+            i.held_until AS expires_at`;
+
+const LEAST_REVIEW_SQL = reviewSql(
+  `SELECT run_id, output_name, reviews FROM least_review_items
+    WHERE account_id = $1 AND queue_id = $2 AND id = $3 AND holder = $7 AND completed_at IS NULL`,
+  `up AS (
+       UPDATE least_review_items i SET reviews = i.reviews + 1, completed_at = $8, holder = NULL
+        WHERE i.account_id = $1 AND i.id = $3 AND EXISTS (SELECT 1 FROM ins)
+       RETURNING i.id),
+     rec AS (
+       INSERT INTO least_reviews (account_id, id, item_id, reviewer, evaluation_ids, created_at)
+       SELECT $1, $9, $3, $7, ARRAY[$6]::uuid[], $8 FROM up
+       RETURNING id)`,
+);
+
+/**
+ * Reserves the next item of a review queue for the reviewer, one statement: Assay's own
+ * function, or with `least` the one UPDATE of LEAST_TABLES. Answers the item and when its
+ * reservation expires, or undefined when none is left.
+ */
+export async function claim(
+  query: Query,
+  p: Principal,
+  queueId: string,
+  least = false,
+): Promise<Row | undefined> {
+  const [claimed] = await query(
+    least ? LEAST_CLAIM_SQL : 'SELECT * FROM assay_claim_review($1, $2, $3)',
+    [p.accountId, uuid(queueId), p.sub],
+  );
+  return claimed;
+}
+
+/**
+ * Records a review of one evaluation in one statement (reviewSql): Assay's, or with `least`
+ * the one of LEAST_TABLES. Answers the review as JSON text; refusals are thrown.
+ */
+export async function review(
+  query: Query,
+  p: Principal,
+  queueId: string,
+  itemId: string,
+  labelId: string,
+  value: number,
+  least = false,
+): Promise<string> {
+  const [id, reviewId, ...eventIds] = orderedIds(4);
   try {
-    const [result] = await query(sql, [
+    const [result] = await query(least ? LEAST_REVIEW_SQL : REVIEW_SQL, [
       p.accountId,
       uuid(queueId),
       uuid(itemId),

@@ -45,6 +45,13 @@ export interface ReviewBench {
     ReviewBench,
     'reviewsPerSecond' | 'postsPerSecond' | 'ratio' | 'cycleCpuUs' | 'postCpuUs'
   >;
+  /**
+   * The same drives in the same rounds against the least a claim and a review can be (the
+   * baseline's /least routes, bench/floor.ts LEAST_TABLES): the reservation on the item's
+   * row, no count of places, no check of the run, every statement prepared, and a POST
+   * prepared as well. What no design of these two requests gets past on this machine.
+   */
+  least?: ReviewBench['floor'];
   claimP50Ms: number;
   claimP99Ms: number;
   reviewP99Ms: number;
@@ -65,8 +72,9 @@ export interface ReviewBenchDeps {
   rounds: number;
   /** The server's CPU time so far, µs. */
   serverCpuUs: () => number;
-  /** On the server database: the large queue too. */
+  /** On the server database: the large queue too, unless `small` (a smoke run). */
   databaseUrl?: string;
+  small?: boolean;
   /** The bare baseline, driven alike in the same rounds. */
   floor?: {
     url: string;
@@ -228,6 +236,30 @@ async function fill(databaseUrl: string, queueId: string, runId: string): Promis
   }
 }
 
+/** A queue made through Assay whose SMALL_QUEUE items are in the least design's table. */
+async function leastQueueOf(
+  databaseUrl: string,
+  url: string,
+  headers: Record<string, string>,
+  labelId: string,
+) {
+  const queue = await queueOf(url, headers, labelId);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO least_review_items (account_id, id, queue_id, run_id, output_name, created_at)
+       SELECT 'bench', gen_random_uuid(), $1, $2, 'output ' || n,
+              now() - interval '1 day' + n * interval '1 millisecond'
+         FROM generate_series(1, ${SMALL_QUEUE}) n`,
+      [queue.queueId, queue.runId],
+    );
+  } finally {
+    await client.end();
+  }
+  return queue;
+}
+
 /** `drive`'s figures and the server's CPU time per unit of work it did. */
 async function withCpu<T>(
   serverCpuUs: () => number,
@@ -251,14 +283,15 @@ interface Round {
  * workloads: where autovacuum is off, the reservations that every claim makes and every
  * review deletes would pile up as dead rows that each later claim scans.
  */
-async function vacuum(databaseUrl: string | undefined): Promise<void> {
+async function vacuum(databaseUrl: string | undefined, least = false): Promise<void> {
   if (!databaseUrl) return;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query(
       `VACUUM (ANALYZE) review_reservations, review_queue_items, reviews, review_queues,
-         run_evaluations, evaluation_changes, outbox_writes, runs, evaluation_labels`,
+         run_evaluations, evaluation_changes, outbox_writes, runs, evaluation_labels
+         ${least ? ', least_review_items, least_reviews' : ''}`,
     );
   } finally {
     await client.end();
@@ -271,15 +304,16 @@ async function roundOf(
   serverCpuUs: () => number,
   d: ReviewBenchDeps,
   queue: { queueId: string; runId: string },
+  least = false,
 ): Promise<Round> {
   const { secret, labelId, seconds } = d;
-  await vacuum(d.databaseUrl);
+  await vacuum(d.databaseUrl, least);
   const reviewed = await withCpu(
     serverCpuUs,
     () => reviewFor(url, secret, queue.queueId, labelId, seconds),
     (r) => r.cycles,
   );
-  await vacuum(d.databaseUrl);
+  await vacuum(d.databaseUrl, least);
   const posted = await withCpu(
     serverCpuUs,
     () => postFor(url, secret, queue.runId, labelId, seconds),
@@ -304,28 +338,34 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
   await reviewFor(url, secret, small.queueId, labelId, 1); // warm-up
   await postFor(url, secret, small.runId, labelId, 1);
   const floor = d.floor && { ...d.floor, queue: await queueOf(url, admin, labelId, SMALL_QUEUE) };
-  if (floor) {
-    await reviewFor(floor.url, secret, floor.queue.queueId, labelId, 1);
-    await postFor(floor.url, secret, floor.queue.runId, labelId, 1);
+  const least = floor &&
+    d.databaseUrl && {
+      url: `${floor.url}/least`,
+      queue: await leastQueueOf(d.databaseUrl, url, admin, labelId),
+    };
+  for (const server of [floor, least]) {
+    if (!server) continue;
+    await reviewFor(server.url, secret, server.queue.queueId, labelId, 1);
+    await postFor(server.url, secret, server.queue.runId, labelId, 1);
   }
-  // Rounds of both, one after the other: a slow moment of the machine weighs on one round.
-  // With the baseline, the two servers take turns at going first.
+  // Rounds of each, one after the other: a slow moment of the machine weighs on one round.
+  // The servers take turns at going first.
   const rounds: Round[] = [];
   const floorRounds: Round[] = [];
+  const leastRounds: Round[] = [];
   for (let i = 0; i < d.rounds; i++) {
-    const assay = () => roundOf(url, d.serverCpuUs, d, small);
-    if (!floor) {
-      rounds.push(await assay());
-      continue;
+    const turns = [async () => rounds.push(await roundOf(url, d.serverCpuUs, d, small))];
+    if (floor) {
+      turns.push(async () =>
+        floorRounds.push(await roundOf(floor.url, floor.serverCpuUs, d, floor.queue)),
+      );
     }
-    const bare = () => roundOf(floor.url, floor.serverCpuUs, d, floor.queue);
-    if (i % 2 === 0) {
-      rounds.push(await assay());
-      floorRounds.push(await bare());
-    } else {
-      floorRounds.push(await bare());
-      rounds.push(await assay());
+    if (floor && least) {
+      turns.push(async () =>
+        leastRounds.push(await roundOf(least.url, floor.serverCpuUs, d, least.queue, true)),
+      );
     }
+    for (let t = 0; t < turns.length; t++) await turns[(i + t) % turns.length]();
   }
   const all = (pick: (r: Cycles) => number[]) => rounds.flatMap((r) => pick(r.reviewed.result));
   const report: ReviewBench = {
@@ -334,6 +374,7 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
     rounds: d.rounds,
     ...summary(rounds, seconds),
     floor: floor && summary(floorRounds, seconds),
+    least: least ? summary(leastRounds, seconds) : undefined,
     claimP50Ms: quantile(
       all((r) => r.claims),
       0.5,
@@ -348,7 +389,7 @@ export async function benchReviews(d: ReviewBenchDeps): Promise<ReviewBench> {
     ),
   };
   await floor?.stop();
-  if (d.databaseUrl) {
+  if (d.databaseUrl && !d.small) {
     const large = await queueOf(url, admin, labelId);
     await fill(d.databaseUrl, large.queueId, large.runId);
     const [saturated, paced]: number[][] = [[], []];
@@ -389,6 +430,16 @@ export function printReviewBench(r: ReviewBench): void {
       `The bare baseline in the same rounds (a claim, a review and a POST one statement each): ` +
         `claim + review ${f.reviewsPerSecond}/s against POST ${f.postsPerSecond}/s ` +
         `(ratio ${f.ratio.toFixed(2)}); CPU ${f.cycleCpuUs.toFixed(0)} µs a cycle, ` +
+        `${f.postCpuUs.toFixed(0)} µs a POST`,
+    );
+  }
+  if (r.least) {
+    const f = r.least;
+    console.log(
+      `The least a claim and a review can be, in the same rounds (the baseline's /least: the ` +
+        `reservation on the item's row, every statement prepared, the POST too): claim + ` +
+        `review ${f.reviewsPerSecond}/s against POST ${f.postsPerSecond}/s (ratio ` +
+        `${f.ratio.toFixed(2)}); CPU ${f.cycleCpuUs.toFixed(0)} µs a cycle, ` +
         `${f.postCpuUs.toFixed(0)} µs a POST`,
     );
   }

@@ -15,7 +15,7 @@ describe('the benchmark, in a smoke run', () => {
     });
   });
 
-  it('drives every workload against Assay (and, on a server, the baseline, the minimal Nest app, Assay without metrics and without events, a second Assay, and the relay to NATS) with no failed request', async () => {
+  it('drives every workload against Assay (and, on a server, the baseline, the minimal Nest app, Assay without metrics and without events, a second Assay, the relay to NATS, and claims and reviews) with no failed request', async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     const report = await runBench({
       databaseUrl,
@@ -27,6 +27,7 @@ describe('the benchmark, in a smoke run', () => {
       control: true,
       natsUrl: databaseUrl && (process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
       scale: false,
+      reviews: true,
     });
     expect(report.rows.map((r) => r.workload)).toEqual([
       'POST evaluation',
@@ -61,5 +62,13 @@ describe('the benchmark, in a smoke run', () => {
         expect(drive.max).toBeGreaterThanOrEqual(drive.p99);
       }
     }
+    // Claims and reviews on Assay, and on a server on the baseline and the least design too.
+    const reviews = report.reviews!;
+    const drives = [reviews, ...(databaseUrl ? [reviews.floor!, reviews.least!] : [])];
+    for (const r of drives) {
+      expect(r.reviewsPerSecond).toBeGreaterThan(0);
+      expect(r.postsPerSecond).toBeGreaterThan(0);
+    }
+    expect(reviews.large).toBeUndefined();
   }, 600_000);
 });
