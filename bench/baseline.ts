@@ -10,19 +10,22 @@
 // nothing but the writes themselves costs.
 // Started by bench.ts as a child process: PORT, DATABASE_URL, JWT_SECRET.
 import { createSecretKey } from 'node:crypto';
-import Fastify, { type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import {
+  ASSAY_QUEUES,
   claim,
   create,
   fingerprint,
   FloorError,
   GET_ONE_SQL,
+  LEAST_QUEUES,
   LEAST_TABLES,
   LIST_SQL,
   type Principal,
   type Query,
+  type QueueStatements,
   type Row,
   review,
   RUN_EXISTS_SQL,
@@ -182,11 +185,11 @@ app.put<{ Params: { run_id: string; evaluation_id: string }; Body: Record<string
   },
 );
 
-/** The claim and review routes, on `queries`, Assay's (least false) or LEAST_TABLES'. */
-function reviewRoutes(server: typeof app, queries: Query, least: boolean) {
+/** The claim and review routes, sending `queues`' statements through `queries`. */
+function reviewRoutes(server: FastifyInstance, queries: Query, queues: QueueStatements) {
   server.post<{ Params: { id: string } }>('/v1/review-queue/:id/claim', async (req, reply) => {
     const p = principal(req.headers.authorization);
-    const claimed = await claim(queries, p, req.params.id, least);
+    const claimed = await claim(queries, queues, p, req.params.id);
     if (!claimed) return reply.status(204).send();
     const { expires_at: expiresAt, ...item } = claimed;
     return { item, expires_at: expiresAt };
@@ -207,19 +210,19 @@ function reviewRoutes(server: typeof app, queries: Query, least: boolean) {
       }
       const answer = await review(
         queries,
+        queues,
         p,
         req.params.id,
         req.params.item_id,
         labelId,
         value,
-        least,
       );
       return reply.status(201).type('application/json').send(answer);
     },
   );
 }
 
-reviewRoutes(app, query, false);
+reviewRoutes(app, query, ASSAY_QUEUES);
 
 await pool.query(LEAST_TABLES);
 await app.register(
@@ -231,7 +234,7 @@ await app.register(
         return send(reply, create(prepared, p, [item(req.body, req.params.id)], undefined));
       },
     );
-    reviewRoutes(least as unknown as typeof app, prepared, true);
+    reviewRoutes(least, prepared, LEAST_QUEUES);
     done();
   },
   { prefix: '/least' },

@@ -332,16 +332,28 @@ const reviewSql = (item: string, record: string) => `WITH it AS (${item}),
             json_build_object('id', $9::uuid, 'evaluations',
               json_build_array((SELECT ${VIEW('ins')} FROM ins)))::text AS review`;
 
-/** Assay's review: the item as queued, recorded through Assay's assay_record_review (which
- * locks the queue and the item and counts the places). */
-const REVIEW_SQL = reviewSql(
-  `SELECT run_id, output_name, reviews FROM review_queue_items
+/** The two statements of a review queue's claim and review ($1 account, $2 queue, $3 reviewer). */
+export interface QueueStatements {
+  claim: string;
+  review: string;
+}
+
+/**
+ * Assay's: the claim is its own function; the review reads the item as queued and is
+ * recorded through assay_record_review (which locks the queue and the item and counts the
+ * places).
+ */
+export const ASSAY_QUEUES: QueueStatements = {
+  claim: 'SELECT * FROM assay_claim_review($1, $2, $3)',
+  review: reviewSql(
+    `SELECT run_id, output_name, reviews FROM review_queue_items
     WHERE account_id = $1 AND queue_id = $2 AND id = $3`,
-  `rec AS (
+    `rec AS (
        SELECT assay_record_review($1, $2, (SELECT version FROM q), $3, $7,
                 (SELECT reviews FROM it), $9, NULL, ARRAY[$6]::uuid[], $8) AS id
         WHERE EXISTS (SELECT 1 FROM ins))`,
-);
+  ),
+};
 
 /**
  * The least a review queue can be, for one review per item: the reservation kept on the
@@ -363,7 +375,8 @@ export const LEAST_TABLES = `
   CREATE UNIQUE INDEX IF NOT EXISTS least_reviews_reviewer ON least_reviews
     (account_id, item_id, reviewer)`;
 
-const LEAST_CLAIM_SQL = `UPDATE least_review_items i
+export const LEAST_QUEUES: QueueStatements = {
+  claim: `UPDATE least_review_items i
     SET holder = $3, held_until = now() + interval '900 seconds'
   WHERE i.account_id = $1 AND i.id = (
     SELECT c.id FROM least_review_items c
@@ -371,12 +384,11 @@ const LEAST_CLAIM_SQL = `UPDATE least_review_items i
        AND (c.holder IS NULL OR c.held_until < now() OR c.holder = $3)
      ORDER BY c.created_at, c.id LIMIT 1 FOR UPDATE SKIP LOCKED)
   RETURNING i.id, i.queue_id, i.run_id, i.output_name, i.reviews, i.created_at,
-            i.held_until AS expires_at`;
-
-const LEAST_REVIEW_SQL = reviewSql(
-  `SELECT run_id, output_name, reviews FROM least_review_items
+            i.held_until AS expires_at`,
+  review: reviewSql(
+    `SELECT run_id, output_name, reviews FROM least_review_items
     WHERE account_id = $1 AND queue_id = $2 AND id = $3 AND holder = $7 AND completed_at IS NULL`,
-  `up AS (
+    `up AS (
        UPDATE least_review_items i SET reviews = i.reviews + 1, completed_at = $8, holder = NULL
         WHERE i.account_id = $1 AND i.id = $3 AND EXISTS (SELECT 1 FROM ins)
        RETURNING i.id),
@@ -384,42 +396,39 @@ const LEAST_REVIEW_SQL = reviewSql(
        INSERT INTO least_reviews (account_id, id, item_id, reviewer, evaluation_ids, created_at)
        SELECT $1, $9, $3, $7, ARRAY[$6]::uuid[], $8 FROM up
        RETURNING id)`,
-);
+  ),
+};
 
 /**
- * Reserves the next item of a review queue for the reviewer, one statement: Assay's own
- * function, or with `least` the one UPDATE of LEAST_TABLES. Answers the item and when its
- * reservation expires, or undefined when none is left.
+ * Reserves the next item of a review queue for the reviewer, one statement of `queues`.
+ * Answers the item and when its reservation expires, or undefined when none is left.
  */
 export async function claim(
   query: Query,
+  queues: QueueStatements,
   p: Principal,
   queueId: string,
-  least = false,
 ): Promise<Row | undefined> {
-  const [claimed] = await query(
-    least ? LEAST_CLAIM_SQL : 'SELECT * FROM assay_claim_review($1, $2, $3)',
-    [p.accountId, uuid(queueId), p.sub],
-  );
+  const [claimed] = await query(queues.claim, [p.accountId, uuid(queueId), p.sub]);
   return claimed;
 }
 
 /**
- * Records a review of one evaluation in one statement (reviewSql): Assay's, or with `least`
- * the one of LEAST_TABLES. Answers the review as JSON text; refusals are thrown.
+ * Records a review of one evaluation in one statement of `queues` (reviewSql). Answers the
+ * review as JSON text; refusals are thrown.
  */
 export async function review(
   query: Query,
+  queues: QueueStatements,
   p: Principal,
   queueId: string,
   itemId: string,
   labelId: string,
   value: number,
-  least = false,
 ): Promise<string> {
   const [id, reviewId, ...eventIds] = orderedIds(4);
   try {
-    const [result] = await query(least ? LEAST_REVIEW_SQL : REVIEW_SQL, [
+    const [result] = await query(queues.review, [
       p.accountId,
       uuid(queueId),
       uuid(itemId),
